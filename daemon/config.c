@@ -1,0 +1,282 @@
+/* Configuration loading and validation. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "log.h"
+
+#ifndef DP_SYSCONF_CONFIG
+#define DP_SYSCONF_CONFIG "/etc/docproc/docprocd.json"
+#endif
+#ifndef DP_SOURCE_CONFIG
+#define DP_SOURCE_CONFIG "config/docprocd.json"
+#endif
+
+#ifndef DP_BUILD_ROOT
+#define DP_BUILD_ROOT ""
+#endif
+
+/* A binary run from its build tree uses the source tree's config; an
+ * installed one the config under sysconfdir. */
+const char *dp_config_default_path(void)
+{
+    const char *env = getenv("DOCPROC_CONFIG");
+    char exe[4096];
+    size_t len = sizeof exe;
+    if (env && *env)
+        return env;
+    if (DP_BUILD_ROOT[0] && uv_exepath(exe, &len) == 0 &&
+        strncmp(exe, DP_BUILD_ROOT "/", strlen(DP_BUILD_ROOT) + 1) == 0 &&
+        access(DP_SOURCE_CONFIG, R_OK) == 0)
+        return DP_SOURCE_CONFIG;
+    return DP_SYSCONF_CONFIG;
+}
+
+static const char *json_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    default: return "null";
+    }
+}
+
+static int get_string(const json_t *root, const char *key, char **out,
+                      const char *def, dp_err *err)
+{
+    const json_t *v = json_object_get(root, key);
+    const char *s = def;
+    if (v) {
+        if (!json_is_string(v) || json_string_length(v) == 0) {
+            dp_err_set(err, "%s: expected a non-empty string, got %s", key,
+                       json_type_name(v));
+            return -EINVAL;
+        }
+        s = json_string_value(v);
+    }
+    *out = s ? strdup(s) : NULL;
+    if (s && *out == NULL) {
+        dp_err_set(err, "out of memory");
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+static int get_int(const json_t *root, const char *key, long long min,
+                   long long max, long long def, long long *out, dp_err *err)
+{
+    const json_t *v = json_object_get(root, key);
+    if (v == NULL) {
+        *out = def;
+        return 0;
+    }
+    if (!json_is_integer(v)) {
+        dp_err_set(err, "%s: expected an integer, got %s", key,
+                   json_type_name(v));
+        return -EINVAL;
+    }
+    long long x = json_integer_value(v);
+    if (x < min || x > max) {
+        dp_err_set(err, "%s: expected an integer from %lld to %lld, got %lld",
+                   key, min, max, x);
+        return -EINVAL;
+    }
+    *out = x;
+    return 0;
+}
+
+static int parse_stage(const json_t *v, size_t i, dp_stage_conf *sc,
+                       dp_err *err)
+{
+    static const char *const keys[] = {"name", "plugin", "options", NULL};
+    if (!json_is_object(v)) {
+        dp_err_set(err, "stages[%zu]: expected an object, got %s", i,
+                   json_type_name(v));
+        return -EINVAL;
+    }
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)v, k, x) {
+        int known = 0;
+        for (size_t j = 0; keys[j]; j++)
+            known |= strcmp(k, keys[j]) == 0;
+        if (!known) {
+            dp_err_set(err,
+                       "stages[%zu].%s: unknown key (expected name, plugin, "
+                       "options)",
+                       i, k);
+            return -EINVAL;
+        }
+    }
+    const json_t *name = json_object_get(v, "name");
+    if (!json_is_string(name) || json_string_length(name) == 0 ||
+        strpbrk(json_string_value(name), "/.") != NULL) {
+        dp_err_set(err,
+                   "stages[%zu].name: expected a stage name (no '/' or '.')",
+                   i);
+        return -EINVAL;
+    }
+    const json_t *plugin = json_object_get(v, "plugin");
+    if (plugin && !json_is_string(plugin)) {
+        dp_err_set(err, "stages[%zu].plugin: expected a string (a path)", i);
+        return -EINVAL;
+    }
+    const json_t *opts = json_object_get(v, "options");
+    if (opts && !json_is_object(opts)) {
+        dp_err_set(err, "stages[%zu].options: expected an object, got %s", i,
+                   json_type_name(opts));
+        return -EINVAL;
+    }
+    sc->name = strdup(json_string_value(name));
+    sc->plugin = plugin ? strdup(json_string_value(plugin)) : NULL;
+    sc->options = opts ? json_deep_copy(opts) : json_object();
+    if (sc->name == NULL || (plugin && sc->plugin == NULL) ||
+        sc->options == NULL) {
+        dp_err_set(err, "out of memory");
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+int dp_config_from_json(const json_t *root, dp_config *cfg, dp_err *err)
+{
+    static const char *const keys[] = {
+        "inbox", "outbox", "failed", "done", "processing", "plugin_dir",
+        "stages", "workers", "max_in_flight", "max_document_bytes",
+        "settle_ms", "rescan_ms", "originals", "log_level", NULL};
+    int rc;
+    long long x;
+    memset(cfg, 0, sizeof *cfg);
+    if (!json_is_object(root)) {
+        dp_err_set(err, "(top level): expected an object");
+        return -EINVAL;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)root, k, v) {
+        int known = 0;
+        for (size_t j = 0; keys[j]; j++)
+            known |= strcmp(k, keys[j]) == 0;
+        if (!known) {
+            dp_err_set(err, "%s: unknown key", k);
+            return -EINVAL;
+        }
+    }
+    if ((rc = get_string(root, "inbox", &cfg->inbox, "inbox", err)) ||
+        (rc = get_string(root, "outbox", &cfg->outbox, "outbox", err)) ||
+        (rc = get_string(root, "failed", &cfg->failed, "failed", err)) ||
+        (rc = get_string(root, "done", &cfg->done, "done", err)) ||
+        (rc = get_string(root, "processing", &cfg->processing, "processing",
+                         err)) ||
+        (rc = get_string(root, "plugin_dir", &cfg->plugin_dir, NULL, err)))
+        goto fail;
+    if ((rc = get_int(root, "workers", 1, 256, 2, &x, err)))
+        goto fail;
+    cfg->workers = (int)x;
+    if ((rc = get_int(root, "max_in_flight", 1, 100000, 64, &x, err)))
+        goto fail;
+    cfg->max_in_flight = (int)x;
+    if ((rc = get_int(root, "max_document_bytes", 1, 1LL << 40,
+                      256LL << 20, &x, err)))
+        goto fail;
+    cfg->max_bytes = (uint64_t)x;
+    if ((rc = get_int(root, "settle_ms", 0, 3600000, 1000, &x, err)))
+        goto fail;
+    cfg->settle_ms = (int)x;
+    if ((rc = get_int(root, "rescan_ms", 0, 86400000, 30000, &x, err)))
+        goto fail;
+    cfg->rescan_ms = (int)x;
+
+    const json_t *orig = json_object_get(root, "originals");
+    if (orig) {
+        const char *s = json_string_value(orig);
+        if (s == NULL || (strcmp(s, "done") && strcmp(s, "delete"))) {
+            dp_err_set(err, "originals: expected \"done\" or \"delete\"");
+            rc = -EINVAL;
+            goto fail;
+        }
+        cfg->delete_originals = strcmp(s, "delete") == 0;
+    }
+    cfg->log_level = DP_LOG_INFO;
+    const json_t *lv = json_object_get(root, "log_level");
+    if (lv) {
+        int l = json_is_string(lv)
+                    ? dp_log_level_from_name(json_string_value(lv))
+                    : -1;
+        if (l < 0) {
+            dp_err_set(err, "log_level: expected \"error\", \"warning\", "
+                            "\"info\" or \"debug\"");
+            rc = -EINVAL;
+            goto fail;
+        }
+        cfg->log_level = l;
+    }
+
+    const json_t *stages = json_object_get(root, "stages");
+    if (stages == NULL || !json_is_array(stages) ||
+        json_array_size(stages) == 0) {
+        dp_err_set(err, "stages: expected a non-empty array of stages");
+        rc = -EINVAL;
+        goto fail;
+    }
+    cfg->stages = calloc(json_array_size(stages), sizeof *cfg->stages);
+    if (cfg->stages == NULL) {
+        dp_err_set(err, "out of memory");
+        rc = -ENOMEM;
+        goto fail;
+    }
+    for (size_t i = 0; i < json_array_size(stages); i++) {
+        cfg->n_stages = i + 1;
+        if ((rc = parse_stage(json_array_get(stages, i), i, &cfg->stages[i],
+                              err)))
+            goto fail;
+    }
+    return 0;
+fail:
+    dp_config_free(cfg);
+    return rc;
+}
+
+int dp_config_load(const char *path, dp_config *cfg, dp_err *err)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL) {
+        memset(cfg, 0, sizeof *cfg);
+        dp_err_set(err, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+        return -EINVAL;
+    }
+    dp_err inner = {{0}};
+    int rc = dp_config_from_json(root, cfg, &inner);
+    json_decref(root);
+    if (rc)
+        dp_err_set(err, "%s: %s", path, inner.msg);
+    return rc;
+}
+
+void dp_config_free(dp_config *cfg)
+{
+    free(cfg->inbox);
+    free(cfg->outbox);
+    free(cfg->failed);
+    free(cfg->done);
+    free(cfg->processing);
+    free(cfg->plugin_dir);
+    for (size_t i = 0; i < cfg->n_stages; i++) {
+        free(cfg->stages[i].name);
+        free(cfg->stages[i].plugin);
+        json_decref(cfg->stages[i].options);
+    }
+    free(cfg->stages);
+    memset(cfg, 0, sizeof *cfg);
+}

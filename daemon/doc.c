@@ -1,0 +1,524 @@
+/* Document model behind the dp_api table. */
+#include "doc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+typedef struct dp_layer {
+    char *name;
+    dp_ann *anns;
+    size_t n, cap;
+    int sorted;
+} dp_layer;
+
+/* One replacement of the text: maps text_k onto text_{k-1} (or the raw
+ * bytes for the first). */
+typedef struct dp_align_map {
+    dp_align *segs;
+    size_t n;
+} dp_align_map;
+
+struct dp_doc {
+    struct dp_doc_head head; /* must stay first: stages read the api here */
+    char *name;
+    json_t *id;
+    unsigned char *raw;
+    size_t raw_len;
+    char *text; /* NULL until decoded */
+    size_t text_len;
+    char encoding[32];
+
+    dp_align_map *maps;
+    size_t n_maps;
+
+    dp_layer *layers;
+    size_t n_layers;
+
+    char **labels; /* interned annotation labels */
+    size_t n_labels;
+
+    dp_doc_export *exports;
+    size_t n_exports;
+
+    json_t *outputs;
+
+    dp_doc_stage_rec *recs;
+    size_t n_recs;
+};
+
+/* ------------------------------------------------------------------------ */
+
+size_t dp_utf8_valid_prefix(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        /* Fast path: eight ASCII bytes at a time. */
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        unsigned min;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+            min = 0x80;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            min = 0x800;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            min = 0x10000;
+        } else {
+            return i;
+        }
+        unsigned cp = c & (0x3F >> n);
+        for (size_t k = 1; k <= n; k++) {
+            if (i + k >= len || (s[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += n + 1;
+    }
+    return len;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void layers_clear(dp_doc *doc)
+{
+    for (size_t i = 0; i < doc->n_layers; i++) {
+        dp_layer *l = &doc->layers[i];
+        for (size_t k = 0; k < l->n; k++)
+            json_decref(l->anns[k].attrs);
+        free(l->anns);
+        free(l->name);
+    }
+    free(doc->layers);
+    doc->layers = NULL;
+    doc->n_layers = 0;
+}
+
+dp_doc *dp_doc_new(const char *name, json_t *id, const void *raw,
+                   size_t raw_len)
+{
+    dp_doc *doc = calloc(1, sizeof *doc);
+    if (doc == NULL)
+        return NULL;
+    doc->head.api = &dp_host_api;
+    doc->name = strdup(name ? name : "");
+    doc->raw = malloc(raw_len + 1);
+    doc->outputs = json_object();
+    if (doc->name == NULL || doc->raw == NULL || doc->outputs == NULL) {
+        dp_doc_free(doc);
+        return NULL;
+    }
+    if (raw_len)
+        memcpy(doc->raw, raw, raw_len);
+    doc->raw[raw_len] = 0;
+    doc->raw_len = raw_len;
+    doc->id = id ? json_incref(id) : NULL;
+    return doc;
+}
+
+void dp_doc_free(dp_doc *doc)
+{
+    if (doc == NULL)
+        return;
+    layers_clear(doc);
+    for (size_t i = 0; i < doc->n_maps; i++)
+        free(doc->maps[i].segs);
+    free(doc->maps);
+    for (size_t i = 0; i < doc->n_labels; i++)
+        free(doc->labels[i]);
+    free(doc->labels);
+    for (size_t i = 0; i < doc->n_exports; i++) {
+        free((char *)doc->exports[i].layer);
+        free((char *)doc->exports[i].key);
+    }
+    free(doc->exports);
+    json_decref(doc->outputs);
+    json_decref(doc->id);
+    free(doc->recs);
+    free(doc->text);
+    free(doc->raw);
+    free(doc->name);
+    free(doc);
+}
+
+int dp_doc_decode_utf8(dp_doc *doc, dp_err *err)
+{
+    const unsigned char *nul = memchr(doc->raw, 0, doc->raw_len);
+    if (nul != NULL) {
+        dp_err_set(err, "binary input: NUL byte at offset %zu",
+                   (size_t)(nul - doc->raw));
+        return -EILSEQ;
+    }
+    size_t ok = dp_utf8_valid_prefix(doc->raw, doc->raw_len);
+    if (ok != doc->raw_len) {
+        dp_err_set(err,
+                   "invalid UTF-8 at byte offset %zu (add the 'clean' stage "
+                   "to decode other encodings)",
+                   ok);
+        return -EILSEQ;
+    }
+    size_t skip = 0;
+    if (doc->raw_len >= 3 && memcmp(doc->raw, "\xEF\xBB\xBF", 3) == 0)
+        skip = 3; /* a BOM is not text */
+    dp_align a = {0, doc->raw_len - skip, skip, doc->raw_len};
+    int rc = dp_host_api.set_text(doc, (const char *)doc->raw + skip,
+                                  doc->raw_len - skip, &a, 1);
+    if (rc != 0) {
+        dp_err_set(err, "out of memory");
+        return rc;
+    }
+    strcpy(doc->encoding, "utf-8");
+    return 0;
+}
+
+int dp_doc_has_text(const dp_doc *doc) { return doc->text != NULL; }
+const char *dp_doc_get_name(const dp_doc *doc) { return doc->name; }
+json_t *dp_doc_get_id(const dp_doc *doc) { return doc->id; }
+const char *dp_doc_encoding(const dp_doc *doc)
+{
+    return doc->encoding[0] ? doc->encoding : NULL;
+}
+json_t *dp_doc_outputs(const dp_doc *doc) { return doc->outputs; }
+size_t dp_doc_n_exports(const dp_doc *doc) { return doc->n_exports; }
+const dp_doc_export *dp_doc_get_export(const dp_doc *doc, size_t i)
+{
+    return i < doc->n_exports ? &doc->exports[i] : NULL;
+}
+size_t dp_doc_n_stage_recs(const dp_doc *doc) { return doc->n_recs; }
+const dp_doc_stage_rec *dp_doc_get_stage_rec(const dp_doc *doc, size_t i)
+{
+    return i < doc->n_recs ? &doc->recs[i] : NULL;
+}
+
+int dp_doc_add_stage_rec(dp_doc *doc, const char *name, const char *version,
+                         double ms)
+{
+    dp_doc_stage_rec *r =
+        realloc(doc->recs, (doc->n_recs + 1) * sizeof *doc->recs);
+    if (r == NULL)
+        return -ENOMEM;
+    doc->recs = r;
+    r[doc->n_recs++] = (dp_doc_stage_rec){name, version, ms};
+    return 0;
+}
+
+int dp_doc_text_replaced(const dp_doc *doc)
+{
+    if (doc->n_maps != 1)
+        return doc->n_maps > 1;
+    /* A plain UTF-8 decode (maybe minus a BOM) is not a replacement. */
+    const dp_align_map *m = &doc->maps[0];
+    return !(m->n == 1 && m->segs[0].old_start == 0 &&
+             m->segs[0].new_end - m->segs[0].new_start ==
+                 m->segs[0].old_end - m->segs[0].old_start);
+}
+
+/* Find the piece of `m` covering byte `pos` of its new text. */
+static const dp_align *map_find(const dp_align_map *m, size_t pos)
+{
+    size_t lo = 0, hi = m->n;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (m->segs[mid].new_start <= pos)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return &m->segs[lo];
+}
+
+static void map_span(const dp_align_map *m, size_t *s, size_t *e)
+{
+    if (m->n == 0) {
+        *s = *e = 0;
+        return;
+    }
+    size_t start = *s, end = *e;
+    const dp_align *a = map_find(m, start);
+    size_t same = (a->new_end - a->new_start) == (a->old_end - a->old_start);
+    size_t ns;
+    if (start >= a->new_end)
+        ns = a->old_end;
+    else
+        ns = same ? a->old_start + (start - a->new_start) : a->old_start;
+    size_t ne;
+    if (end <= start) {
+        ne = ns;
+    } else {
+        const dp_align *b = map_find(m, end - 1);
+        size_t sameb =
+            (b->new_end - b->new_start) == (b->old_end - b->old_start);
+        if (end - 1 >= b->new_end)
+            ne = b->old_end;
+        else
+            ne = sameb ? b->old_start + (end - b->new_start) : b->old_end;
+    }
+    *s = ns;
+    *e = ne < ns ? ns : ne;
+}
+
+void dp_doc_src_span(const dp_doc *doc, size_t start, size_t end,
+                     size_t *src_start, size_t *src_end)
+{
+    for (size_t k = doc->n_maps; k-- > 0;)
+        map_span(&doc->maps[k], &start, &end);
+    *src_start = start;
+    *src_end = end;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The dp_api functions                                                      */
+
+static const char *api_text(const dp_doc *doc, size_t *len)
+{
+    if (len)
+        *len = doc->text ? doc->text_len : 0;
+    return doc->text;
+}
+
+static const unsigned char *api_raw(const dp_doc *doc, size_t *len)
+{
+    if (len)
+        *len = doc->raw_len;
+    return doc->raw;
+}
+
+static const char *api_name(const dp_doc *doc) { return doc->name; }
+
+static int api_set_text(dp_doc *doc, const char *text, size_t len,
+                        const dp_align *align, size_t n_align)
+{
+    if (text == NULL && len > 0)
+        return -EINVAL;
+    if (len && dp_utf8_valid_prefix((const unsigned char *)text, len) != len)
+        return -EILSEQ;
+    size_t old_len = doc->text ? doc->text_len : doc->raw_len;
+    for (size_t i = 0; i < n_align; i++) {
+        const dp_align *a = &align[i];
+        if (a->new_start > a->new_end || a->new_end > len ||
+            a->old_start > a->old_end || a->old_end > old_len ||
+            (i > 0 && a->new_start < align[i - 1].new_end))
+            return -EINVAL;
+    }
+    char *copy = malloc(len + 1);
+    dp_align_map *maps =
+        realloc(doc->maps, (doc->n_maps + 1) * sizeof *doc->maps);
+    if (maps)
+        doc->maps = maps;
+    size_t nseg = n_align ? n_align : 1;
+    dp_align *segs = malloc(nseg * sizeof *segs);
+    if (copy == NULL || maps == NULL || segs == NULL) {
+        free(copy);
+        free(segs);
+        return -ENOMEM;
+    }
+    if (len)
+        memcpy(copy, text, len);
+    copy[len] = 0;
+    if (n_align)
+        memcpy(segs, align, n_align * sizeof *segs);
+    else
+        segs[0] = (dp_align){0, len, 0, old_len};
+    doc->maps[doc->n_maps++] = (dp_align_map){segs, nseg};
+    free(doc->text);
+    doc->text = copy;
+    doc->text_len = len;
+    layers_clear(doc);
+    return 0;
+}
+
+static int api_set_encoding(dp_doc *doc, const char *encoding)
+{
+    if (encoding == NULL || strlen(encoding) >= sizeof doc->encoding)
+        return -EINVAL;
+    strcpy(doc->encoding, encoding);
+    return 0;
+}
+
+static const char *intern_label(dp_doc *doc, const char *label)
+{
+    for (size_t i = 0; i < doc->n_labels; i++)
+        if (strcmp(doc->labels[i], label) == 0)
+            return doc->labels[i];
+    char **l = realloc(doc->labels, (doc->n_labels + 1) * sizeof *l);
+    if (l == NULL)
+        return NULL;
+    doc->labels = l;
+    char *copy = strdup(label);
+    if (copy == NULL)
+        return NULL;
+    l[doc->n_labels++] = copy;
+    return copy;
+}
+
+static dp_layer *find_layer(const dp_doc *doc, const char *name)
+{
+    for (size_t i = 0; i < doc->n_layers; i++)
+        if (strcmp(doc->layers[i].name, name) == 0)
+            return &doc->layers[i];
+    return NULL;
+}
+
+static int api_annotate(dp_doc *doc, const char *layer, size_t start,
+                        size_t end, const char *label, json_t *attrs)
+{
+    int rc = -EINVAL;
+    if (layer == NULL || doc->text == NULL || start > end ||
+        end > doc->text_len || (attrs && !json_is_object(attrs)))
+        goto fail;
+    rc = -ENOMEM;
+    const char *lab = NULL;
+    if (label && (lab = intern_label(doc, label)) == NULL)
+        goto fail;
+    dp_layer *l = find_layer(doc, layer);
+    if (l == NULL) {
+        dp_layer *ls =
+            realloc(doc->layers, (doc->n_layers + 1) * sizeof *ls);
+        if (ls == NULL)
+            goto fail;
+        doc->layers = ls;
+        l = &ls[doc->n_layers];
+        *l = (dp_layer){.sorted = 1};
+        if ((l->name = strdup(layer)) == NULL)
+            goto fail;
+        doc->n_layers++;
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        dp_ann *a = realloc(l->anns, cap * sizeof *a);
+        if (a == NULL)
+            goto fail;
+        l->anns = a;
+        l->cap = cap;
+    }
+    if (l->n > 0) {
+        const dp_ann *p = &l->anns[l->n - 1];
+        if (p->start > start || (p->start == start && p->end > end))
+            l->sorted = 0;
+    }
+    l->anns[l->n++] = (dp_ann){start, end, lab, attrs};
+    return 0;
+fail:
+    json_decref(attrs);
+    return rc;
+}
+
+static int ann_cmp(const void *a, const void *b)
+{
+    const dp_ann *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (x->end != y->end)
+        return x->end < y->end ? -1 : 1;
+    return 0;
+}
+
+static const dp_ann *api_layer(dp_doc *doc, const char *layer, size_t *n)
+{
+    dp_layer *l = find_layer(doc, layer);
+    if (l == NULL || l->n == 0) {
+        if (n)
+            *n = 0;
+        return NULL;
+    }
+    if (!l->sorted) {
+        /* Stable enough: equal spans keep no particular order. */
+        qsort(l->anns, l->n, sizeof *l->anns, ann_cmp);
+        l->sorted = 1;
+    }
+    if (n)
+        *n = l->n;
+    return l->anns;
+}
+
+static const char *const reserved_keys[] = {
+    "docproc", "id", "source", "text", "stages", "error", NULL};
+
+static int key_taken(const dp_doc *doc, const char *key)
+{
+    for (size_t i = 0; reserved_keys[i]; i++)
+        if (strcmp(key, reserved_keys[i]) == 0)
+            return 1;
+    for (size_t i = 0; i < doc->n_exports; i++)
+        if (strcmp(doc->exports[i].key, key) == 0)
+            return 1;
+    return 0;
+}
+
+static int api_export_layer(dp_doc *doc, const char *layer, const char *key,
+                            unsigned flags)
+{
+    if (layer == NULL || key == NULL)
+        return -EINVAL;
+    for (size_t i = 0; i < doc->n_exports; i++) {
+        if (strcmp(doc->exports[i].key, key) == 0) {
+            if (strcmp(doc->exports[i].layer, layer) != 0)
+                return -EINVAL;
+            doc->exports[i].flags = flags;
+            return 0;
+        }
+    }
+    if (key_taken(doc, key) || json_object_get(doc->outputs, key))
+        return -EINVAL;
+    dp_doc_export *e =
+        realloc(doc->exports, (doc->n_exports + 1) * sizeof *e);
+    if (e == NULL)
+        return -ENOMEM;
+    doc->exports = e;
+    char *l = strdup(layer), *k = strdup(key);
+    if (l == NULL || k == NULL) {
+        free(l);
+        free(k);
+        return -ENOMEM;
+    }
+    e[doc->n_exports++] = (dp_doc_export){l, k, flags};
+    return 0;
+}
+
+static int api_set_output(dp_doc *doc, const char *key, json_t *value)
+{
+    if (key == NULL || value == NULL || key_taken(doc, key)) {
+        json_decref(value);
+        return -EINVAL;
+    }
+    return json_object_set_new(doc->outputs, key, value) == 0 ? 0 : -ENOMEM;
+}
+
+static json_t *api_get_output(dp_doc *doc, const char *key)
+{
+    return json_object_get(doc->outputs, key);
+}
+
+const dp_api dp_host_api = {
+    .struct_size = sizeof(dp_api),
+    .text = api_text,
+    .raw = api_raw,
+    .name = api_name,
+    .set_text = api_set_text,
+    .set_encoding = api_set_encoding,
+    .annotate = api_annotate,
+    .layer = api_layer,
+    .export_layer = api_export_layer,
+    .set_output = api_set_output,
+    .get_output = api_get_output,
+    .log = dp_log_stage,
+};

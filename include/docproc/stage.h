@@ -1,0 +1,288 @@
+/*
+ * docproc stage-plugin interface: the one header a third-party stage includes.
+ *
+ * A stage is a shared object that exports exactly one function,
+ *
+ *     const struct dp_stage *docproc_stage_entry(uint32_t host_major,
+ *                                                uint32_t host_minor);
+ *
+ * which DP_STAGE_EXPORT() below defines for you. The host calls it once after
+ * dlopen(RTLD_NOW | RTLD_LOCAL); the stage may refuse an older host by
+ * returning NULL. The host in turn refuses a stage whose abi_major differs
+ * from its own, or whose abi_minor is newer than its own.
+ *
+ * Compatibility rules (as nginx and Redis modules do it):
+ *   - struct dp_stage and struct dp_api only ever grow at their end. Each
+ *     records its size; a reader touches a field only when the recorded size
+ *     covers it (DP_HAS_FIELD).
+ *   - A change that is not an append bumps DP_ABI_MAJOR.
+ *
+ * Threading: create() and destroy() run on one thread. process() is called
+ * concurrently from several threads on different documents with the same
+ * instance, so an instance must be read-only after create(). Per-document
+ * state lives on the stack or in the document.
+ *
+ * Offsets: every offset a stage sees or gives is a byte offset into the
+ * document's UTF-8 text, end exclusive. The host converts them to code points
+ * in the JSON output.
+ *
+ * Return values follow libuv: 0 on success, a negative errno on failure.
+ */
+#ifndef DOCPROC_STAGE_H
+#define DOCPROC_STAGE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DP_ABI_MAJOR 1
+#define DP_ABI_MINOR 0
+
+/* The one symbol a stage exports. */
+#define DP_STAGE_ENTRY_SYMBOL "docproc_stage_entry"
+
+#define DP_HAS_FIELD(ptr, type, field)                                        \
+    ((ptr)->struct_size >= offsetof(type, field) + sizeof((ptr)->field))
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+
+/* A human-readable reason, written by a stage and copied by the host into
+ * the document's error record (failed/<name>.error.json) or the load error. */
+typedef struct dp_err {
+    char msg[512];
+} dp_err;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static inline void dp_err_set(dp_err *err, const char *fmt, ...)
+{
+    va_list ap;
+    if (err == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Options schema                                                            */
+
+typedef enum dp_opt_type {
+    DP_OPT_BOOL = 1,
+    DP_OPT_INT,         /* JSON integer */
+    DP_OPT_NUMBER,      /* JSON integer or real */
+    DP_OPT_STRING,
+    DP_OPT_STRING_LIST, /* JSON array of strings */
+    DP_OPT_ANY          /* any JSON value; the stage checks it */
+} dp_opt_type;
+
+/* One option a stage accepts. The host validates the stage's "options"
+ * object against this table before create(): an unknown key or a wrong type
+ * fails config loading with the key path. Missing keys get `default_json`
+ * (a JSON text, or NULL for "no default": the key stays absent). */
+typedef struct dp_option {
+    const char *name;
+    dp_opt_type type;
+    const char *default_json;
+    const char *description;
+} dp_option;
+
+/* ------------------------------------------------------------------------ */
+/* Documents                                                                 */
+
+typedef struct dp_doc dp_doc; /* opaque; owned by the host */
+
+/* One annotation of a layer: a span of the text with an optional label and
+ * optional attributes (a JSON object, owned by the host). */
+typedef struct dp_ann {
+    size_t start;
+    size_t end;
+    const char *label; /* interned by the host; NULL when none */
+    json_t *attrs;     /* NULL when none */
+} dp_ann;
+
+/* One piece of the alignment between a new text and the text it replaces.
+ * The pieces given to set_text cover the new text in order. When the two
+ * lengths are equal the bytes correspond one to one; otherwise every byte of
+ * [new_start, new_end) maps to the whole range [old_start, old_end). */
+typedef struct dp_align {
+    size_t new_start, new_end;
+    size_t old_start, old_end;
+} dp_align;
+
+/* Log levels, as syslog priorities. */
+enum { DP_LOG_ERR = 3, DP_LOG_WARNING = 4, DP_LOG_INFO = 6, DP_LOG_DEBUG = 7 };
+
+/* Flags for export_layer. */
+enum {
+    DP_EXPORT_TEXT = 1u << 0, /* each item carries "text": its covered text */
+    DP_EXPORT_SRC = 1u << 1   /* each item carries "src": [start, end] bytes
+                                 of the original file, when the text was
+                                 replaced by a stage */
+};
+
+/* The functions the host offers a stage. A stage never links against host
+ * symbols: it reaches the host only through this table, which every document
+ * carries (dp_doc_api) and create() receives. */
+typedef struct dp_api {
+    uint32_t struct_size;
+
+    /* The current text (valid UTF-8, NUL-terminated) or NULL while the
+     * document still holds undecoded bytes (before a decoding stage). The
+     * pointer stays valid until set_text. */
+    const char *(*text)(const dp_doc *doc, size_t *len);
+
+    /* The original bytes of the file, as read. */
+    const unsigned char *(*raw)(const dp_doc *doc, size_t *len);
+
+    /* The document's name (file name or jsonl id), for hints such as a
+     * .html suffix. Never a path a stage should open. */
+    const char *(*name)(const dp_doc *doc);
+
+    /* Replace the text. `text` must be valid UTF-8 (it is checked). `align`
+     * maps the new text onto the previous one (onto the raw bytes when there
+     * was no text yet); NULL maps it all to all. Existing annotations are
+     * dropped: they pointed into the old text. The host copies both. */
+    int (*set_text)(dp_doc *doc, const char *text, size_t len,
+                    const dp_align *align, size_t n_align);
+
+    /* Record the source encoding found ("utf-8", "windows-1252", ...). */
+    int (*set_encoding)(dp_doc *doc, const char *encoding);
+
+    /* Add an annotation to `layer`. The host takes ownership of `attrs`
+     * (even on failure). Returns -EINVAL for a span outside the text. */
+    int (*annotate)(dp_doc *doc, const char *layer, size_t start, size_t end,
+                    const char *label, json_t *attrs);
+
+    /* The annotations of `layer`, sorted by start then end; *n gets their
+     * count. NULL with *n == 0 when the layer is empty or absent. Valid until
+     * the next annotate on that layer. */
+    const dp_ann *(*layer)(dp_doc *doc, const char *layer, size_t *n);
+
+    /* Put `layer` in the JSON output as an array under `key` (for example
+     * layer "sentence" as "sentences"). Layers not exported stay internal. */
+    int (*export_layer)(dp_doc *doc, const char *layer, const char *key,
+                        unsigned flags);
+
+    /* Set a top-level output member (e.g. "summary"). Takes ownership of
+     * `value`. Keys the host owns (docproc, id, source, text, stages, error)
+     * and exported layer keys are refused with -EINVAL. */
+    int (*set_output)(dp_doc *doc, const char *key, json_t *value);
+
+    /* A top-level output member set by an earlier stage, borrowed; NULL if
+     * none. */
+    json_t *(*get_output)(dp_doc *doc, const char *key);
+
+    /* Log a line through the daemon's log (stderr with a syslog prefix). */
+    void (*log)(int level, const char *stage, const char *fmt, ...)
+#if defined(__GNUC__)
+        __attribute__((format(printf, 3, 4)))
+#endif
+        ;
+} dp_api;
+
+/* Every document starts with this header; the rest is the host's. */
+struct dp_doc_head {
+    const dp_api *api;
+};
+
+static inline const dp_api *dp_doc_api(const dp_doc *doc)
+{
+    return ((const struct dp_doc_head *)(const void *)doc)->api;
+}
+
+/* Convenience wrappers, so stage code reads naturally. */
+static inline const char *dp_doc_text(const dp_doc *doc, size_t *len)
+{
+    return dp_doc_api(doc)->text(doc, len);
+}
+static inline int dp_doc_annotate(dp_doc *doc, const char *layer, size_t start,
+                                  size_t end, const char *label, json_t *attrs)
+{
+    return dp_doc_api(doc)->annotate(doc, layer, start, end, label, attrs);
+}
+static inline const dp_ann *dp_doc_layer(dp_doc *doc, const char *layer,
+                                         size_t *n)
+{
+    return dp_doc_api(doc)->layer(doc, layer, n);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Stages                                                                    */
+
+enum {
+    /* The stage reads raw bytes and calls set_text with decoded UTF-8. When
+     * the first stage of a pipeline lacks this flag, the host itself checks
+     * that the input is UTF-8 and fails the document if not. */
+    DP_STAGE_DECODES = 1u << 0
+};
+
+typedef struct dp_stage {
+    uint32_t abi_major;   /* DP_ABI_MAJOR the stage was built against */
+    uint32_t abi_minor;   /* DP_ABI_MINOR the stage was built against */
+    uint32_t struct_size; /* sizeof(struct dp_stage) at build time */
+    uint32_t flags;       /* DP_STAGE_* */
+
+    const char *name;        /* unique in a pipeline, e.g. "segment" */
+    const char *version;     /* the stage's own version, e.g. "1.0.0" */
+    const char *description; /* one line */
+
+    /* Layers this stage adds and layers it needs from earlier stages,
+     * NULL-terminated; either may be NULL for none. */
+    const char *const *provides;
+    const char *const *requires;
+
+    /* Accepted options, terminated by an entry whose name is NULL. */
+    const dp_option *options;
+
+    /* Build an instance from validated options (defaults filled in).
+     * `data_dir` is the folder the stage's shared object was loaded from;
+     * its data files (word lists, models) sit there beside it. */
+    int (*create)(const dp_api *api, const json_t *options,
+                  const char *data_dir, void **instance, dp_err *err);
+
+    /* Process one document. Called concurrently on different documents. */
+    int (*process)(void *instance, dp_doc *doc, dp_err *err);
+
+    /* Free an instance. */
+    void (*destroy)(void *instance);
+} dp_stage;
+
+#if defined(__GNUC__)
+#define DP_EXPORTED __attribute__((visibility("default")))
+#else
+#define DP_EXPORTED
+#endif
+
+/* Define the entry point for `stage` (a const struct dp_stage). The stage
+ * refuses a host older than the header it was built with. Build plugins with
+ * -fvisibility=hidden so that this is the only exported symbol. */
+#define DP_STAGE_EXPORT(stage)                                                \
+    DP_EXPORTED const struct dp_stage *docproc_stage_entry(                   \
+        uint32_t host_major, uint32_t host_minor);                            \
+    DP_EXPORTED const struct dp_stage *docproc_stage_entry(                   \
+        uint32_t host_major, uint32_t host_minor)                             \
+    {                                                                         \
+        if (host_major != DP_ABI_MAJOR ||                                    \
+            (uint64_t)host_minor + 1 <= DP_ABI_MINOR)                        \
+            return NULL;                                                      \
+        return &(stage);                                                      \
+    }
+
+typedef const struct dp_stage *(*dp_stage_entry_fn)(uint32_t host_major,
+                                                    uint32_t host_minor);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DOCPROC_STAGE_H */
