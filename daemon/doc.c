@@ -121,6 +121,14 @@ dp_doc *dp_doc_new(const char *name, json_t *id, const void *raw,
         return NULL;
     doc->head.api = &dp_host_api;
     doc->name = strdup(name ? name : "");
+    /* File names are bytes; the output is UTF-8. Replace what is not. */
+    for (size_t i = 0, n = doc->name ? strlen(doc->name) : 0; i < n;) {
+        size_t ok = dp_utf8_valid_prefix((unsigned char *)doc->name + i,
+                                         n - i);
+        i += ok;
+        if (i < n)
+            doc->name[i++] = '?';
+    }
     doc->raw = malloc(raw_len + 1);
     doc->outputs = json_object();
     if (doc->name == NULL || doc->raw == NULL || doc->outputs == NULL) {

@@ -12,12 +12,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <docproc/docproc.h>
 
 typedef struct example {
     int export_words;   /* option "export_words" */
     json_int_t min_len; /* option "min_length": shorter words are skipped */
+    char *fail_on;      /* option "fail_on", or NULL */
 } example;
 
 static const dp_option example_options[] = {
@@ -43,6 +45,11 @@ static int example_create(const dp_api *api, const json_t *options,
         return -ENOMEM;
     ex->export_words = json_is_true(json_object_get(options, "export_words"));
     ex->min_len = min_len;
+    const char *fail_on = json_string_value(json_object_get(options, "fail_on"));
+    if (fail_on && (ex->fail_on = strdup(fail_on)) == NULL) {
+        free(ex);
+        return -ENOMEM;
+    }
     *instance = ex;
     return 0;
 }
@@ -60,6 +67,12 @@ static int example_process(void *instance, dp_doc *doc, dp_err *err)
         size_t start = i;
         while (i < len && !isspace((unsigned char)text[i]))
             i++;
+        if (ex->fail_on && i - start == strlen(ex->fail_on) &&
+            memcmp(text + start, ex->fail_on, i - start) == 0) {
+            dp_err_set(err, "found the word '%s' at byte %zu", ex->fail_on,
+                       start);
+            return -EINVAL;
+        }
         if (i > start && (json_int_t)(i - start) >= ex->min_len) {
             int rc = dp_doc_annotate(doc, "word", start, i, NULL, NULL);
             if (rc) {
@@ -74,7 +87,12 @@ static int example_process(void *instance, dp_doc *doc, dp_err *err)
     return api->set_output(doc, "word_count", json_integer((json_int_t)count));
 }
 
-static void example_destroy(void *instance) { free(instance); }
+static void example_destroy(void *instance)
+{
+    example *ex = instance;
+    free(ex->fail_on);
+    free(ex);
+}
 
 static const char *const example_provides[] = {"word", NULL};
 

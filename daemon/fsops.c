@@ -1,0 +1,164 @@
+/* Durable, non-overwriting file operations. */
+#define _GNU_SOURCE
+#include "fsops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int dp_mkdirs(const char *path, dp_err *err)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        dp_err_set(err, "%s: path too long", path);
+        return -ENAMETOOLONG;
+    }
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == 0) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+                int e = errno;
+                dp_err_set(err, "cannot create folder %s: %s", buf,
+                           strerror(e));
+                return -e;
+            }
+            *p = c;
+            if (c == 0)
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        dp_err_set(err, "%s exists and is not a folder", path);
+        return -ENOTDIR;
+    }
+    return 0;
+}
+
+int dp_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) == 0 ? 0 : -errno;
+    close(fd);
+    return rc;
+}
+
+/* name, or name with ".N" before ext when n > 0. */
+static int numbered(char *out, size_t len, const char *name, const char *ext,
+                    unsigned n)
+{
+    int w = n ? snprintf(out, len, "%s.%u%s", name, n, ext)
+              : snprintf(out, len, "%s%s", name, ext);
+    return w < 0 || (size_t)w >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Rename without replacing; tries name, name.1, name.2, ... */
+static int rename_unique(int from_dirfd, const char *from, int to_dirfd,
+                         const char *name, const char *ext, char *final,
+                         size_t final_len)
+{
+    for (unsigned n = 0; n < 100000; n++) {
+        if (numbered(final, final_len, name, ext, n) != 0)
+            return -ENAMETOOLONG;
+        if (renameat2(from_dirfd, from, to_dirfd, final, RENAME_NOREPLACE) ==
+            0)
+            return 0;
+        if (errno == EINVAL || errno == ENOSYS) {
+            /* No RENAME_NOREPLACE here (some file systems): link+unlink
+             * gives the same guarantee. */
+            if (linkat(from_dirfd, from, to_dirfd, final, 0) == 0) {
+                unlinkat(from_dirfd, from, 0);
+                return 0;
+            }
+        }
+        if (errno != EEXIST)
+            return -errno;
+    }
+    return -EEXIST;
+}
+
+int dp_move_unique(const char *dir_from, const char *name_from,
+                   const char *dir_to, const char *name, const char *ext,
+                   char *final, size_t final_len, dp_err *err)
+{
+    int from = open(dir_from, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int to = open(dir_to, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc;
+    if (from < 0 || to < 0) {
+        rc = -errno;
+        dp_err_set(err, "cannot open folder %s: %s",
+                   from < 0 ? dir_from : dir_to, strerror(-rc));
+    } else {
+        rc = rename_unique(from, name_from, to, name, ext, final, final_len);
+        if (rc)
+            dp_err_set(err, "cannot move %s/%s to %s: %s", dir_from,
+                       name_from, dir_to, strerror(-rc));
+        else
+            fsync(to);
+    }
+    if (from >= 0)
+        close(from);
+    if (to >= 0)
+        close(to);
+    return rc;
+}
+
+int dp_write_atomic(const char *dir, const char *name, const char *ext,
+                    dp_write_fn write, void *ctx, char *final,
+                    size_t final_len, dp_err *err)
+{
+    static atomic_uint counter;
+    char tmp[NAME_MAX + 1];
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) {
+        int e = errno;
+        dp_err_set(err, "cannot open folder %s: %s", dir, strerror(e));
+        return -e;
+    }
+    /* Hidden and suffixed .tmp, so no watcher or reader takes it. */
+    snprintf(tmp, sizeof tmp, ".docproc.%ld.%u.tmp", (long)getpid(),
+             atomic_fetch_add(&counter, 1));
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                    0644);
+    if (fd < 0) {
+        int e = errno;
+        dp_err_set(err, "cannot create a file in %s: %s", dir, strerror(e));
+        close(dirfd);
+        return -e;
+    }
+    FILE *f = fdopen(fd, "w");
+    int rc = f ? 0 : -errno;
+    if (f) {
+        static const size_t bufsize = 1 << 16;
+        setvbuf(f, NULL, _IOFBF, bufsize);
+        rc = write(f, ctx);
+        if (fflush(f) != 0 && rc == 0)
+            rc = -errno;
+        if (rc == 0 && fsync(fileno(f)) != 0)
+            rc = -errno;
+        if (fclose(f) != 0 && rc == 0)
+            rc = -errno;
+    } else {
+        close(fd);
+    }
+    if (rc == 0)
+        rc = rename_unique(dirfd, tmp, dirfd, name, ext, final, final_len);
+    if (rc == 0) {
+        fsync(dirfd);
+    } else {
+        dp_err_set(err, "cannot write %s/%s%s: %s", dir, name, ext,
+                   strerror(rc < 0 ? -rc : EIO));
+        unlinkat(dirfd, tmp, 0);
+    }
+    close(dirfd);
+    return rc;
+}

@@ -1,0 +1,36 @@
+/* File-system steps of the daemon, each ordered so that a crash at any
+ * point leaves every document in exactly one place: folder creation, a
+ * durable write under a temporary name followed by a rename, and moves
+ * that never overwrite. */
+#ifndef DP_FSOPS_H
+#define DP_FSOPS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <docproc/stage.h>
+
+/* Create a folder and its parents (mode 0755 for new ones). */
+int dp_mkdirs(const char *path, dp_err *err);
+
+/* fsync a folder, so that renames into it survive a power cut. */
+int dp_fsync_dir(const char *dir);
+
+/* Rename dir_from/name_from into dir_to under `name` or, when taken,
+ * `name` with ".1", ".2", ... inserted before `ext` (ext may be ""). The
+ * name used is written to `final` (size final_len). Never overwrites. */
+int dp_move_unique(const char *dir_from, const char *name_from,
+                   const char *dir_to, const char *name, const char *ext,
+                   char *final, size_t final_len, dp_err *err);
+
+/* Writes the body of a file; returns 0 or a negative errno. */
+typedef int (*dp_write_fn)(FILE *f, void *ctx);
+
+/* Write a file durably: to a hidden temporary in `dir`, fsync, then
+ * rename to `name`+`ext` (or a numbered variant, never overwriting),
+ * then fsync `dir`. The name used goes to `final`. */
+int dp_write_atomic(const char *dir, const char *name, const char *ext,
+                    dp_write_fn write, void *ctx, char *final,
+                    size_t final_len, dp_err *err);
+
+#endif

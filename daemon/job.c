@@ -1,0 +1,176 @@
+/* The per-document work of the daemon. */
+#include "job.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "doc.h"
+#include "fileio.h"
+#include "fsops.h"
+#include "output.h"
+#include "version.h"
+
+static int write_doc(FILE *f, void *ctx)
+{
+    int rc = dp_output_write(ctx, dp_sink_file, f);
+    if (rc == 0 && fputc('\n', f) == EOF)
+        rc = -EIO;
+    return rc;
+}
+
+typedef struct error_rec {
+    const dp_job *job;
+    const char *failed_name;
+} error_rec;
+
+static int write_error(FILE *f, void *ctx)
+{
+    const error_rec *r = ctx;
+    char when[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    /* Names are bytes; jansson wants UTF-8. */
+    dp_doc *tmp = dp_doc_new(r->job->name, NULL, "", 0);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "name",
+                          tmp ? dp_doc_get_name(tmp) : "?", "stage",
+                          r->job->stage, "message", r->job->message, "time",
+                          when, "file", r->failed_name, "docproc",
+                          DP_VERSION);
+    dp_doc_free(tmp);
+    if (o == NULL)
+        return -ENOMEM;
+    int rc = json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (rc == 0 && fputc('\n', f) == EOF)
+        rc = -1;
+    return rc == 0 ? 0 : -EIO;
+}
+
+static void fail(dp_job *job, const char *stage, const char *message)
+{
+    char final[NAME_MAX + 1], errname[NAME_MAX + 1];
+    dp_err err = {{0}};
+    snprintf(job->stage, sizeof job->stage, "%s", stage);
+    snprintf(job->message, sizeof job->message, "%s", message);
+    job->result = DP_JOB_FAILED;
+    if (dp_move_unique(job->cfg->processing, job->pname, job->cfg->failed,
+                       job->name, "", final, sizeof final, &err) != 0) {
+        /* It stays in processing/ and is tried again later. */
+        job->result = DP_JOB_RETRY;
+        snprintf(job->message, sizeof job->message,
+                 "%s (and moving it to failed/ failed: %s)", message,
+                 err.msg);
+        return;
+    }
+    snprintf(job->out_name, sizeof job->out_name, "%s", final);
+    error_rec rec = {job, final};
+    if (dp_write_atomic(job->cfg->failed, final, ".error.json", write_error,
+                        &rec, errname, sizeof errname, &err) != 0)
+        snprintf(job->message + strlen(job->message),
+                 sizeof job->message - strlen(job->message),
+                 " (the reason could not be written: %s)", err.msg);
+}
+
+/* After a crash, the output may already be in the outbox: look for one
+ * with the same source name and hash, so the document is not output
+ * twice. */
+static int already_output(const dp_job *job, const unsigned char *data,
+                          size_t len)
+{
+    char sha[65], path[PATH_MAX];
+    dp_sha256_hex(data, len, sha);
+    for (unsigned n = 0; n < 1000; n++) {
+        int w = n ? snprintf(path, sizeof path, "%s/%s.%u.json",
+                             job->cfg->outbox, job->name, n)
+                  : snprintf(path, sizeof path, "%s/%s.json",
+                             job->cfg->outbox, job->name);
+        if (w < 0 || (size_t)w >= sizeof path || access(path, F_OK) != 0)
+            return 0;
+        json_t *o = json_load_file(path, 0, NULL);
+        const char *s = json_string_value(
+            json_object_get(json_object_get(o, "source"), "sha256"));
+        int same = s && strcmp(s, sha) == 0;
+        json_decref(o);
+        if (same)
+            return 1;
+    }
+    return 0;
+}
+
+static void archive(dp_job *job)
+{
+    char final[NAME_MAX + 1], path[PATH_MAX];
+    dp_err err = {{0}};
+    if (job->cfg->delete_originals) {
+        snprintf(path, sizeof path, "%s/%s", job->cfg->processing,
+                 job->pname);
+        if (unlink(path) != 0)
+            snprintf(job->message, sizeof job->message,
+                     "output written, but the original could not be "
+                     "deleted: %s",
+                     strerror(errno));
+        return;
+    }
+    if (dp_move_unique(job->cfg->processing, job->pname, job->cfg->done,
+                       job->name, "", final, sizeof final, &err) != 0)
+        snprintf(job->message, sizeof job->message,
+                 "output written, but the original could not be archived: "
+                 "%s",
+                 err.msg);
+}
+
+void dp_job_run(dp_job *job)
+{
+    char path[PATH_MAX];
+    unsigned char *data = NULL;
+    size_t len = 0;
+    dp_err err = {{0}};
+    uint64_t t0 = uv_hrtime();
+    job->message[0] = 0;
+    job->stage[0] = 0;
+
+    snprintf(path, sizeof path, "%s/%s", job->cfg->processing, job->pname);
+    if (dp_read_file(path, 1, job->cfg->max_bytes, &data, &len, &err) != 0) {
+        fail(job, "input", err.msg);
+        goto out;
+    }
+    job->bytes = len;
+    if (job->recovering && already_output(job, data, len)) {
+        job->result = DP_JOB_DONE;
+        snprintf(job->out_name, sizeof job->out_name, "(already output)");
+        archive(job);
+        goto out;
+    }
+    dp_doc *doc = dp_doc_new(job->name, NULL, data, len);
+    if (doc == NULL) {
+        fail(job, "input", "out of memory");
+        goto out;
+    }
+    const char *stage = NULL;
+    if (dp_pipeline_run(job->pipeline, doc, &stage, &err) != 0) {
+        dp_doc_free(doc);
+        fail(job, stage ? stage : "pipeline", err.msg);
+        goto out;
+    }
+    int rc = dp_write_atomic(job->cfg->outbox, job->name, ".json", write_doc,
+                             doc, job->out_name, sizeof job->out_name, &err);
+    dp_doc_free(doc);
+    if (rc != 0) {
+        /* Not the document's fault (disk full, permissions): keep it. */
+        job->result = DP_JOB_RETRY;
+        snprintf(job->stage, sizeof job->stage, "output");
+        snprintf(job->message, sizeof job->message, "%s", err.msg);
+        goto out;
+    }
+    job->result = DP_JOB_DONE;
+    archive(job);
+out:
+    free(data);
+    job->ms = (double)(uv_hrtime() - t0) / 1e6;
+}
