@@ -95,6 +95,82 @@ static int get_int(const json_t *root, const char *key, long long min,
     return 0;
 }
 
+/* Order matters: the index is the value stored. */
+static const char *const isolation_names[] = {"thread", "process", NULL};
+static const char *const watch_names[] = {"inotify", "poll", "auto", NULL};
+static const char *const output_names[] = {"json", "html", "md", "brat",
+                                           "conll", NULL};
+
+static int get_enum(const json_t *root, const char *key,
+                    const char *const *names, int def, int *out, dp_err *err)
+{
+    const json_t *v = json_object_get(root, key);
+    *out = def;
+    if (v == NULL)
+        return 0;
+    for (int i = 0; json_is_string(v) && names[i]; i++) {
+        if (strcmp(json_string_value(v), names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    char list[200] = "";
+    size_t n = 0;
+    for (int i = 0; names[i] && n < sizeof list; i++)
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s\"%s\"",
+                              i ? ", " : "", names[i]);
+    dp_err_set(err, "%s: expected one of %s", key, list);
+    return -EINVAL;
+}
+
+static int parse_outputs(const json_t *root, dp_config *cfg, dp_err *err)
+{
+    const json_t *v = json_object_get(root, "outputs");
+    json_t *def = NULL;
+    if (v == NULL)
+        v = def = json_pack("[s]", "json");
+    int rc = 0;
+    if (!json_is_array(v) || json_array_size(v) == 0) {
+        dp_err_set(err, "outputs: expected a non-empty array of formats");
+        rc = -EINVAL;
+        goto out;
+    }
+    cfg->outputs = calloc(json_array_size(v), sizeof *cfg->outputs);
+    if (cfg->outputs == NULL) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        const char *s = json_string_value(json_array_get(v, i));
+        int known = 0;
+        for (size_t j = 0; s && output_names[j]; j++)
+            known |= strcmp(s, output_names[j]) == 0;
+        if (!known) {
+            dp_err_set(err,
+                       "outputs[%zu]: expected \"json\", \"html\", \"md\", "
+                       "\"brat\" or \"conll\"",
+                       i);
+            rc = -EINVAL;
+            goto out;
+        }
+        if ((cfg->outputs[cfg->n_outputs++] = strdup(s)) == NULL) {
+            rc = -ENOMEM;
+            goto out;
+        }
+    }
+out:
+    json_decref(def);
+    return rc;
+}
+
+int dp_config_wants_output(const dp_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_outputs; i++)
+        if (strcmp(cfg->outputs[i], name) == 0)
+            return 1;
+    return 0;
+}
+
 static int parse_stage(const json_t *v, size_t i, dp_stage_conf *sc,
                        dp_err *err)
 {
@@ -153,7 +229,9 @@ int dp_config_from_json(const json_t *root, dp_config *cfg, dp_err *err)
     static const char *const keys[] = {
         "inbox", "outbox", "failed", "done", "processing", "plugin_dir",
         "stages", "workers", "max_in_flight", "max_document_bytes",
-        "settle_ms", "rescan_ms", "originals", "log_level", NULL};
+        "settle_ms", "rescan_ms", "originals", "log_level", "outputs",
+        "isolation", "time_limit_ms", "drain_ms", "metrics_file",
+        "metrics_interval_ms", "watch", NULL};
     int rc;
     long long x;
     memset(cfg, 0, sizeof *cfg);
@@ -222,6 +300,28 @@ int dp_config_from_json(const json_t *root, dp_config *cfg, dp_err *err)
         cfg->log_level = l;
     }
 
+    if ((rc = parse_outputs(root, cfg, err)))
+        goto fail;
+    if ((rc = get_enum(root, "isolation", isolation_names, 1,
+                       &cfg->isolation_process, err)))
+        goto fail;
+    if ((rc = get_enum(root, "watch", watch_names, DP_WATCH_MODE_AUTO,
+                       &cfg->watch_mode, err)))
+        goto fail;
+    if ((rc = get_int(root, "time_limit_ms", 0, 86400000, 60000, &x, err)))
+        goto fail;
+    cfg->time_limit_ms = (int)x;
+    if ((rc = get_int(root, "drain_ms", 0, 86400000, 30000, &x, err)))
+        goto fail;
+    cfg->drain_ms = (int)x;
+    if ((rc = get_string(root, "metrics_file", &cfg->metrics_file, NULL,
+                         err)))
+        goto fail;
+    if ((rc = get_int(root, "metrics_interval_ms", 100, 86400000, 10000, &x,
+                      err)))
+        goto fail;
+    cfg->metrics_interval_ms = (int)x;
+
     const json_t *stages = json_object_get(root, "stages");
     if (stages == NULL || !json_is_array(stages) ||
         json_array_size(stages) == 0) {
@@ -278,5 +378,9 @@ void dp_config_free(dp_config *cfg)
         json_decref(cfg->stages[i].options);
     }
     free(cfg->stages);
+    for (size_t i = 0; i < cfg->n_outputs; i++)
+        free(cfg->outputs[i]);
+    free(cfg->outputs);
+    free(cfg->metrics_file);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -25,7 +25,22 @@ typedef struct dp_config {
     int rescan_ms;        /* periodic safety rescan of the inbox; 0 = off */
     int delete_originals; /* "originals": "delete" rather than "done" */
     int log_level;
+
+    char **outputs;       /* "outputs": formats written per document */
+    size_t n_outputs;     /* (default: just "json") */
+
+    int isolation_process; /* "isolation": "process" (default) or "thread" */
+    int time_limit_ms;     /* per document; 0 = none */
+    int drain_ms;          /* SIGTERM: how long in-flight work may take */
+    char *metrics_file;    /* Prometheus textfile, or NULL */
+    int metrics_interval_ms;
+    int watch_mode;        /* DP_WATCH_MODE_* */
 } dp_config;
+
+enum { DP_WATCH_MODE_INOTIFY, DP_WATCH_MODE_POLL, DP_WATCH_MODE_AUTO };
+
+/* True when `cfg` asks for output format `name`. */
+int dp_config_wants_output(const dp_config *cfg, const char *name);
 
 /* Parse and validate a config object. On error, fills err with
  * "<path>: <problem>" and returns a negative errno. */
