@@ -52,7 +52,7 @@ static int write_error(FILE *f, void *ctx)
     return rc == 0 ? 0 : -EIO;
 }
 
-static void fail(dp_job *job, const char *stage, const char *message)
+void dp_job_fail(dp_job *job, const char *stage, const char *message)
 {
     char final[NAME_MAX + 1], errname[NAME_MAX + 1];
     dp_err err = {{0}};
@@ -137,7 +137,7 @@ void dp_job_run(dp_job *job)
 
     snprintf(path, sizeof path, "%s/%s", job->cfg->processing, job->pname);
     if (dp_read_file(path, 1, job->cfg->max_bytes, &data, &len, &err) != 0) {
-        fail(job, "input", err.msg);
+        dp_job_fail(job, "input", err.msg);
         goto out;
     }
     job->bytes = len;
@@ -149,13 +149,13 @@ void dp_job_run(dp_job *job)
     }
     dp_doc *doc = dp_doc_new(job->name, NULL, data, len);
     if (doc == NULL) {
-        fail(job, "input", "out of memory");
+        dp_job_fail(job, "input", "out of memory");
         goto out;
     }
     const char *stage = NULL;
     if (dp_pipeline_run(job->pipeline, doc, &stage, &err) != 0) {
         dp_doc_free(doc);
-        fail(job, stage ? stage : "pipeline", err.msg);
+        dp_job_fail(job, stage ? stage : "pipeline", err.msg);
         goto out;
     }
     int rc = dp_write_atomic(job->cfg->outbox, job->name, ".json", write_doc,

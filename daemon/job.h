@@ -38,4 +38,9 @@ typedef struct dp_job {
 /* Do the work; blocking, for the thread pool. */
 void dp_job_run(dp_job *job);
 
+/* Move the document from processing/ to failed/ with <name>.error.json
+ * (stage, message, time), and set the job's result. Also used by the
+ * daemon when a worker process dies on a document. */
+void dp_job_fail(dp_job *job, const char *stage, const char *message);
+
 #endif
