@@ -1,0 +1,271 @@
+/* Keyphrases: noun-phrase-like candidates (runs of content words between
+ * stop words and punctuation, at most SZ_KP_MAX words) and entity mentions,
+ * scored by the document frequency of their words, their own frequency and
+ * how early they first appear. */
+#define _GNU_SOURCE /* qsort_r */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sz.h"
+
+#define SZ_KP_MAX 4
+
+typedef struct kp {
+    uint32_t count;
+    uint32_t first;      /* first sentence */
+    size_t start, end;   /* first occurrence, bytes */
+    uint32_t k0, nk;     /* its stems in kstems */
+    uint8_t entity;
+    double score;
+} kp;
+
+typedef struct kp_set {
+    sz_strtab tab;       /* key: stem ids as bytes */
+    kp *items;
+    size_t cap;
+    uint32_t *kstems;
+    size_t nk, kcap;
+} kp_set;
+
+static int kp_add(kp_set *ks, const uint32_t *stems, uint32_t n,
+                  uint32_t sent, size_t start, size_t end, int entity)
+{
+    int added;
+    long id = sz_strtab_put(&ks->tab, (const char *)stems,
+                            n * sizeof *stems, &added);
+    if (id < 0)
+        return -ENOMEM;
+    if (added) {
+        if ((size_t)id >= ks->cap) {
+            size_t c = ks->cap ? ks->cap * 2 : 256;
+            kp *ni = realloc(ks->items, c * sizeof *ni);
+            if (ni == NULL)
+                return -ENOMEM;
+            ks->items = ni;
+            ks->cap = c;
+        }
+        if (ks->nk + n > ks->kcap) {
+            size_t c = ks->kcap ? ks->kcap * 2 : 1024;
+            while (c < ks->nk + n)
+                c *= 2;
+            uint32_t *nk = realloc(ks->kstems, c * sizeof *nk);
+            if (nk == NULL)
+                return -ENOMEM;
+            ks->kstems = nk;
+            ks->kcap = c;
+        }
+        memcpy(ks->kstems + ks->nk, stems, n * sizeof *stems);
+        ks->items[id] = (kp){.first = sent, .start = start, .end = end,
+                             .k0 = (uint32_t)ks->nk, .nk = n};
+        ks->nk += n;
+    }
+    kp *p = &ks->items[id];
+    p->count++;
+    if (entity && !p->entity) {
+        p->entity = 1;
+        p->start = start; /* an entity's own span reads best */
+        p->end = end;
+    }
+    return 0;
+}
+
+static int runs_of_sentence(sz_doc *d, kp_set *ks, uint32_t s)
+{
+    const sz_sent *se = &d->sent[s];
+    uint32_t stems[SZ_KP_MAX];
+    uint32_t n = 0, bad = 0, nonnum = 0;
+    size_t start = 0, end = 0;
+    for (uint32_t k = 0; k <= se->ntok; k++) {
+        uint32_t ty = k < se->ntok ? d->tok_type[se->tok0 + k] : SZ_NONE;
+        const sz_type *t = ty != SZ_NONE ? &d->types[ty] : NULL;
+        /* A hyphen between two words does not end a run. */
+        int joins = 0;
+        if (t == NULL && k < se->ntok && n > 0 && k + 1 < se->ntok) {
+            const dp_ann *a = &d->tok[se->tok0 + k];
+            if (a->end - a->start == 1 && d->text[a->start] == '-' &&
+                a->start == end && d->tok[se->tok0 + k + 1].start == a->end)
+                joins = 1;
+        }
+        if (joins)
+            continue;
+        if (t && t->word && t->stem != SZ_NONE) {
+            const dp_ann *a = &d->tok[se->tok0 + k];
+            if (n == 0)
+                start = a->start;
+            if (n < SZ_KP_MAX)
+                stems[n] = t->stem;
+            else
+                bad = 1;
+            n++;
+            if (!t->number)
+                nonnum++;
+            end = a->end;
+            continue;
+        }
+        if (n > 0 && !bad && nonnum > 0 && end - start > 1) {
+            if (kp_add(ks, stems, n, s, start, end, 0) != 0)
+                return -ENOMEM;
+        }
+        n = 0;
+        bad = 0;
+        nonnum = 0;
+    }
+    return 0;
+}
+
+/* Entity mentions: their content stems, as one phrase. */
+static int add_entities(sz_doc *d, dp_doc *doc, kp_set *ks)
+{
+    size_t ne;
+    const dp_ann *ent = dp_doc_layer(doc, "entity", &ne);
+    if (ent == NULL)
+        return 0;
+    size_t t = 0, s = 0;
+    for (size_t e = 0; e < ne; e++) {
+        if (sz_label_numeric(ent[e].label))
+            continue;
+        while (s < d->nsent && d->sent[s].end <= ent[e].start)
+            s++;
+        if (s == d->nsent)
+            break;
+        while (t < d->ntok && d->tok[t].start < ent[e].start)
+            t++;
+        uint32_t stems[SZ_KP_MAX];
+        uint32_t n = 0;
+        int bad = 0;
+        for (size_t k = t; k < d->ntok && d->tok[k].start < ent[e].end; k++) {
+            uint32_t ty = d->tok_type[k];
+            if (ty == SZ_NONE || d->types[ty].stem == SZ_NONE)
+                continue;
+            if (n == SZ_KP_MAX) {
+                bad = 1;
+                break;
+            }
+            stems[n++] = d->types[ty].stem;
+        }
+        if (n == 0 || bad)
+            continue;
+        if (kp_add(ks, stems, n, (uint32_t)s, ent[e].start, ent[e].end, 1))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static int cmp_kp(const void *a, const void *b, void *ctx)
+{
+    const kp *items = ctx;
+    double x = items[*(const uint32_t *)a].score;
+    double y = items[*(const uint32_t *)b].score;
+    return (x < y) - (x > y);
+}
+
+/* Whether every stem of a is in b. */
+static int covered(const kp_set *ks, const kp *a, const kp *b)
+{
+    for (uint32_t i = 0; i < a->nk; i++) {
+        int found = 0;
+        for (uint32_t j = 0; j < b->nk && !found; j++)
+            found = ks->kstems[a->k0 + i] == ks->kstems[b->k0 + j];
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+static json_t *phrase_text(const sz_doc *d, const kp *p)
+{
+    size_t len = p->end - p->start;
+    char *buf = malloc(len + 1);
+    if (buf == NULL)
+        return NULL;
+    size_t w = 0;
+    int space = 0;
+    for (size_t i = p->start; i < p->end; i++) {
+        char c = d->text[i];
+        if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+            space = 1;
+            continue;
+        }
+        if (space && w > 0)
+            buf[w++] = ' ';
+        space = 0;
+        buf[w++] = c;
+    }
+    json_t *v = json_stringn(buf, w);
+    free(buf);
+    return v;
+}
+
+json_t *sz_keyphrases(sz_doc *d, dp_doc *doc)
+{
+    json_t *arr = json_array();
+    if (arr == NULL || d->inst->n_keyphrases <= 0 || d->nsent == 0)
+        return arr;
+    kp_set ks = {0};
+    uint32_t *order = NULL;
+    uint32_t *chosen = NULL;
+    if (sz_strtab_init(&ks.tab, 1024) != 0)
+        goto fail;
+    for (size_t s = 0; s < d->nsent; s++)
+        if (runs_of_sentence(d, &ks, (uint32_t)s) != 0)
+            goto fail;
+    if (add_entities(d, doc, &ks) != 0)
+        goto fail;
+    size_t n = ks.tab.n;
+    if (n == 0)
+        goto done;
+    double nsent = (double)d->nsent;
+    for (size_t i = 0; i < n; i++) {
+        kp *p = &ks.items[i];
+        double w = 0;
+        for (uint32_t k = 0; k < p->nk; k++)
+            w += log1p((double)d->stem[ks.kstems[p->k0 + k]].tf);
+        /* longer phrases are rarer: do not let length alone win */
+        w /= sqrt((double)p->nk);
+        double early = 1.0 + 0.5 / (1.0 + 10.0 * p->first / nsent);
+        p->score = w * (1.0 + log((double)p->count)) * early *
+                   (p->entity ? 1.5 : 1.0);
+    }
+    order = malloc(n * sizeof *order);
+    chosen = malloc((size_t)d->inst->n_keyphrases * sizeof *chosen);
+    if (order == NULL || chosen == NULL)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        order[i] = (uint32_t)i;
+    qsort_r(order, n, sizeof *order, cmp_kp, ks.items);
+    double top = ks.items[order[0]].score;
+    size_t nc = 0;
+    for (size_t i = 0; i < n && nc < (size_t)d->inst->n_keyphrases; i++) {
+        const kp *p = &ks.items[order[i]];
+        int skip = 0;
+        for (size_t c = 0; c < nc && !skip; c++)
+            skip = covered(&ks, p, &ks.items[chosen[c]]) ||
+                   covered(&ks, &ks.items[chosen[c]], p);
+        if (skip)
+            continue;
+        json_t *text = phrase_text(d, p);
+        json_t *o = text ? json_pack("{s:o,s:f}", "text", text, "score",
+                                     round(p->score / top * 1000.0) / 1000.0)
+                         : NULL;
+        if (o == NULL || json_array_append_new(arr, o) != 0)
+            goto fail;
+        chosen[nc++] = order[i];
+    }
+done:
+    free(order);
+    free(chosen);
+    free(ks.items);
+    free(ks.kstems);
+    sz_strtab_free(&ks.tab);
+    return arr;
+fail:
+    free(order);
+    free(chosen);
+    free(ks.items);
+    free(ks.kstems);
+    sz_strtab_free(&ks.tab);
+    json_decref(arr);
+    return NULL;
+}

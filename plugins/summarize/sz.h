@@ -1,0 +1,166 @@
+/* summarize: internal interfaces shared by the files of the stage.
+ *
+ *   strtab.c    string interning (open addressing) used for word lists,
+ *               surface forms and stems
+ *   vocab.c     tokens -> terms (case folding, stop words, Snowball stems),
+ *               per-sentence TF-ISF vectors and sentence features
+ *   graph.c     sparse sentence-similarity graph (windowed inverted index,
+ *               top-K neighbours) and its PageRank (LexRank)
+ *   select.c    final scores, length rule, MMR redundancy removal
+ *   keyphrase.c noun-phrase-like candidates and entities, scored
+ *   summarize.c descriptor, options, create/process/destroy
+ */
+#ifndef SZ_H
+#define SZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <docproc/docproc.h>
+
+/* ------------------------------------------------------------------------ */
+/* String table: maps byte strings to dense ids 0..n-1.                      */
+
+typedef struct sz_strtab {
+    uint32_t *slots; /* id + 1, 0 = empty */
+    size_t cap;      /* power of two */
+    uint32_t *off;   /* per id: offset of the key in arena */
+    uint32_t *len;   /* per id: key length */
+    uint64_t *hash;  /* per id: key hash */
+    size_t n, id_cap;
+    char *arena;
+    size_t arena_len, arena_cap;
+} sz_strtab;
+
+uint64_t sz_hash(const void *p, size_t len);
+int sz_strtab_init(sz_strtab *t, size_t expect);
+void sz_strtab_free(sz_strtab *t);
+/* The id of key, or -1 when absent. */
+long sz_strtab_find(const sz_strtab *t, const char *key, size_t len);
+/* The id of key, inserting it when absent (*added set to 1 then). Returns
+ * -ENOMEM on allocation failure. */
+long sz_strtab_put(sz_strtab *t, const char *key, size_t len, int *added);
+static inline const char *sz_strtab_key(const sz_strtab *t, uint32_t id,
+                                        size_t *len)
+{
+    *len = t->len[id];
+    return t->arena + t->off[id];
+}
+
+/* ------------------------------------------------------------------------ */
+/* Instance (read-only after create).                                        */
+
+typedef struct sz_inst {
+    sz_strtab stop;        /* lower-case stop words */
+    char **boiler;         /* lower-case boilerplate phrases */
+    size_t n_boiler;
+    long opt_sentences;    /* -1 when not given */
+    double opt_ratio;      /* < 0 when not given */
+    long opt_words;        /* -1 when not given */
+    long n_keyphrases;
+    double lambda;         /* MMR trade-off, 1 = no redundancy penalty */
+} sz_inst;
+
+/* ------------------------------------------------------------------------ */
+/* Per-document state.                                                       */
+
+enum { SZ_NONE = UINT32_MAX };
+
+typedef struct sz_type {    /* a distinct surface form */
+    uint32_t stem;          /* SZ_NONE for stop words and non-words */
+    uint8_t word;           /* has a letter or digit */
+    uint8_t stop;
+    uint8_t number;         /* digits only (with , . separators) */
+} sz_type;
+
+typedef struct sz_stem {
+    uint32_t df;            /* sentences containing it */
+    uint32_t tf;            /* occurrences in the document */
+    uint32_t first;         /* first sentence containing it */
+    uint32_t last_sent;     /* scratch: last sentence counted in df */
+    uint32_t pos;           /* scratch: its entry in that sentence's vector */
+    float isf;              /* inverse sentence frequency */
+    float kw;               /* keyword weight (document-level) */
+} sz_stem;
+
+typedef struct sz_entry {   /* one component of a sentence vector */
+    uint32_t stem;
+    float w;
+} sz_entry;
+
+/* Flags describing a sentence. */
+enum {
+    SZ_QUESTION = 1u << 0,
+    SZ_QUOTE_ONLY = 1u << 1,  /* a quotation with no attribution */
+    SZ_NO_END = 1u << 2,      /* no sentence-final punctuation */
+    SZ_BOILER = 1u << 3,
+    SZ_LOWER_START = 1u << 4, /* starts with a lower-case letter */
+};
+
+typedef struct sz_sent {
+    size_t start, end;      /* bytes */
+    uint32_t tok0, ntok;    /* its tokens: doc->tok_type[tok0 .. tok0+ntok) */
+    uint32_t vec0, nvec;    /* its vector: doc->vec[vec0 .. vec0+nvec) */
+    uint32_t nwords;        /* word tokens */
+    uint32_t ncontent;      /* content (non-stop word) tokens */
+    uint32_t flags;
+    uint64_t hash;          /* of its content stems, for duplicates */
+    float ent;              /* entity centrality */
+    float kw;               /* keyword centrality */
+    float rank;             /* graph centrality (PageRank, mean 1) */
+    float score;            /* final salience */
+} sz_sent;
+
+typedef struct sz_doc {
+    const sz_inst *inst;
+    const char *text;
+    size_t len;
+
+    const dp_ann *tok;      /* the token layer */
+    size_t ntok;
+    uint32_t *tok_type;     /* per token: type id (SZ_NONE if outside sentences) */
+
+    sz_strtab surf;         /* surface form -> type */
+    sz_type *types;
+    size_t types_cap;
+    sz_strtab stems;        /* stem string -> stem id */
+    sz_stem *stem;
+    size_t stem_cap;
+
+    sz_sent *sent;
+    size_t nsent;
+    sz_entry *vec;
+    size_t nvec;
+
+    /* graph: up to SZ_K neighbours per sentence */
+    uint32_t *nb;           /* nsent * SZ_K */
+    float *nbw;
+    uint8_t *nbn;
+} sz_doc;
+
+#define SZ_K 20         /* neighbours kept per sentence */
+#define SZ_WINDOW 150   /* sentences compared on each side */
+
+void sz_doc_free(sz_doc *d);
+/* Build terms, vectors and sentence features. */
+int sz_vocab_build(sz_doc *d, dp_doc *doc, dp_err *err);
+/* Build the similarity graph and rank (fills sent[].rank). */
+int sz_graph_rank(sz_doc *d, dp_err *err);
+/* Cosine similarity of two sentences (vectors are unit length). */
+float sz_cosine(const sz_doc *d, uint32_t a, uint32_t b);
+/* Score sentences and pick the summary; *out gets sorted indexes. */
+int sz_select(sz_doc *d, uint32_t **out, size_t *nout, dp_err *err);
+/* The number of sentences the length options ask for (words aside). */
+size_t sz_target_count(const sz_inst *in, size_t nsent);
+/* Keyphrases as a JSON array. */
+json_t *sz_keyphrases(sz_doc *d, dp_doc *doc);
+
+/* Whether an entity label is numeric (DATE, MONEY, CARDINAL, ...). */
+int sz_label_numeric(const char *label);
+
+/* Case-fold s into buf (NUL-terminated, *outlen bytes); returns buf, a new
+ * allocation (free it when != buf), or NULL on failure. */
+char *sz_fold(const char *s, size_t len, char *buf, size_t bufsz,
+              size_t *outlen);
+
+#endif

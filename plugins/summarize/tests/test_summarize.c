@@ -1,0 +1,333 @@
+/* Tests of the summarize stage, on a predictable segmenter (testseg). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testkit.h"
+
+/* Run text through testseg + summarize with the given options; returns the
+ * output object (json_decref it). */
+static json_t *run(const char *options, const char *text)
+{
+    char stages[1024];
+    snprintf(stages, sizeof stages,
+             "[{\"name\": \"testseg\", \"plugin\": \"%s\"},"
+             " {\"name\": \"summarize\", \"options\": %s}]",
+             TESTSEG_PATH, options);
+    dp_pipeline p;
+    dp_err err = {{0}};
+    int rc = tk_pipeline(&p, stages, &err);
+    if (rc != 0)
+        fail_msg("pipeline: %s", err.msg);
+    const char *failed = NULL;
+    dp_doc *doc = tk_run(&p, "t.txt", text, -1, &err, &failed);
+    if (doc == NULL)
+        fail_msg("run failed in %s: %s", failed ? failed : "?", err.msg);
+    json_t *out = tk_output(doc);
+    assert_non_null(out);
+    dp_doc_free(doc);
+    dp_pipeline_free(&p);
+    return out;
+}
+
+static json_t *summary_idx(json_t *out)
+{
+    json_t *s = json_object_get(json_object_get(out, "summary"), "sentences");
+    assert_true(json_is_array(s));
+    return s;
+}
+
+static const char *summary_text(json_t *out)
+{
+    json_t *t = json_object_get(json_object_get(out, "summary"), "text");
+    assert_true(json_is_string(t));
+    return json_string_value(t);
+}
+
+static int picked(json_t *out, size_t i)
+{
+    json_t *s = summary_idx(out);
+    for (size_t k = 0; k < json_array_size(s); k++)
+        if ((size_t)json_integer_value(json_array_get(s, k)) == i)
+            return 1;
+    return 0;
+}
+
+/* A news-like document of n sentences about a council's library plans. */
+static char *make_doc(size_t n)
+{
+    static const char *const pool[] = {
+        "The city council approved a new budget for the central library on Monday.",
+        "Library staff said the budget would pay for longer opening hours.",
+        "Council members argued for weeks about the cost of the library plan.",
+        "Local schools will use the library for reading programmes next year.",
+        "The mayor said the council had listened to readers and library staff.",
+        "Critics of the plan said the council should spend more on roads.",
+        "A public meeting on the library budget is planned for the spring.",
+        "Volunteers have helped the library run events for children since 2010.",
+        "The library building needs a new roof before the winter storms.",
+        "Readers signed a petition asking the council to protect library jobs.",
+    };
+    size_t np = sizeof pool / sizeof *pool;
+    size_t cap = n * 100 + 1, len = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    for (size_t i = 0; i < n; i++) {
+        const char *s = pool[i % np];
+        char tmp[160];
+        /* vary sentences beyond the pool so they are not all repeats */
+        if (i >= np)
+            snprintf(tmp, sizeof tmp, "%.*s in district %zu.",
+                     (int)strlen(s) - 1, s, i / np);
+        else
+            snprintf(tmp, sizeof tmp, "%s", s);
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", tmp,
+                                (i % 4 == 3) ? "\n\n" : " ");
+    }
+    return buf;
+}
+
+static void test_default_length_rule(void **state)
+{
+    (void)state;
+    /* a two-sentence note gets one sentence, not itself */
+    json_t *out = run("{}", "The meeting moved to Friday at noon. Please "
+                            "bring the signed budget forms with you.");
+    assert_int_equal(json_array_size(summary_idx(out)), 1);
+    json_decref(out);
+
+    char *doc = make_doc(10); /* 20% of 10 = 2 */
+    out = run("{}", doc);
+    assert_int_equal(json_array_size(summary_idx(out)), 2);
+    json_decref(out);
+    free(doc);
+
+    doc = make_doc(40); /* 3 is fewer than 20% of 40 */
+    out = run("{}", doc);
+    assert_int_equal(json_array_size(summary_idx(out)), 3);
+    json_decref(out);
+    free(doc);
+
+    out = run("{}", "Just one sentence here about the library.");
+    assert_int_equal(json_array_size(summary_idx(out)), 1);
+    json_decref(out);
+}
+
+static void test_length_options(void **state)
+{
+    (void)state;
+    char *doc = make_doc(20);
+    json_t *out = run("{\"sentences\": 5}", doc);
+    assert_int_equal(json_array_size(summary_idx(out)), 5);
+    json_decref(out);
+
+    out = run("{\"ratio\": 0.5}", doc);
+    assert_int_equal(json_array_size(summary_idx(out)), 10);
+    json_decref(out);
+
+    out = run("{\"sentences\": 100}", doc); /* capped at the document */
+    assert_int_equal(json_array_size(summary_idx(out)), 20);
+    json_decref(out);
+
+    /* word budget: at most 30 words, at least one sentence */
+    out = run("{\"words\": 30}", doc);
+    size_t n = json_array_size(summary_idx(out));
+    assert_true(n >= 1);
+    const char *t = summary_text(out);
+    size_t words = 0;
+    for (const char *p = t; *p;) {
+        while (*p == ' ')
+            p++;
+        if (*p)
+            words++;
+        while (*p && *p != ' ')
+            p++;
+    }
+    assert_true(words <= 30);
+    assert_true(words >= 10);
+    json_decref(out);
+
+    /* a budget smaller than any sentence still gives one sentence */
+    out = run("{\"words\": 2}", doc);
+    assert_int_equal(json_array_size(summary_idx(out)), 1);
+    json_decref(out);
+    free(doc);
+}
+
+static void test_bad_options_refused(void **state)
+{
+    (void)state;
+    const char *bad[] = {"{\"ratio\": 1.5}", "{\"sentences\": 0}",
+                         "{\"words\": -3}", "{\"diversity\": 2}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char stages[512];
+        snprintf(stages, sizeof stages,
+                 "[{\"name\": \"testseg\", \"plugin\": \"%s\"},"
+                 " {\"name\": \"summarize\", \"options\": %s}]",
+                 TESTSEG_PATH, bad[i]);
+        dp_pipeline p;
+        dp_err err = {{0}};
+        assert_int_not_equal(tk_pipeline(&p, stages, &err), 0);
+        assert_non_null(strstr(err.msg, "summarize"));
+    }
+}
+
+static void test_order_and_text(void **state)
+{
+    (void)state;
+    char *doc = make_doc(30);
+    json_t *out = run("{\"sentences\": 4}", doc);
+    json_t *idx = summary_idx(out);
+    json_t *sents = json_object_get(out, "sentences");
+    const char *text = json_string_value(json_object_get(out, "text"));
+    assert_int_equal(json_array_size(idx), 4);
+    char expect[4096] = "";
+    long prev = -1;
+    for (size_t k = 0; k < json_array_size(idx); k++) {
+        long i = (long)json_integer_value(json_array_get(idx, k));
+        assert_true(i > prev); /* document order */
+        prev = i;
+        json_t *s = json_array_get(sents, (size_t)i);
+        size_t a = (size_t)json_integer_value(json_object_get(s, "start"));
+        size_t b = (size_t)json_integer_value(json_object_get(s, "end"));
+        if (k)
+            strcat(expect, " ");
+        strncat(expect, text + a, b - a); /* ASCII: code points = bytes */
+    }
+    assert_string_equal(summary_text(out), expect);
+    json_decref(out);
+    free(doc);
+}
+
+static void test_redundancy(void **state)
+{
+    (void)state;
+    const char *text =
+        "The city council approved a new budget for the central library.\n\n"
+        "Library staff welcomed the budget for the central library.\n\n"
+        "The city council approved a new budget for the central library.\n\n"
+        "Schools will use the library for reading lessons.\n\n"
+        "The council budget also covers a new roof for the library.\n\n"
+        "Critics said the council should spend more money on roads.\n\n"
+        "A public meeting about the budget is planned for the spring.\n\n"
+        "Volunteers run events for children at the library.\n\n"
+        "The city council approved a new budget for the central library.\n\n"
+        "Readers signed a petition to protect library jobs.";
+    json_t *out = run("{\"sentences\": 3}", text);
+    int copies = picked(out, 0) + picked(out, 2) + picked(out, 8);
+    assert_true(copies <= 1);
+    assert_int_equal(json_array_size(summary_idx(out)), 3);
+    json_decref(out);
+}
+
+static void test_question_and_boilerplate_penalties(void **state)
+{
+    (void)state;
+    const char *text =
+        "What will the council do about the library budget and library jobs?\n\n"
+        "The council approved the library budget after a long debate.\n\n"
+        "Read more about the library budget and library jobs here.\n\n"
+        "Library jobs were protected in the new budget, staff said.\n\n"
+        "Schools will use the library for reading lessons next year.\n\n"
+        "The library roof will also be repaired before the winter.\n\n"
+        "Critics said the council should spend more money on roads.\n\n"
+        "Click here to subscribe to our library budget newsletter.\n\n"
+        "A public meeting about the budget is planned for the spring.\n\n"
+        "Volunteers run events for children at the library.";
+    json_t *out = run("{\"sentences\": 3}", text);
+    assert_false(picked(out, 0)); /* question */
+    assert_false(picked(out, 2)); /* Read more */
+    assert_false(picked(out, 7)); /* Click here */
+    json_decref(out);
+
+    /* a quotation without attribution loses to a reported statement */
+    text = "\"We will protect every library job in the city budget.\"\n\n"
+           "The mayor promised to protect every library job in the city "
+           "budget on Monday.\n\n"
+           "The library opens at nine.\n\n"
+           "Schools will use the library for lessons.\n\n"
+           "Parking near the building is free.";
+    out = run("{\"sentences\": 1}", text);
+    assert_true(picked(out, 1));
+    json_decref(out);
+}
+
+static void test_keyphrases(void **state)
+{
+    (void)state;
+    char *doc = make_doc(30);
+    json_t *out = run("{}", doc);
+    json_t *kp = json_object_get(out, "keyphrases");
+    assert_true(json_is_array(kp));
+    assert_true(json_array_size(kp) >= 3);
+    assert_true(json_array_size(kp) <= 10);
+    int library = 0;
+    double prev = 2;
+    for (size_t i = 0; i < json_array_size(kp); i++) {
+        json_t *k = json_array_get(kp, i);
+        const char *t = json_string_value(json_object_get(k, "text"));
+        double sc = json_number_value(json_object_get(k, "score"));
+        assert_non_null(t);
+        assert_true(strlen(t) > 0);
+        assert_true(sc > 0 && sc <= 1.0);
+        assert_true(sc <= prev); /* best first */
+        prev = sc;
+        if (strstr(t, "library"))
+            library = 1;
+    }
+    assert_true(library);
+    json_decref(out);
+
+    out = run("{\"keyphrases\": 0}", doc);
+    assert_int_equal(json_array_size(json_object_get(out, "keyphrases")), 0);
+    json_decref(out);
+    free(doc);
+}
+
+static void test_empty_and_odd_input(void **state)
+{
+    (void)state;
+    json_t *out = run("{}", "");
+    assert_int_equal(json_array_size(summary_idx(out)), 0);
+    assert_string_equal(summary_text(out), "");
+    assert_int_equal(json_array_size(json_object_get(out, "keyphrases")), 0);
+    json_decref(out);
+
+    out = run("{}", "!!! ??? ... --- \xe2\x80\x94 \xf0\x9f\x98\x80 \xe4\xb8\xad\xe6\x96\x87\xe3\x80\x82 "
+                    "\xc3\x89T\xc3\x89 \xc3\xa9t\xc3\xa9 isn\xe2\x80\x99t.");
+    assert_true(json_array_size(summary_idx(out)) >= 1);
+    json_decref(out);
+}
+
+static void test_long_document_completes(void **state)
+{
+    (void)state;
+    /* ~50,000 sentences (~4 MB): the windowed graph keeps this linear. */
+    char *doc = make_doc(50000);
+    json_t *out = run("{\"ratio\": 0.01}", doc);
+    assert_int_equal(json_array_size(summary_idx(out)), 500);
+    assert_true(json_array_size(json_object_get(out, "keyphrases")) > 0);
+    json_decref(out);
+    free(doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_length_rule),
+        cmocka_unit_test(test_length_options),
+        cmocka_unit_test(test_bad_options_refused),
+        cmocka_unit_test(test_order_and_text),
+        cmocka_unit_test(test_redundancy),
+        cmocka_unit_test(test_question_and_boilerplate_penalties),
+        cmocka_unit_test(test_keyphrases),
+        cmocka_unit_test(test_empty_and_odd_input),
+        cmocka_unit_test(test_long_document_completes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
