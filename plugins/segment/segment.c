@@ -1,0 +1,225 @@
+/* segment: paragraphs, sentences and tokens.
+ *
+ * Provides the layers "paragraph", "sentence" (exported as "sentences") and
+ * "token" (label: the shape class; exported as "tokens" when the option
+ * `tokens` is true). Abbreviations and sentence starters come from
+ * abbrev.<language>.txt and starters.<language>.txt beside the plugin,
+ * extended by the option `abbreviations`. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <docproc/docproc.h>
+
+#include "segment.h"
+
+typedef struct segment {
+    seg_lang lang;
+    int export_tokens;
+} segment;
+
+static const dp_option segment_options[] = {
+    {"tokens", DP_OPT_BOOL, "false",
+     "put the token layer in the output as \"tokens\" (label: shape class)"},
+    {"language", DP_OPT_STRING, "\"en\"",
+     "language of the word lists (abbrev.<language>.txt beside the plugin)"},
+    {"abbreviations", DP_OPT_STRING_LIST, "[]",
+     "extra abbreviations, e.g. \"approx\", \"Sen. title\", \"Fig num\" "
+     "(classes: any, title, inner, num; see docs/segment.md)"},
+    {"sentence_starters", DP_OPT_STRING_LIST, "[]",
+     "extra words that commonly begin a sentence (after an abbreviation)"},
+    {NULL, 0, NULL, NULL}};
+
+static void segment_destroy(void *instance)
+{
+    segment *sg = instance;
+    if (sg == NULL)
+        return;
+    wordset_free(sg->lang.abbrev);
+    wordset_free(sg->lang.starters);
+    free(sg);
+}
+
+static int valid_language(const char *l)
+{
+    size_t n = strlen(l);
+    if (n == 0 || n > 16)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = l[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+static int load_list(wordset *ws, const char *data_dir, const char *what,
+                     const char *lang, dp_err *err)
+{
+    char path[4096], msg[400];
+    int w = snprintf(path, sizeof path, "%s/%s.%s.txt",
+                     data_dir ? data_dir : ".", what, lang);
+    if (w < 0 || (size_t)w >= sizeof path) {
+        dp_err_set(err, "data directory path too long");
+        return -ENAMETOOLONG;
+    }
+    int rc = wordset_load(ws, path, msg, sizeof msg);
+    if (rc)
+        dp_err_set(err, "%s%s", msg,
+                   rc == -ENOENT ? " (no word list for this language)" : "");
+    return rc;
+}
+
+static int add_option_list(wordset *ws, const json_t *list, const char *key,
+                           dp_err *err)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v) {
+        const char *s = json_string_value(v);
+        char msg[300];
+        if (s == NULL)
+            continue;
+        int rc = wordset_add_entry(ws, s, strlen(s), msg, sizeof msg);
+        if (rc) {
+            dp_err_set(err, "%s[%zu]: %s", key, i, msg);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int segment_create(const dp_api *api, const json_t *options,
+                          const char *data_dir, void **instance, dp_err *err)
+{
+    (void)api;
+    const char *lang = json_string_value(json_object_get(options, "language"));
+    if (lang == NULL)
+        lang = "en";
+    if (!valid_language(lang)) {
+        dp_err_set(err, "language: '%s' is not a language code", lang);
+        return -EINVAL;
+    }
+    segment *sg = calloc(1, sizeof *sg);
+    if (sg == NULL)
+        return -ENOMEM;
+    sg->export_tokens = json_is_true(json_object_get(options, "tokens"));
+    sg->lang.abbrev = wordset_new();
+    sg->lang.starters = wordset_new();
+    int rc = -ENOMEM;
+    if (sg->lang.abbrev == NULL || sg->lang.starters == NULL) {
+        dp_err_set(err, "out of memory");
+        goto fail;
+    }
+    if ((rc = load_list(sg->lang.abbrev, data_dir, "abbrev", lang, err)) ||
+        (rc = load_list(sg->lang.starters, data_dir, "starters", lang, err)) ||
+        (rc = add_option_list(sg->lang.abbrev,
+                              json_object_get(options, "abbreviations"),
+                              "abbreviations", err)) ||
+        (rc = add_option_list(sg->lang.starters,
+                              json_object_get(options, "sentence_starters"),
+                              "sentence_starters", err)))
+        goto fail;
+    *instance = sg;
+    return 0;
+fail:
+    segment_destroy(sg);
+    return rc;
+}
+
+static int segment_process(void *instance, dp_doc *doc, dp_err *err)
+{
+    const segment *sg = instance;
+    const dp_api *api = dp_doc_api(doc);
+    size_t len;
+    const char *text = dp_doc_text(doc, &len);
+    if (text == NULL) {
+        dp_err_set(err, "no text (the document was not decoded)");
+        return -EINVAL;
+    }
+    seg_toks toks = {0};
+    uint8_t *ends = NULL;
+    int rc = seg_tokenize(&sg->lang, text, len, &toks);
+    if (rc == 0 && toks.n > 0) {
+        ends = malloc(toks.n);
+        if (ends == NULL || seg_sentences(&sg->lang, text, len, &toks, ends))
+            rc = -ENOMEM;
+    }
+    if (rc) {
+        dp_err_set(err, "out of memory");
+        goto out;
+    }
+    /* does the text use blank lines between paragraphs? */
+    int blank_lines = 0;
+    for (size_t k = 1; k < toks.n; k++)
+        if (toks.v[k].gap == GAP_PARA) {
+            blank_lines = 1;
+            break;
+        }
+    size_t sstart = 0, pstart = 0;
+    for (size_t k = 0; k < toks.n && rc == 0; k++) {
+        const seg_tok *t = &toks.v[k];
+        rc = api->annotate(doc, "token", t->start, t->start + t->len,
+                           seg_shape_names[t->shape], NULL);
+        if (rc || !ends[k])
+            continue;
+        const seg_tok *f = &toks.v[sstart];
+        size_t s_end = t->start + t->len;
+        rc = api->annotate(doc, "sentence", f->start, s_end, NULL, NULL);
+        /* paragraph break after this sentence? */
+        int pbreak = k + 1 >= toks.n;
+        if (!pbreak) {
+            uint8_t g = toks.v[k + 1].gap;
+            if (g == GAP_PARA)
+                pbreak = 1;
+            else if (g == GAP_NL) {
+                /* without blank lines each line is a paragraph; with them,
+                 * a single line of its own (a heading) is one */
+                int own_line = f->gap >= GAP_NL || sstart == 0;
+                int unpunct = t->kind != TK_TERM && t->kind != TK_ELLIPSIS;
+                pbreak = !blank_lines || (own_line && unpunct);
+            }
+        }
+        if (rc == 0 && pbreak) {
+            rc = api->annotate(doc, "paragraph", toks.v[pstart].start, s_end,
+                               NULL, NULL);
+            pstart = k + 1;
+        }
+        sstart = k + 1;
+    }
+    if (rc) {
+        dp_err_set(err, "cannot annotate: %s", strerror(-rc));
+        goto out;
+    }
+    rc = api->export_layer(doc, "sentence", "sentences", DP_EXPORT_SRC);
+    if (rc == 0 && sg->export_tokens)
+        rc = api->export_layer(doc, "token", "tokens", DP_EXPORT_SRC);
+    if (rc)
+        dp_err_set(err, "cannot export layers: %s", strerror(-rc));
+out:
+    free(ends);
+    seg_toks_free(&toks);
+    return rc;
+}
+
+static const char *const segment_provides[] = {"paragraph", "sentence",
+                                               "token", NULL};
+
+static const dp_stage segment_stage = {
+    .abi_major = DP_ABI_MAJOR,
+    .abi_minor = DP_ABI_MINOR,
+    .struct_size = sizeof(dp_stage),
+    .name = "segment",
+    .version = "1.0.0",
+    .description = "paragraphs, sentences and Penn-Treebank-like tokens",
+    .provides = segment_provides,
+    .requires = NULL,
+    .options = segment_options,
+    .create = segment_create,
+    .process = segment_process,
+    .destroy = segment_destroy,
+};
+
+DP_STAGE_EXPORT(segment_stage)

@@ -1,0 +1,142 @@
+/* segment: internal interfaces shared by the files of the stage.
+ *
+ *   abbrev.c     word lists (abbreviations, sentence starters) from data files
+ *   chars.c      character classes (ASCII table, utf8proc beyond ASCII)
+ *   tokens.c     Penn-Treebank-like tokenizer with shape classes
+ *   sentences.c  sentence boundaries over the tokens
+ *   segment.c    the stage descriptor: options, paragraphs, annotation
+ */
+#ifndef SEGMENT_H
+#define SEGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------------------------------------------------------- chars */
+
+enum {
+    CH_SPACE = 1,  /* white space that is not a line break */
+    CH_NL,         /* line break: \n \r \v \f U+0085 U+2028 U+2029 */
+    CH_UPPER,      /* Lu, Lt */
+    CH_LOWER,      /* Ll */
+    CH_LETTER,     /* Lm, Lo: letters without case */
+    CH_MARK,       /* Mn, Mc, Me, Cf: joins the word it follows */
+    CH_DIGIT,      /* Nd */
+    CH_NUMOTHER,   /* Nl, No: numeric but not a decimal digit */
+    CH_PUNCT       /* everything else: P*, S*, controls */
+};
+
+/* Class of the code point at s[i] (valid UTF-8, i < len); *cp gets the code
+ * point and *n its length in bytes. */
+int ch_class(const char *s, size_t len, size_t i, int32_t *cp, size_t *n);
+
+static inline int ch_is_wordish(int c)
+{
+    return c == CH_UPPER || c == CH_LOWER || c == CH_LETTER ||
+           c == CH_MARK || c == CH_DIGIT || c == CH_NUMOTHER;
+}
+
+/* ---------------------------------------------------------------- words */
+
+/* Abbreviation classes (data file: "<word> [class]"). */
+enum {
+    AB_NONE = 0,
+    AB_ANY,    /* may end a sentence: "etc.", "Inc.", "U.S." */
+    AB_TITLE,  /* precedes a name, never ends a sentence: "Mr.", "Dr." */
+    AB_INNER,  /* never ends a sentence: "e.g.", "vs." */
+    AB_NUM     /* an abbreviation only before a number: "No. 5", "p. 55" */
+};
+
+typedef struct wordset wordset;
+
+wordset *wordset_new(void);
+void wordset_free(wordset *ws);
+/* Add a word (without final period) with a class (1..255). Words are
+ * compared case-insensitively (ASCII) unless `exact`. 0 or -ENOMEM. */
+int wordset_add(wordset *ws, const char *w, size_t len, int cls, int exact);
+/* The class of a word, 0 when absent. */
+int wordset_get(const wordset *ws, const char *w, size_t len);
+/* Load "word [class]" lines from a file; '#' starts a comment. Classes:
+ * any, title, inner, num; "cs" after it makes the entry case-sensitive.
+ * 0, or a negative errno with `msg` (size msglen) filled. */
+int wordset_load(wordset *ws, const char *path, char *msg, size_t msglen);
+/* Parse one entry such as "approx", "Prof. title" or "No num". */
+int wordset_add_entry(wordset *ws, const char *line, size_t len, char *msg,
+                      size_t msglen);
+
+/* ---------------------------------------------------------------- tokens */
+
+enum {
+    TK_WORD = 1, /* letters/digits/marks, hyphenated, clitic */
+    TK_NUM,      /* digits with separators: 3,500.25 09:25 05/22/2001 */
+    TK_ABBR,     /* a word with its period: Mr. U.S. a.m. J. */
+    TK_URL,      /* URL, e-mail, @handle, #tag */
+    TK_TERM,     /* . ! ? runs, CJK stops */
+    TK_ELLIPSIS, /* ... .... … and ". . ." */
+    TK_SEP,      /* a run of 3+ identical symbols: *** --- === */
+    TK_PUNCT     /* any other punctuation or symbol: one code point */
+};
+
+enum {
+    SH_XXXX_CAP = 0, /* "Xxxx" */
+    SH_XXXX_LOW,     /* "xxxx" */
+    SH_XX,           /* "XX" */
+    SH_DD,           /* "dd" */
+    SH_MIXED,        /* "mixed" */
+    SH_PUNCT,        /* "punct" */
+    SH_COUNT
+};
+
+extern const char *const seg_shape_names[SH_COUNT];
+
+/* gap: what separates a token from the one before it. */
+enum {
+    GAP_NONE = 0,  /* attached */
+    GAP_SPACE,     /* spaces only */
+    GAP_NL,        /* one line break */
+    GAP_PARA       /* two line breaks or more (a blank line) */
+};
+
+typedef struct seg_tok {
+    size_t start;
+    uint32_t len;
+    uint8_t kind;  /* TK_* */
+    uint8_t shape; /* SH_* */
+    uint8_t gap;   /* GAP_* before this token */
+    uint8_t flags; /* TF_* */
+} seg_tok;
+
+enum {
+    TF_SPACEAFTER_NL = 1u << 0, /* the line this token ends had trailing
+                                   white space before its break */
+    TF_OPEN = 1u << 1,          /* opening bracket or quote */
+    TF_CLOSE = 1u << 2,         /* closing bracket or quote */
+    TF_QUOTE = 1u << 3,         /* an ambiguous quote: " ' */
+    TF_BULLET = 1u << 4,        /* a list bullet: • ⁃ ◦ ▪ ‣ ● */
+    TF_SPACED = 1u << 5         /* an ellipsis written ". . ." */
+};
+
+typedef struct seg_toks {
+    seg_tok *v;
+    size_t n, cap;
+} seg_toks;
+
+typedef struct seg_lang {
+    wordset *abbrev;   /* abbreviations, AB_* classes */
+    wordset *starters; /* words that commonly begin a sentence */
+} seg_lang;
+
+/* Tokenize text[0, len) (valid UTF-8) into toks (appended). 0 or
+ * -ENOMEM. */
+int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
+                 seg_toks *toks);
+void seg_toks_free(seg_toks *toks);
+
+/* ---------------------------------------------------------------- sentences */
+
+/* Sentence boundaries: ends[k] is set for each token k that ends a
+ * sentence (the last token always does). `ends` has toks->n bytes. */
+int seg_sentences(const seg_lang *lang, const char *text, size_t len,
+                  const seg_toks *toks, uint8_t *ends);
+
+#endif

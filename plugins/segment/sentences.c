@@ -1,0 +1,528 @@
+/* Sentence boundaries over the tokens.
+ *
+ * A sentence ends at a terminal token (. ! ? ellipsis, an abbreviation's
+ * period) when what follows looks like a sentence start, after the closing
+ * quotes and brackets attached to it; at a blank line; at a single line
+ * break unless the line is visibly hard-wrapped prose; before list markers
+ * ("1." "2)" "a." in a numbered sequence) and bullets. See docs/segment.md
+ * for the rules and the cases they settle. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "segment.h"
+
+/* bits of ends[] */
+enum { E_END = 1, E_MARKER = 2 };
+
+typedef struct sx {
+    const seg_lang *lang;
+    const char *s;
+    size_t len;
+    const seg_tok *t;
+    size_t n;
+    uint8_t *ends;
+    uint8_t *mlen;   /* length in tokens of the list marker starting here */
+    int informal;    /* casing is no evidence (lower-case sentence starts) */
+} sx;
+
+static int is_wordtok(const seg_tok *t)
+{
+    return t->kind == TK_WORD || t->kind == TK_NUM || t->kind == TK_ABBR ||
+           t->kind == TK_URL;
+}
+
+static int first_class(const sx *x, const seg_tok *t)
+{
+    int32_t cp;
+    size_t n;
+    return ch_class(x->s, x->len, t->start, &cp, &n);
+}
+
+static int tok_is(const sx *x, const seg_tok *t, const char *lit)
+{
+    size_t l = strlen(lit);
+    return t->len == l && memcmp(x->s + t->start, lit, l) == 0;
+}
+
+static int first_cp(const sx *x, const seg_tok *t)
+{
+    int32_t cp;
+    size_t n;
+    ch_class(x->s, x->len, t->start, &cp, &n);
+    return cp;
+}
+
+/* The token to judge a sentence start by: the first after openers. */
+static size_t lead_word(const sx *x, size_t j)
+{
+    while (j < x->n && x->t[j].kind == TK_PUNCT &&
+           (x->t[j].flags & (TF_OPEN | TF_QUOTE)))
+        j++;
+    return j;
+}
+
+enum { W_NONE, W_UPPER, W_LOWER, W_DIGIT, W_OTHER };
+
+static int word_case(const sx *x, size_t w)
+{
+    if (w >= x->n)
+        return W_NONE;
+    const seg_tok *t = &x->t[w];
+    int c = first_class(x, t);
+    if (t->kind == TK_URL)
+        return (t->shape == SH_MIXED && c == CH_LOWER) ? W_LOWER : W_OTHER;
+    if (c == CH_UPPER || c == CH_LETTER)
+        return W_UPPER;
+    if (c == CH_LOWER)
+        return W_LOWER;
+    if (c == CH_DIGIT || c == CH_NUMOTHER)
+        return W_DIGIT;
+    if (t->kind == TK_PUNCT) {
+        int cp = first_cp(x, t);
+        /* currency: "$5 was..." starts like a number */
+        if (cp == '$' || cp == 0x20AC || cp == 0xA3 || cp == 0xA5)
+            return W_DIGIT;
+    }
+    return W_OTHER;
+}
+
+static int is_starter(const sx *x, size_t w)
+{
+    const seg_tok *t = &x->t[w];
+    size_t l = t->len;
+    if (t->kind == TK_ABBR && l > 1)
+        l--;
+    return wordset_get(x->lang->starters, x->s + t->start, l) != 0;
+}
+
+/* "I" is upper-case wherever it stands: no evidence of a sentence start. */
+static int is_pronoun_I(const sx *x, size_t w)
+{
+    return tok_is(x, &x->t[w], "I");
+}
+
+/* Abbreviation class of the token ending with a period at k (an ABBR token,
+ * or the word glued before a '.' TERM token). -1: a single upper-case
+ * letter (an initial); 0: not an abbreviation. */
+static int abbr_class(const sx *x, size_t k)
+{
+    const seg_tok *t = &x->t[k];
+    size_t ws, we;
+    if (t->kind == TK_ABBR) {
+        ws = t->start;
+        we = t->start + t->len - 1;
+    } else {
+        if (k == 0 || t->gap != GAP_NONE)
+            return 0;
+        size_t m = k - 1;
+        while (m > 0 && x->t[m].gap == GAP_NONE)
+            m--;
+        while (m < k && x->t[m].kind == TK_PUNCT &&
+               (x->t[m].flags & (TF_OPEN | TF_QUOTE)))
+            m++;
+        if (m == k)
+            return 0;
+        ws = x->t[m].start;
+        we = t->start;
+    }
+    int c = wordset_get(x->lang->abbrev, x->s + ws, we - ws);
+    if (c)
+        return c;
+    if (t->kind != TK_ABBR)
+        return 0;
+    if (memchr(x->s + ws, '.', we - ws))
+        return AB_ANY; /* U.S. a.m. */
+    int32_t cp;
+    size_t n;
+    int cl = ch_class(x->s, x->len, ws, &cp, &n);
+    if (n == we - ws && cl == CH_UPPER)
+        return -1;
+    return 0;
+}
+
+static size_t count_dots(const sx *x, const seg_tok *t)
+{
+    size_t d = 0;
+    for (size_t i = t->start; i < t->start + t->len; i++) {
+        if (x->s[i] == '.')
+            d++;
+        else if ((unsigned char)x->s[i] == 0xE2)
+            d += 3; /* … */
+    }
+    return d;
+}
+
+/* Decide whether the sentence ends at the terminal token k. Returns the
+ * index of its last token (after attached closers) or (size_t)-1. */
+static size_t decide(const sx *x, size_t k, size_t words)
+{
+    const seg_tok *t = &x->t[k];
+    const size_t NO = (size_t)-1;
+    size_t j = k + 1;
+    int quoted = 0;
+    while (j < x->n && x->t[j].gap == GAP_NONE &&
+           ((x->t[j].kind == TK_PUNCT &&
+             (x->t[j].flags & (TF_CLOSE | TF_QUOTE))) ||
+            (x->t[j].kind == TK_TERM && x->t[j - 1].kind == TK_PUNCT))) {
+        if (x->t[j].flags & TF_QUOTE || first_cp(x, &x->t[j]) == 0x201D ||
+            first_cp(x, &x->t[j]) == 0x2019 || first_cp(x, &x->t[j]) == 0xBB)
+            quoted = 1;
+        j++;
+    }
+    size_t last = j - 1;
+    if (j >= x->n)
+        return last;
+
+    int cls = 0;
+    int cp0 = first_cp(x, t);
+    if (t->kind == TK_ABBR || (t->kind == TK_TERM && cp0 == '.'))
+        cls = abbr_class(x, k);
+
+    const seg_tok *nx = &x->t[j];
+    if (nx->gap >= GAP_NL) {
+        if (cls == AB_TITLE || cls == AB_INNER) {
+            int wc = word_case(x, lead_word(x, j));
+            if (wc == W_UPPER || wc == W_DIGIT)
+                return NO;
+        }
+        return last;
+    }
+    if (nx->kind == TK_SEP || (nx->flags & TF_BULLET))
+        return last;
+
+    size_t w = lead_word(x, j);
+    int wc = word_case(x, w);
+
+    if (t->kind == TK_TERM && cp0 != '.' && cp0 != '!' && cp0 != '?' &&
+        cp0 != 0xFF01 && cp0 != 0xFF1F && cp0 != 0x203C && cp0 != 0x2047 &&
+        cp0 != 0x2048 && cp0 != 0x2049)
+        return last; /* 。 । ۔ ؟ : always final */
+
+    if (t->kind == TK_TERM && cp0 != '.') { /* ! ? */
+        if (nx->kind == TK_TERM || nx->kind == TK_ELLIPSIS)
+            return NO;
+        if (wc == W_UPPER || wc == W_DIGIT)
+            return last;
+        if (wc == W_LOWER && x->informal && !quoted && nx->gap != GAP_NONE)
+            return last;
+        return NO;
+    }
+
+    if (t->kind == TK_ELLIPSIS) {
+        if (k > 0 && t->gap == GAP_NONE && x->t[k - 1].kind == TK_PUNCT &&
+            (x->t[k - 1].flags & TF_OPEN))
+            return NO; /* [...] */
+        if (nx->gap == GAP_NONE && !quoted)
+            return NO; /* mean...see */
+        if (count_dots(x, t) >= 4) {
+            if (wc == W_UPPER || wc == W_DIGIT)
+                return last;
+            return NO;
+        }
+        if (wc == W_UPPER && !is_pronoun_I(x, w))
+            return last;
+        return NO;
+    }
+
+    /* a period: plain, or an abbreviation's */
+    if (cls == AB_TITLE || cls == AB_INNER)
+        return NO;
+    if (cls == AB_NUM && wc == W_DIGIT)
+        return NO;
+    if (cls == AB_ANY) {
+        if (wc == W_UPPER && is_starter(x, w) && words >= 4)
+            return last;
+        return NO;
+    }
+    if (cls == -1) { /* an initial: "George W. Bush", "you and I. Did" */
+        if (wc == W_UPPER && is_starter(x, w) && k > 0 &&
+            x->t[k - 1].kind == TK_WORD &&
+            first_class(x, &x->t[k - 1]) == CH_LOWER)
+            return last;
+        return NO;
+    }
+    if (nx->kind == TK_ELLIPSIS) {
+        /* "compounds. . . . The": the period ends, the ellipsis opens */
+        if ((nx->flags & TF_SPACED) && nx->gap != GAP_NONE) {
+            size_t w2 = lead_word(x, j + 1);
+            if (word_case(x, w2) == W_UPPER && !is_pronoun_I(x, w2))
+                return last;
+        }
+        return NO;
+    }
+    if (nx->kind == TK_TERM)
+        return NO;
+    if (nx->gap == GAP_NONE) {
+        /* "end.Next one" */
+        if (w == j && wc == W_UPPER && x->t[w].kind == TK_WORD &&
+            x->t[w].len >= 2 && quoted == 0)
+            return last;
+        if (quoted && (wc == W_UPPER || wc == W_DIGIT))
+            return last;
+        return NO;
+    }
+    if (wc == W_UPPER || wc == W_DIGIT)
+        return last;
+    if (wc == W_LOWER && x->informal && !quoted)
+        return last;
+    return NO;
+}
+
+/* ------------------------------------------------------------ list markers */
+
+typedef struct marker {
+    size_t k;     /* first token */
+    uint8_t len;  /* tokens */
+    uint8_t type; /* 1 digits, 2 lower letter, 3 upper letter */
+    uint8_t delim;/* 1 '.', 2 ')', 3 '.)' */
+    uint8_t linestart;
+    int value;
+} marker;
+
+static int marker_at(const sx *x, size_t k, marker *m)
+{
+    const seg_tok *t = &x->t[k];
+    int after_bullet = k > 0 && (x->t[k - 1].flags & TF_BULLET);
+    if (!(k == 0 || t->gap != GAP_NONE || after_bullet))
+        return 0;
+    m->k = k;
+    m->linestart = k == 0 || t->gap >= GAP_NL || after_bullet;
+    size_t j;
+    const char *p = x->s + t->start;
+    if (t->kind == TK_NUM && t->len <= 3) {
+        int v = 0;
+        for (size_t i = 0; i < t->len; i++) {
+            if (p[i] < '0' || p[i] > '9')
+                return 0;
+            v = v * 10 + (p[i] - '0');
+        }
+        m->type = 1;
+        m->value = v;
+        j = k + 1;
+    } else if ((t->kind == TK_WORD && t->len == 1) ||
+               (t->kind == TK_ABBR && t->len == 2)) {
+        char c = p[0];
+        if (c >= 'a' && c <= 'z')
+            m->type = 2, m->value = c - 'a' + 1;
+        else if (c >= 'A' && c <= 'Z' && t->kind == TK_WORD)
+            m->type = 3, m->value = c - 'A' + 1;
+        else
+            return 0;
+        if (t->kind == TK_ABBR) {
+            m->delim = 1;
+            m->len = 1;
+            goto follow;
+        }
+        j = k + 1;
+    } else
+        return 0;
+    if (j >= x->n || x->t[j].gap != GAP_NONE)
+        return 0;
+    if (tok_is(x, &x->t[j], ".")) {
+        m->delim = 1;
+        if (j + 1 < x->n && x->t[j + 1].gap == GAP_NONE &&
+            tok_is(x, &x->t[j + 1], ")")) {
+            m->delim = 3;
+            j++;
+        }
+    } else if (tok_is(x, &x->t[j], ")"))
+        m->delim = 2;
+    else
+        return 0;
+    m->len = (uint8_t)(j - k + 1);
+follow:
+    j = k + m->len;
+    /* a marker is followed by a space and a word */
+    if (j >= x->n || x->t[j].gap != GAP_SPACE)
+        return 0;
+    return 1;
+}
+
+static int find_markers(sx *x)
+{
+    size_t cap = 0, nm = 0;
+    marker *ms = NULL;
+    for (size_t k = 0; k < x->n; k++) {
+        marker m;
+        if (!marker_at(x, k, &m))
+            continue;
+        if (nm == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            marker *v = realloc(ms, nc * sizeof *v);
+            if (v == NULL) {
+                free(ms);
+                return -1;
+            }
+            ms = v;
+            cap = nc;
+        }
+        ms[nm++] = m;
+    }
+    if (nm == 0)
+        return 0;
+    /* chains: each marker linked to the next of the same kind with the next
+     * value, within 64 markers and before a blank line */
+    size_t *next = malloc(nm * sizeof *next);
+    uint8_t *has_prev = calloc(nm, 1);
+    if (next == NULL || has_prev == NULL) {
+        free(ms);
+        free(next);
+        free(has_prev);
+        return -1;
+    }
+    for (size_t a = 0; a < nm; a++) {
+        next[a] = (size_t)-1;
+        for (size_t b = a + 1; b < nm && b < a + 64; b++) {
+            if (ms[b].type == ms[a].type && ms[b].delim == ms[a].delim &&
+                ms[b].value == ms[a].value + 1 && !has_prev[b]) {
+                int para = 0;
+                for (size_t q = ms[a].k + 1; q <= ms[b].k; q++)
+                    if (x->t[q].gap == GAP_PARA) {
+                        para = 1;
+                        break;
+                    }
+                if (!para) {
+                    next[a] = b;
+                    has_prev[b] = 1;
+                }
+                break;
+            }
+        }
+    }
+    for (size_t a = 0; a < nm; a++) {
+        if (has_prev[a])
+            continue;
+        int ok = next[a] != (size_t)-1 &&
+                 (ms[a].value == 1 || ms[a].linestart);
+        if (!ok && ms[a].type == 1 && ms[a].linestart && ms[a].value <= 99 &&
+            ms[a].delim != 1)
+            ok = 1; /* "1) Introduction" at a line start */
+        if (!ok && ms[a].type == 1 && ms[a].linestart && ms[a].value <= 20 &&
+            ms[a].delim == 1)
+            ok = 1; /* "1. Introduction" at a line start */
+        if (!ok)
+            continue;
+        for (size_t b = a; b != (size_t)-1; b = next[b])
+            x->mlen[ms[b].k] = ms[b].len;
+    }
+    free(ms);
+    free(next);
+    free(has_prev);
+    return 0;
+}
+
+/* ------------------------------------------------------------ casing */
+
+/* Does the text use lower-case sentence starts (chat, reviews)? Then a
+ * lower-case word after a full stop or a line break is no sign that the
+ * sentence goes on. */
+static int detect_informal(const sx *x)
+{
+    unsigned lower_i = 0, lower_after = 0;
+    for (size_t k = 0; k < x->n; k++) {
+        const seg_tok *t = &x->t[k];
+        if (t->kind == TK_WORD && t->len == 1 && x->s[t->start] == 'i' &&
+            (k + 1 >= x->n || x->t[k + 1].gap != GAP_NONE ||
+             x->t[k + 1].kind == TK_WORD))
+            lower_i++;
+        if (t->kind == TK_TERM && k > 0 && k + 1 < x->n &&
+            x->t[k + 1].gap == GAP_SPACE && x->t[k + 1].kind == TK_WORD &&
+            first_class(x, &x->t[k + 1]) == CH_LOWER) {
+            int cp = first_cp(x, t);
+            if (cp == '?' || cp == '!')
+                lower_after++;
+            else if (x->t[k - 1].kind == TK_WORD && x->t[k - 1].len > 3 &&
+                     abbr_class(x, k) == 0)
+                lower_after++;
+        }
+    }
+    return lower_i > 0 || lower_after >= 2;
+}
+
+/* ------------------------------------------------------------ main loop */
+
+int seg_sentences(const seg_lang *lang, const char *text, size_t len,
+                  const seg_toks *toks, uint8_t *ends)
+{
+    size_t n = toks->n;
+    if (n == 0)
+        return 0;
+    memset(ends, 0, n);
+    uint8_t *mlen = calloc(n, 1);
+    if (mlen == NULL)
+        return -1;
+    sx x = {lang, text, len, toks->v, n, ends, mlen, 0};
+    if (find_markers(&x)) {
+        free(mlen);
+        return -1;
+    }
+    x.informal = detect_informal(&x);
+
+    size_t start = 0, words = 0, line_words = 0;
+    for (size_t k = 0; k < n; k++) {
+        const seg_tok *t = &x.t[k];
+        if (t->gap >= GAP_NL)
+            line_words = 0;
+        /* a boundary before k */
+        if (k > start && words > 0) {
+            int brk = 0;
+            if (t->gap == GAP_PARA)
+                brk = 1;
+            else if (mlen[k] && t->gap != GAP_NONE)
+                brk = 1;
+            else if ((t->flags & TF_BULLET) && t->gap != GAP_NONE)
+                brk = 1;
+            else if (t->gap == GAP_NL) {
+                /* a line break ends the sentence unless the line is
+                 * hard-wrapped prose going on in lower case */
+                size_t w = lead_word(&x, k);
+                int wc = word_case(&x, w);
+                const seg_tok *p = &x.t[k - 1];
+                int cont = 0;
+                if (wc == W_LOWER && is_wordtok(p) && p->kind != TK_ABBR &&
+                    ((p->flags & TF_SPACEAFTER_NL) ||
+                     (!x.informal && line_words >= 3)))
+                    cont = 1;
+                if (p->kind == TK_PUNCT && first_cp(&x, p) == ',' &&
+                    wc == W_LOWER && !x.informal)
+                    cont = 1;
+                brk = !cont;
+            }
+            if (brk) {
+                ends[k - 1] |= E_END;
+                start = k;
+                words = 0;
+            }
+        }
+        if (mlen[k]) {
+            k += mlen[k] - 1;
+            continue;
+        }
+        if (is_wordtok(t)) {
+            words++;
+            line_words++;
+        }
+        if (t->kind == TK_SEP && k == start && k + 1 < n &&
+            x.t[k + 1].gap != GAP_NONE) {
+            ends[k] |= E_END; /* "***" between sentences */
+            start = k + 1;
+            words = 0;
+            continue;
+        }
+        if (words > 0 && (t->kind == TK_TERM || t->kind == TK_ELLIPSIS ||
+                          t->kind == TK_ABBR)) {
+            size_t e = decide(&x, k, words);
+            if (e != (size_t)-1) {
+                ends[e] |= E_END;
+                k = e;
+                start = e + 1;
+                words = 0;
+            }
+        }
+    }
+    ends[n - 1] |= E_END;
+    for (size_t k = 0; k < n; k++)
+        ends[k] &= E_END;
+    free(mlen);
+    return 0;
+}

@@ -1,0 +1,640 @@
+/* Penn-Treebank-like tokenizer.
+ *
+ * White space separates chunks; inside a chunk, punctuation is split off,
+ * except where it belongs to the token: hyphenated words (F-16-launched),
+ * numbers with separators (3,500.25 09:25 05/22/2001), dotted abbreviations
+ * (U.S. a.m. e.g.) and known abbreviations with their period (Mr. Inc.),
+ * URLs, e-mail addresses, @handles and #tags. Clitics are split off
+ * ("don't" -> "do" "n't", "Russia's" -> "Russia" "'s"). Runs of . ! ? are
+ * one token, as are ellipses ("...", "…", ". . .").
+ *
+ * One pass over the text, no allocation but the token array. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "segment.h"
+
+const char *const seg_shape_names[SH_COUNT] = {"Xxxx", "xxxx",  "XX",
+                                               "dd",   "mixed", "punct"};
+
+typedef struct tz {
+    const seg_lang *lang;
+    const char *s;
+    size_t len;
+    seg_toks *out;
+    uint8_t gap;
+} tz;
+
+void seg_toks_free(seg_toks *toks)
+{
+    free(toks->v);
+    toks->v = NULL;
+    toks->n = toks->cap = 0;
+}
+
+static int cls_at(const tz *z, size_t i, int32_t *cp, size_t *n)
+{
+    return ch_class(z->s, z->len, i, cp, n);
+}
+
+/* Class of the code point that ends just before byte i (i > 0). */
+static int cls_before(const tz *z, size_t i, int32_t *cp)
+{
+    size_t k = i - 1;
+    while (k > 0 && ((unsigned char)z->s[k] & 0xC0) == 0x80)
+        k--;
+    size_t n;
+    return ch_class(z->s, z->len, k, cp, &n);
+}
+
+static int shape_of(const char *s, size_t start, size_t end, size_t len)
+{
+    unsigned up = 0, lo = 0, nocase = 0, dig = 0;
+    int first_upper = -1, inner_upper = 0, prev_letter = 0;
+    size_t i = start;
+    while (i < end) {
+        int32_t cp;
+        size_t n;
+        int c = ch_class(s, len, i, &cp, &n);
+        int letter = 0;
+        switch (c) {
+        case CH_UPPER:
+            if (first_upper < 0)
+                first_upper = 1;
+            else if (prev_letter)
+                inner_upper = 1;
+            up++;
+            letter = 1;
+            break;
+        case CH_LOWER:
+            if (first_upper < 0)
+                first_upper = 0;
+            lo++;
+            letter = 1;
+            break;
+        case CH_LETTER:
+            if (first_upper < 0)
+                first_upper = 0;
+            nocase++;
+            letter = 1;
+            break;
+        case CH_MARK:
+            letter = prev_letter;
+            break;
+        case CH_DIGIT:
+        case CH_NUMOTHER:
+            dig++;
+            break;
+        default:
+            break;
+        }
+        prev_letter = letter;
+        i += n;
+    }
+    if (up + lo + nocase == 0)
+        return dig ? SH_DD : SH_PUNCT;
+    if (dig)
+        return SH_MIXED;
+    if (up == 0)
+        return SH_XXXX_LOW;
+    if (lo == 0 && nocase == 0)
+        return up >= 2 ? SH_XX : SH_XXXX_CAP;
+    if (first_upper == 1 && !inner_upper)
+        return SH_XXXX_CAP;
+    return SH_MIXED;
+}
+
+static int emit(tz *z, size_t start, size_t end, int kind, int shape,
+                unsigned flags)
+{
+    seg_toks *t = z->out;
+    if (end <= start)
+        return 0;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 256;
+        seg_tok *v = realloc(t->v, cap * sizeof *v);
+        if (v == NULL)
+            return -ENOMEM;
+        t->v = v;
+        t->cap = cap;
+    }
+    if (shape < 0)
+        shape = shape_of(z->s, start, end, z->len);
+    t->v[t->n++] = (seg_tok){start, (uint32_t)(end - start), (uint8_t)kind,
+                             (uint8_t)shape, z->gap, (uint8_t)flags};
+    z->gap = GAP_NONE;
+    return 0;
+}
+
+static int lower_ascii(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+static int prefix_ci(const char *s, size_t n, const char *p)
+{
+    size_t k = strlen(p);
+    if (n < k)
+        return 0;
+    for (size_t i = 0; i < k; i++)
+        if (lower_ascii((unsigned char)s[i]) != p[i])
+            return 0;
+    return 1;
+}
+
+static int is_apos(const tz *z, size_t i, size_t *n)
+{
+    if (z->s[i] == '\'') {
+        *n = 1;
+        return 1;
+    }
+    if (i + 2 < z->len && (unsigned char)z->s[i] == 0xE2 &&
+        (unsigned char)z->s[i + 1] == 0x80 &&
+        (unsigned char)z->s[i + 2] == 0x99) { /* U+2019 */
+        *n = 3;
+        return 1;
+    }
+    return 0;
+}
+
+/* URL trailing characters that are punctuation of the sentence. */
+static int url_trailer(int32_t cp, int cls)
+{
+    if (cp < 0x80)
+        return cp != '/' && cp != '=' && cp != '#' && cp != '_' &&
+               cp != '-' && cp != '~' && cp != '+' && cp != '&' &&
+               cp != '%' && cp != '*' && cp != '@' && cls == CH_PUNCT;
+    return cls == CH_PUNCT;
+}
+
+/* End of a URL starting at i within the chunk [i, ce). */
+static size_t url_end(const tz *z, size_t i, size_t ce)
+{
+    size_t e = ce;
+    int opens = 0, closes = 0;
+    for (size_t k = i; k < ce; k++) {
+        if (z->s[k] == '(')
+            opens++;
+        else if (z->s[k] == ')')
+            closes++;
+    }
+    while (e > i) {
+        int32_t cp;
+        int c = cls_before(z, e, &cp);
+        if (!url_trailer(cp, c))
+            break;
+        if (cp == ')' && opens >= closes)
+            break;
+        if (cp == ')')
+            closes--;
+        size_t k = e - 1;
+        while (k > i && ((unsigned char)z->s[k] & 0xC0) == 0x80)
+            k--;
+        e = k;
+    }
+    return e;
+}
+
+static int url_start(const tz *z, size_t i, size_t ce)
+{
+    const char *p = z->s + i;
+    size_t n = ce - i;
+    static const char *const schemes[] = {"http://", "https://", "ftp://",
+                                          "mailto:", "www.", NULL};
+    for (size_t k = 0; schemes[k]; k++) {
+        size_t sl = strlen(schemes[k]);
+        if (n > sl + 1 && prefix_ci(p, n, schemes[k])) {
+            unsigned char c = (unsigned char)p[sl];
+            return c != '.' && c > ' ';
+        }
+    }
+    return 0;
+}
+
+static int email_local(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '%' ||
+           c == '+' || c == '-';
+}
+
+static int alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9');
+}
+
+/* An e-mail address at i: its end, or 0. */
+static size_t email_at(const tz *z, size_t i, size_t ce)
+{
+    size_t k = i;
+    while (k < ce && email_local((unsigned char)z->s[k]))
+        k++;
+    if (k == i || k >= ce || z->s[k] != '@')
+        return 0;
+    k++;
+    size_t dom = k, last_dot = 0;
+    while (k < ce && (alnum((unsigned char)z->s[k]) || z->s[k] == '-' ||
+                      (z->s[k] == '.' && k + 1 < ce &&
+                       alnum((unsigned char)z->s[k + 1])))) {
+        if (z->s[k] == '.')
+            last_dot = k;
+        k++;
+    }
+    if (last_dot == 0 || last_dot <= dom || k - last_dot < 3)
+        return 0;
+    return k;
+}
+
+static int is_clitic(const char *p, size_t n)
+{
+    /* p: the letters after the apostrophe */
+    if (n == 1)
+        return lower_ascii((unsigned char)p[0]) == 's' ||
+               lower_ascii((unsigned char)p[0]) == 'd' ||
+               lower_ascii((unsigned char)p[0]) == 'm';
+    if (n == 2) {
+        int a = lower_ascii((unsigned char)p[0]),
+            b = lower_ascii((unsigned char)p[1]);
+        return (a == 'r' && b == 'e') || (a == 'v' && b == 'e') ||
+               (a == 'l' && b == 'l');
+    }
+    return 0;
+}
+
+/* Is the '.' at i (after a word [ws, i)) part of that word, as an
+ * abbreviation? */
+static int abbrev_period(const tz *z, size_t ws, size_t i, int dotted)
+{
+    if (i + 1 < z->len && z->s[i + 1] == '.')
+        return 0; /* an ellipsis */
+    size_t wl = i - ws;
+    if (dotted)
+        return 1;
+    /* a single letter: an initial or a list letter */
+    int32_t cp;
+    size_t n;
+    int c = cls_at(z, ws, &cp, &n);
+    if (n == wl && (c == CH_UPPER || c == CH_LOWER))
+        return 1;
+    int cls = wordset_get(z->lang->abbrev, z->s + ws, wl);
+    if (cls == AB_NONE)
+        return 0;
+    if (cls == AB_NUM) {
+        /* "No. 5": only before a number */
+        size_t k = i + 1;
+        while (k < z->len && (z->s[k] == ' ' || z->s[k] == '\t'))
+            k++;
+        return k > i + 1 && k < z->len && z->s[k] >= '0' && z->s[k] <= '9';
+    }
+    return 1;
+}
+
+/* A word, number or hyphenated compound at i; emits it (with clitics
+ * and an abbreviation period) and returns the position after it. */
+static size_t word_at(tz *z, size_t i, size_t ce, int *rc)
+{
+    size_t j = i;
+    int letters = 0, dotted = 0, dot_ok = 1;
+    size_t part_start = i, apos = 0;
+    int32_t cp;
+    size_t n;
+    int prev = CH_PUNCT;
+    while (j < ce) {
+        int c = cls_at(z, j, &cp, &n);
+        if (ch_is_wordish(c)) {
+            if (c != CH_DIGIT && c != CH_NUMOTHER && c != CH_MARK)
+                letters = 1;
+            prev = c;
+            j += n;
+            continue;
+        }
+        if (j + 1 >= ce || !ch_is_wordish(prev))
+            break;
+        int32_t ncp;
+        size_t nn;
+        int nc = cls_at(z, j + n, &ncp, &nn);
+        if (j + n >= ce || !ch_is_wordish(nc))
+            break;
+        char ch = z->s[j];
+        if (ch == '-' || cp == 0x2010 || cp == 0x2011) {
+            prev = CH_PUNCT;
+            j += n;
+            part_start = j;
+            continue;
+        }
+        if ((ch == ',' || ch == '.' || ch == ':' || ch == '/') &&
+            prev == CH_DIGIT && nc == CH_DIGIT) {
+            if (ch == ',') {
+                /* thousands: exactly three digits follow */
+                size_t k = j + 1, d = 0;
+                while (k < ce && z->s[k] >= '0' && z->s[k] <= '9')
+                    k++, d++;
+                if (d != 3 || letters)
+                    break;
+            }
+            j += 1;
+            continue;
+        }
+        if (ch == '.' && letters && nc != CH_DIGIT) {
+            /* "U.S.A", "e.g", "example.com" stay; "world.Today" splits */
+            size_t plen = j - part_start;
+            if ((nc == CH_UPPER) && plen >= 2) {
+                int32_t c3;
+                size_t n3;
+                size_t k = j + 1 + nn;
+                if (k < ce && cls_at(z, k, &c3, &n3) == CH_LOWER)
+                    break;
+            }
+            if (plen > 2)
+                dot_ok = 0;
+            dotted = 1;
+            prev = CH_PUNCT;
+            j += 1;
+            part_start = j;
+            continue;
+        }
+        if (ch == '&' && prev == CH_UPPER && nc == CH_UPPER) {
+            prev = CH_PUNCT;
+            j += 1;
+            continue;
+        }
+        size_t an;
+        if (is_apos(z, j, &an) && prev != CH_DIGIT && nc != CH_DIGIT) {
+            apos = j;
+            prev = CH_PUNCT;
+            j += an;
+            continue;
+        }
+        break;
+    }
+    size_t we = j;
+    if (dotted && we - part_start > 2)
+        dot_ok = 0;
+    /* clitics: "Russia's" -> "Russia" "'s"; "don't" -> "do" "n't" */
+    size_t split = we;
+    if (apos) {
+        size_t an;
+        is_apos(z, apos, &an);
+        size_t after = apos + an;
+        if (is_clitic(z->s + after, we - after))
+            split = apos;
+        else if (we == after + 1 && (z->s[after] == 't' || z->s[after] == 'T') &&
+                 apos - i >= 2 && (z->s[apos - 1] == 'n' || z->s[apos - 1] == 'N'))
+            split = apos - 1;
+    }
+    int kind = letters ? TK_WORD : TK_NUM;
+    if (split < we) {
+        if ((*rc = emit(z, i, split, kind, -1, 0)) != 0)
+            return we;
+        *rc = emit(z, split, we, TK_WORD, -1, 0);
+        return we;
+    }
+    if (letters && we < z->len && z->s[we] == '.' &&
+        abbrev_period(z, i, we, dotted && dot_ok)) {
+        *rc = emit(z, i, we + 1, TK_ABBR, -1, 0);
+        return we + 1;
+    }
+    *rc = emit(z, i, we, kind, -1, 0);
+    return we;
+}
+
+static int is_term_cp(int32_t cp)
+{
+    return cp == '!' || cp == '?' || cp == 0x203C || cp == 0x2047 ||
+           cp == 0x2048 || cp == 0x2049 || cp == 0xFF01 || cp == 0xFF1F ||
+           cp == 0x3002 || cp == 0xFF61 || cp == 0x061F || cp == 0x06D4 ||
+           cp == 0x0964 || cp == 0x0965;
+}
+
+static unsigned punct_flags(int32_t cp, int *is_bullet)
+{
+    *is_bullet = 0;
+    switch (cp) {
+    case '(': case '[': case '{': case 0x201C: case 0x2018: case 0x00AB:
+    case 0x2039: case 0x201E: case 0x201A: case 0x00BF: case 0x00A1:
+    case 0x300C: case 0x300E: case 0xFF08:
+        return TF_OPEN;
+    case ')': case ']': case '}': case 0x201D: case 0x2019: case 0x00BB:
+    case 0x203A: case 0x300D: case 0x300F: case 0xFF09:
+        return TF_CLOSE;
+    case '"': case '\'': case '`':
+        return TF_QUOTE;
+    case 0x2022: case 0x2043: case 0x25E6: case 0x25AA: case 0x2023:
+    case 0x25CF: case 0x25CB: case 0x25A0: case 0x25A1: case 0x25BA:
+    case 0x25B8: case 0x27A2: case 0x2219: case 0x00B7:
+        *is_bullet = 1;
+        return TF_BULLET;
+    default:
+        return 0;
+    }
+}
+
+static int sep_char(int32_t cp)
+{
+    return cp == '*' || cp == '-' || cp == '=' || cp == '_' || cp == '~' ||
+           cp == '#' || cp == '+' || cp == '<' || cp == '>' || cp == 0x2014 ||
+           cp == 0x2500 || cp == 0x2550;
+}
+
+/* One token (or a few) at i, inside the chunk [i, ce). */
+static size_t token_at(tz *z, size_t i, size_t ce, int *rc)
+{
+    int32_t cp;
+    size_t n;
+    int c = cls_at(z, i, &cp, &n);
+    int after_word = 0;
+    if (i > 0) {
+        int32_t pcp;
+        after_word = ch_is_wordish(cls_before(z, i, &pcp));
+    }
+    if (ch_is_wordish(c)) {
+        if (!after_word && url_start(z, i, ce)) {
+            size_t e = url_end(z, i, ce);
+            *rc = emit(z, i, e, TK_URL, SH_MIXED, 0);
+            return e;
+        }
+        if (!after_word && c != CH_MARK && memchr(z->s + i, '@', ce - i)) {
+            size_t e = email_at(z, i, ce);
+            if (e) {
+                *rc = emit(z, i, e, TK_URL, SH_MIXED, 0);
+                return e;
+            }
+        }
+        return word_at(z, i, ce, rc);
+    }
+    if ((cp == '@' || cp == '#') && !after_word && i + 1 < ce) {
+        size_t j = i + 1;
+        while (j < ce) {
+            int32_t c2;
+            size_t n2;
+            int k = cls_at(z, j, &c2, &n2);
+            if (!ch_is_wordish(k) && c2 != '_')
+                break;
+            j += n2;
+        }
+        if (j > i + 1) {
+            *rc = emit(z, i, j, TK_URL, SH_MIXED, 0);
+            return j;
+        }
+    }
+    if (cp == '.' || cp == 0x2026) {
+        size_t j = i, dots = 0, ell = 0;
+        while (j < z->len) {
+            if (z->s[j] == '.') {
+                j++;
+                dots++;
+            } else if (j + 2 < z->len && (unsigned char)z->s[j] == 0xE2 &&
+                       (unsigned char)z->s[j + 1] == 0x80 &&
+                       (unsigned char)z->s[j + 2] == 0xA6) {
+                j += 3;
+                ell++;
+            } else
+                break;
+        }
+        if (dots + ell >= 2 || ell) {
+            *rc = emit(z, i, j, TK_ELLIPSIS, SH_PUNCT, 0);
+            return j;
+        }
+        /* ". . ." (at least three), not right after a word */
+        if (!after_word) {
+            size_t k = i + 1, d = 1, last = i + 1;
+            while (k + 1 < z->len && z->s[k] == ' ' && z->s[k + 1] == '.') {
+                d++;
+                k += 2;
+                last = k;
+            }
+            if (d >= 3) {
+                *rc = emit(z, i, last, TK_ELLIPSIS, SH_PUNCT, TF_SPACED);
+                return last;
+            }
+        }
+        *rc = emit(z, i, i + 1, TK_TERM, SH_PUNCT, 0);
+        return i + 1;
+    }
+    if (is_term_cp(cp)) {
+        size_t j = i;
+        while (j < ce) {
+            int32_t c2;
+            size_t n2;
+            cls_at(z, j, &c2, &n2);
+            if (!is_term_cp(c2))
+                break;
+            j += n2;
+        }
+        *rc = emit(z, i, j, TK_TERM, SH_PUNCT, 0);
+        return j;
+    }
+    if (sep_char(cp)) {
+        size_t j = i + n, count = 1;
+        while (j + n <= ce && memcmp(z->s + j, z->s + i, n) == 0) {
+            j += n;
+            count++;
+        }
+        if (count >= 3) {
+            *rc = emit(z, i, j, TK_SEP, SH_PUNCT, 0);
+            return j;
+        }
+        if (count == 2 && cp == '-') {
+            *rc = emit(z, i, j, TK_PUNCT, SH_PUNCT, 0);
+            return j;
+        }
+    }
+    /* a clitic after an abbreviation: Jr.'s */
+    size_t an;
+    if (is_apos(z, i, &an) && i > 0 && z->s[i - 1] == '.') {
+        size_t j = i + an;
+        while (j < ce && ((z->s[j] >= 'a' && z->s[j] <= 'z') ||
+                          (z->s[j] >= 'A' && z->s[j] <= 'Z')))
+            j++;
+        if (j > i + an && is_clitic(z->s + i + an, j - i - an) &&
+            (j == ce || !ch_is_wordish(cls_at(z, j, &cp, &n)))) {
+            *rc = emit(z, i, j, TK_WORD, SH_XXXX_LOW, 0);
+            return j;
+        }
+    }
+    int bullet;
+    unsigned fl = punct_flags(cp, &bullet);
+    if (!after_word && c == CH_PUNCT && (cp == '-' || cp == 0x2013) &&
+        (z->gap >= GAP_NL))
+        fl |= TF_BULLET;
+    (void)bullet;
+    *rc = emit(z, i, i + n, TK_PUNCT, SH_PUNCT, fl);
+    return i + n;
+}
+
+int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
+                 seg_toks *toks)
+{
+    tz z = {lang, text, len, toks, GAP_PARA};
+    size_t i = 0;
+    int rc = 0;
+    while (i < len) {
+        /* white space */
+        size_t ws_start = i;
+        unsigned nl = 0, sp_before_nl = 0;
+        while (i < len) {
+            unsigned char b = (unsigned char)text[i];
+            if (b == ' ' || b == '\t') {
+                if (nl == 0)
+                    sp_before_nl = 1;
+                i++;
+                continue;
+            }
+            if (b == '\n') {
+                nl++;
+                i++;
+                continue;
+            }
+            if (b == '\r') {
+                if (i + 1 >= len || text[i + 1] != '\n')
+                    nl++;
+                i++;
+                continue;
+            }
+            if (b < 0x80 && b != '\v' && b != '\f')
+                break;
+            int32_t cp;
+            size_t n;
+            int c = ch_class(text, len, i, &cp, &n);
+            if (c == CH_NL)
+                nl++;
+            else if (c == CH_SPACE) {
+                if (nl == 0)
+                    sp_before_nl = 1;
+            } else
+                break;
+            i += n;
+        }
+        if (i >= len)
+            break;
+        if (toks->n > 0 && nl && sp_before_nl)
+            toks->v[toks->n - 1].flags |= TF_SPACEAFTER_NL;
+        if (toks->n > 0)
+            z.gap = nl >= 2 ? GAP_PARA
+                    : nl == 1 ? GAP_NL
+                    : i > ws_start ? GAP_SPACE : GAP_NONE;
+        /* the chunk up to the next white space */
+        size_t ce = i;
+        while (ce < len) {
+            unsigned char b = (unsigned char)text[ce];
+            if (b < 0x80) {
+                if (b == ' ' || b == '\n' || b == '\t' || b == '\r' ||
+                    b == '\v' || b == '\f')
+                    break;
+                ce++;
+                continue;
+            }
+            int32_t cp;
+            size_t n;
+            int c = ch_class(text, len, ce, &cp, &n);
+            if (c == CH_SPACE || c == CH_NL)
+                break;
+            ce += n;
+        }
+        while (i < ce) {
+            i = token_at(&z, i, ce, &rc);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
