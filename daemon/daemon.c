@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -28,13 +30,26 @@
 #include "inbox.h"
 #include "job.h"
 #include "log.h"
+#include "metrics.h"
+#include "notify.h"
 #include "pipeline.h"
 #include "version.h"
 #include "watch.h"
 
+/* One loaded configuration and its pipeline. A reload makes a new one;
+ * documents in flight keep the one they started with, which is freed when
+ * the last of them finishes. */
+typedef struct dpd_gen {
+    dp_config cfg;
+    dp_pipeline pipeline;
+    int refs;
+} dpd_gen;
+
 typedef struct daemon_job {
     dp_job job;
     struct dpd *d;
+    dpd_gen *gen;             /* the config it runs under */
+    int lock_fd;              /* flock held while it is ours, or -1 */
     dp_cand *cand;            /* NULL for documents resumed from processing/ */
     uint64_t retry_at;        /* for DP_JOB_RETRY */
     unsigned retries;
@@ -43,20 +58,55 @@ typedef struct daemon_job {
 
 typedef struct dpd {
     uv_loop_t *loop;
-    dp_config cfg;
-    dp_pipeline pipeline;
+    const char *config_path;
+    dpd_gen *gen;        /* current config; folders never change */
+    dp_config *cfg;      /* == &gen->cfg: folders, limits */
     dp_inbox inbox;
+    dp_inbox owned;      /* names in processing/ this process works on */
     dp_watch watch;
-    uv_timer_t tick;
-    uv_timer_t rescan;
-    uv_signal_t sigint, sigterm;
+    int watching;
+    uv_timer_t tick, rescan, drain, watchdog, metrics_timer;
+    uv_signal_t sigint, sigterm, sighup;
     int inbox_fd;
     int in_flight;
     int stopping;
     int need_scan;
     daemon_job *retry;
+    dp_metrics metrics;
     unsigned long done, failed;
+    char status[200];
 } dpd;
+
+static void gen_unref(dpd_gen *g)
+{
+    if (g && --g->refs == 0) {
+        dp_pipeline_free(&g->pipeline);
+        dp_config_free(&g->cfg);
+        free(g);
+    }
+}
+
+static dpd_gen *gen_load(const char *path, dp_err *err)
+{
+    dpd_gen *g = calloc(1, sizeof *g);
+    if (g == NULL) {
+        dp_err_set(err, "out of memory");
+        return NULL;
+    }
+    if (dp_config_load(path, &g->cfg, err) != 0) {
+        free(g);
+        return NULL;
+    }
+    dp_err inner = {{0}};
+    if (dp_pipeline_load(&g->pipeline, &g->cfg, NULL, NULL, &inner) != 0) {
+        dp_err_set(err, "%s: %s", path, inner.msg);
+        dp_config_free(&g->cfg);
+        free(g);
+        return NULL;
+    }
+    g->refs = 1;
+    return g;
+}
 
 static uint64_t now_ms(dpd *d) { return uv_now(d->loop); }
 
@@ -98,7 +148,7 @@ static check_result check(dpd *d, dp_cand *c)
     clock_gettime(CLOCK_REALTIME, &now);
     int64_t age_ms = (int64_t)(now.tv_sec - st.st_mtim.tv_sec) * 1000 +
                      (now.tv_nsec - st.st_mtim.tv_nsec) / 1000000;
-    int settled = age_ms >= d->cfg.settle_ms;
+    int settled = age_ms >= d->cfg->settle_ms;
     if (!c->finished && !settled)
         return CHECK_WAIT;
     /* An empty file may be a placeholder its writer will fill. */
@@ -121,7 +171,7 @@ static void evaluate(dpd *d, dp_cand *c)
     case CHECK_GONE: dp_inbox_remove(&d->inbox, c); break;
     case CHECK_IGNORE:
         dp_log(DP_LOG_WARNING, "%s/%s is a folder: left alone",
-               d->cfg.inbox, c->name);
+               d->cfg->inbox, c->name);
         dp_inbox_set_state(&d->inbox, c, DP_CAND_IGNORED);
         break;
     case CHECK_READY: dp_inbox_set_state(&d->inbox, c, DP_CAND_READY); break;
@@ -152,7 +202,7 @@ static int scan_inbox(dpd *d)
     int fd = openat(d->inbox_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
     if (dir == NULL) {
-        dp_log(DP_LOG_ERR, "cannot read the inbox %s: %s", d->cfg.inbox,
+        dp_log(DP_LOG_ERR, "cannot read the inbox %s: %s", d->cfg->inbox,
                strerror(errno));
         if (fd >= 0)
             close(fd);
@@ -200,17 +250,35 @@ static void start_job(dpd *d, daemon_job *dj)
     }
 }
 
-static daemon_job *new_job(dpd *d, const char *name, const char *pname)
+static daemon_job *new_job(dpd *d, const char *name, const char *pname,
+                           int lock_fd)
 {
     daemon_job *dj = calloc(1, sizeof *dj);
-    if (dj == NULL)
+    int created = 0;
+    if (dj == NULL || dp_inbox_get(&d->owned, pname, &created) == NULL) {
+        free(dj);
         return NULL;
+    }
     dj->d = d;
-    dj->job.cfg = &d->cfg;
-    dj->job.pipeline = &d->pipeline;
+    dj->gen = d->gen;
+    d->gen->refs++;
+    dj->lock_fd = lock_fd;
+    dj->job.cfg = &dj->gen->cfg;
+    dj->job.pipeline = &dj->gen->pipeline;
     snprintf(dj->job.name, sizeof dj->job.name, "%s", name);
     snprintf(dj->job.pname, sizeof dj->job.pname, "%s", pname);
     return dj;
+}
+
+static void free_job(dpd *d, daemon_job *dj)
+{
+    dp_cand *o = dp_inbox_find(&d->owned, dj->job.pname);
+    if (o)
+        dp_inbox_remove(&d->owned, o);
+    if (dj->lock_fd >= 0)
+        close(dj->lock_fd);
+    gen_unref(dj->gen);
+    free(dj);
 }
 
 static void describe_dir(const char *dir, char *buf, size_t len)
@@ -224,35 +292,66 @@ static void describe_dir(const char *dir, char *buf, size_t len)
         snprintf(buf, len, "%s", strerror(errno));
 }
 
+/* Take an exclusive flock on a file before moving it: the lock follows the
+ * inode through the rename, so another docprocd on the same folders
+ * (a shared inbox) never takes a document this one holds. Returns the fd,
+ * -1 when the file cannot be opened (a symlink, say: claimed unlocked),
+ * or -2 when another process holds it. */
+static int lock_file(int dirfd, const char *name)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+                                     O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return -2;
+    }
+    return fd;
+}
+
 /* Claim a ready candidate by renaming it into processing/. */
 static void claim(dpd *d, dp_cand *c)
 {
     char pname[NAME_MAX + 1];
     dp_err err = {{0}};
-    int rc = dp_move_unique(d->cfg.inbox, c->name, d->cfg.processing,
+    int lock = lock_file(d->inbox_fd, c->name);
+    if (lock == -2) {
+        /* Another docprocd is claiming it right now. */
+        dp_inbox_remove(&d->inbox, c);
+        return;
+    }
+    int rc = dp_move_unique(d->cfg->inbox, c->name, d->cfg->processing,
                             c->name, "", pname, sizeof pname, &err);
     if (rc == -ENOENT) {
         /* Gone: deleted, or taken by another docprocd on this inbox. */
+        if (lock >= 0)
+            close(lock);
         dp_inbox_remove(&d->inbox, c);
         return;
     }
     if (rc) {
         char why[160];
-        describe_dir(d->cfg.inbox, why, sizeof why);
+        if (lock >= 0)
+            close(lock);
+        describe_dir(d->cfg->inbox, why, sizeof why);
         dp_log(DP_LOG_ERR, "cannot claim %s/%s: %s (%s); retrying later",
-               d->cfg.inbox, c->name, err.msg, why);
+               d->cfg->inbox, c->name, err.msg, why);
         c->not_before = now_ms(d) + 30000;
         dp_inbox_set_state(&d->inbox, c, DP_CAND_WAITING);
         return;
     }
-    daemon_job *dj = new_job(d, c->name, pname);
+    daemon_job *dj = new_job(d, c->name, pname, lock);
     if (dj == NULL) {
-        dp_log(DP_LOG_ERR, "out of memory: %s stays in %s", pname,
-               d->cfg.processing);
+        if (lock >= 0)
+            close(lock);
+        dp_log(DP_LOG_ERR, "out of memory: %s stays in %s until a rescan",
+               pname, d->cfg->processing);
         dp_inbox_remove(&d->inbox, c);
         return;
     }
     dj->cand = c;
+    d->metrics.claimed++;
     dp_log(DP_LOG_DEBUG, "claimed %s", c->name);
     start_job(d, dj);
 }
@@ -262,25 +361,33 @@ static void finish(daemon_job *dj)
     dpd *d = dj->d;
     dp_job *j = &dj->job;
     d->in_flight--;
+    d->metrics.bytes_in += j->bytes;
+    for (size_t i = 0; i < j->n_stage_ms; i++)
+        dp_metrics_stage_time(&d->metrics, j->stage_ms[i].name,
+                              j->stage_ms[i].ms);
     switch (j->result) {
     case DP_JOB_DONE:
         d->done++;
+        d->metrics.done++;
         dp_log(DP_LOG_INFO, "done %s -> %s/%s (%zu bytes, %.1f ms)%s%s",
-               j->name, d->cfg.outbox, j->out_name, j->bytes, j->ms,
+               j->name, d->cfg->outbox, j->out_name, j->bytes, j->ms,
                j->message[0] ? "; " : "", j->message);
         break;
     case DP_JOB_FAILED:
         d->failed++;
+        dp_metrics_failed(&d->metrics, j->stage,
+                          dp_metrics_reason_class(j->message));
         dp_log(DP_LOG_ERR, "failed %s -> %s/%s: %s: %s", j->name,
-               d->cfg.failed, j->out_name, j->stage, j->message);
+               d->cfg->failed, j->out_name, j->stage, j->message);
         break;
     case DP_JOB_RETRY: {
         unsigned shift = dj->retries < 6 ? dj->retries : 6;
         uint64_t delay = 1000ULL << shift; /* 1 s .. 64 s */
         dj->retries++;
+        d->metrics.retries++;
         dp_log(DP_LOG_ERR,
                "cannot finish %s: %s: %s; it stays in %s, retry in %llu s",
-               j->name, j->stage, j->message, d->cfg.processing,
+               j->name, j->stage, j->message, d->cfg->processing,
                (unsigned long long)(delay / 1000));
         dj->retry_at = now_ms(d) + delay;
         j->recovering = 1;
@@ -300,7 +407,7 @@ static void finish(daemon_job *dj)
         free(name);
     }
     if (j->result != DP_JOB_RETRY)
-        free(dj);
+        free_job(d, dj);
     pump(d);
 }
 
@@ -315,7 +422,8 @@ static void pump(dpd *d)
     }
     uint64_t now = now_ms(d);
     /* Retries first: they were claimed earlier. */
-    for (daemon_job **pp = &d->retry; *pp && d->in_flight < d->cfg.max_in_flight;) {
+    for (daemon_job **pp = &d->retry;
+         *pp && d->in_flight < d->cfg->max_in_flight;) {
         daemon_job *dj = *pp;
         if (dj->retry_at <= now) {
             *pp = dj->next;
@@ -324,30 +432,44 @@ static void pump(dpd *d)
             pp = &dj->next;
         }
     }
-    while (d->in_flight < d->cfg.max_in_flight) {
+    while (d->in_flight < d->cfg->max_in_flight) {
         dp_cand *c = dp_inbox_pop_ready(&d->inbox);
         if (c == NULL)
             break;
         claim(d, c);
     }
+    d->metrics.in_flight = d->in_flight;
+    d->metrics.queue_depth = d->inbox.ready.n;
 }
 
-/* Documents left in processing/ by a crash or a stop: run them again. The
+/* Documents in processing/ that nobody holds: left by a crash, a drain
+ * that ran out of time, or another docprocd that died. Run them again; the
  * job checks the outbox first, so none is output twice. */
-static void resume_processing(dpd *d)
+static void adopt_orphans(dpd *d)
 {
-    DIR *dir = opendir(d->cfg.processing);
-    if (dir == NULL)
+    int dirfd = open(d->cfg->processing, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = dirfd >= 0 ? fdopendir(dirfd) : NULL;
+    if (dir == NULL) {
+        if (dirfd >= 0)
+            close(dirfd);
         return;
+    }
     struct dirent *e;
     while ((e = readdir(dir)) != NULL) {
-        if (e->d_name[0] == '.')
+        if (e->d_name[0] == '.' || dp_inbox_find(&d->owned, e->d_name))
             continue;
-        daemon_job *dj = new_job(d, e->d_name, e->d_name);
-        if (dj == NULL)
+        int lock = lock_file(dirfd, e->d_name);
+        if (lock == -2)
+            continue; /* a live docprocd works on it */
+        daemon_job *dj = new_job(d, e->d_name, e->d_name, lock);
+        if (dj == NULL) {
+            if (lock >= 0)
+                close(lock);
             break;
+        }
         dj->job.recovering = 1;
-        dp_log(DP_LOG_INFO, "resuming %s/%s", d->cfg.processing, e->d_name);
+        d->metrics.claimed++;
+        dp_log(DP_LOG_INFO, "resuming %s/%s", d->cfg->processing, e->d_name);
         dj->retry_at = 0;
         dj->next = d->retry;
         d->retry = dj;
@@ -375,7 +497,7 @@ static void on_watch(dp_watch *w, dp_watch_event ev, const char *name,
         break;
     case DP_WATCH_GONE:
         dp_log(DP_LOG_ERR, "the inbox %s was removed or moved: stopping",
-               d->cfg.inbox);
+               d->cfg->inbox);
         d->stopping = 1;
         dp_watch_stop(&d->watch);
         break;
@@ -383,11 +505,23 @@ static void on_watch(dp_watch *w, dp_watch_event ev, const char *name,
     pump(d);
 }
 
+static void update_status(dpd *d)
+{
+    char status[sizeof d->status];
+    snprintf(status, sizeof status,
+             "%lu done, %lu failed, %d in flight, %zu waiting", d->done,
+             d->failed, d->in_flight, d->inbox.ready.n + d->inbox.waiting.n);
+    if (strcmp(status, d->status) != 0) {
+        memcpy(d->status, status, sizeof status);
+        dp_notifyf("STATUS=%s", status);
+    }
+}
+
 static void on_tick(uv_timer_t *t)
 {
     dpd *d = t->data;
     uint64_t now = now_ms(d);
-    if (d->need_scan)
+    if (d->need_scan && !d->stopping)
         scan_inbox(d);
     for (dp_cand *c = d->inbox.waiting.head, *next; c; c = next) {
         next = c->next;
@@ -395,12 +529,45 @@ static void on_tick(uv_timer_t *t)
             evaluate(d, c);
     }
     pump(d);
+    update_status(d);
 }
 
 static void on_rescan(uv_timer_t *t)
 {
     dpd *d = t->data;
     d->need_scan = 1;
+    adopt_orphans(d);
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+    (void)t;
+    /* From the loop thread: a stuck loop stops these and systemd
+     * restarts the service. */
+    dp_notify("WATCHDOG=1");
+}
+
+static void on_metrics(uv_timer_t *t)
+{
+    dpd *d = t->data;
+    int rc = dp_metrics_write(&d->metrics, d->cfg->metrics_file);
+    if (rc)
+        dp_log(DP_LOG_WARNING, "cannot write metrics to %s: %s",
+               d->cfg->metrics_file, strerror(-rc));
+}
+
+static void on_drain_timeout(uv_timer_t *t)
+{
+    dpd *d = t->data;
+    dp_log(DP_LOG_WARNING,
+           "drain time of %d ms is over: %d document(s) stay in %s for the "
+           "next start",
+           d->cfg->drain_ms, d->in_flight, d->cfg->processing);
+    if (d->cfg->metrics_file)
+        dp_metrics_write(&d->metrics, d->cfg->metrics_file);
+    /* Pool threads may still be inside a stage: leave without running
+     * their cleanup. Every document is in exactly one folder. */
+    _exit(0);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -410,18 +577,79 @@ static void on_signal(uv_signal_t *s, int signum)
         return;
     dp_log(DP_LOG_INFO, "%s: finishing %d document(s) in flight, then exiting",
            strsignal(signum), d->in_flight);
+    dp_notify("STOPPING=1");
     d->stopping = 1;
-    dp_watch_stop(&d->watch);
+    if (d->watching)
+        dp_watch_stop(&d->watch);
     uv_timer_stop(&d->rescan);
+    if (d->in_flight > 0 && d->cfg->drain_ms > 0)
+        uv_timer_start(&d->drain, on_drain_timeout,
+                       (uint64_t)d->cfg->drain_ms, 0);
     pump(d);
+}
+
+/* SIGHUP: read the config again and load its plugins. Documents in flight
+ * finish on the old pipeline; new claims use the new one. A config that
+ * does not load is refused and the old one keeps running. */
+static void reload(dpd *d)
+{
+    dp_err err = {{0}};
+    dp_notify("RELOADING=1");
+    dp_log(DP_LOG_INFO, "reloading %s", d->config_path);
+    dpd_gen *g = gen_load(d->config_path, &err);
+    if (g == NULL) {
+        dp_log(DP_LOG_ERR, "reload refused, the old config keeps running: %s",
+               err.msg);
+        dp_notify("READY=1");
+        return;
+    }
+    /* Folders are fixed for the life of the process. */
+    char **keep[][2] = {{&g->cfg.inbox, &d->cfg->inbox},
+                        {&g->cfg.outbox, &d->cfg->outbox},
+                        {&g->cfg.failed, &d->cfg->failed},
+                        {&g->cfg.done, &d->cfg->done},
+                        {&g->cfg.processing, &d->cfg->processing}};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+        if (strcmp(*keep[i][0], *keep[i][1]) != 0)
+            dp_log(DP_LOG_WARNING,
+                   "reload: folder %s -> %s takes effect at restart only",
+                   *keep[i][1], *keep[i][0]);
+        char *copy = strdup(*keep[i][1]);
+        if (copy == NULL) {
+            dp_log(DP_LOG_ERR, "reload refused: out of memory");
+            gen_unref(g);
+            dp_notify("READY=1");
+            return;
+        }
+        free(*keep[i][0]);
+        *keep[i][0] = copy;
+    }
+    dpd_gen *old = d->gen;
+    d->gen = g;
+    d->cfg = &g->cfg;
+    dp_log_set_level(g->cfg.log_level);
+    gen_unref(old);
+    dp_log(DP_LOG_INFO, "reloaded: %zu stages", g->pipeline.n);
+    dp_notify("READY=1");
+}
+
+static void on_sighup(uv_signal_t *s, int signum)
+{
+    dpd *d = s->data;
+    (void)signum;
+    if (!d->stopping)
+        reload(d);
 }
 
 static void close_all(dpd *d)
 {
-    dp_watch_stop(&d->watch);
-    uv_handle_t *hs[] = {(uv_handle_t *)&d->tick, (uv_handle_t *)&d->rescan,
-                         (uv_handle_t *)&d->sigint,
-                         (uv_handle_t *)&d->sigterm};
+    if (d->watching)
+        dp_watch_stop(&d->watch);
+    uv_handle_t *hs[] = {
+        (uv_handle_t *)&d->tick,     (uv_handle_t *)&d->rescan,
+        (uv_handle_t *)&d->drain,    (uv_handle_t *)&d->watchdog,
+        (uv_handle_t *)&d->metrics_timer, (uv_handle_t *)&d->sigint,
+        (uv_handle_t *)&d->sigterm,  (uv_handle_t *)&d->sighup};
     for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
         if (!uv_is_closing(hs[i]))
             uv_close(hs[i], NULL);
@@ -440,17 +668,19 @@ static void usage(FILE *f)
             "  --config F        use this config\n"
             "  --check-config F  validate F (and load its plugins), then "
             "exit\n"
-            "  --help, --version\n",
+            "  --help, --version\n"
+            "Signals: SIGHUP reloads the config, SIGTERM/SIGINT drain and "
+            "exit.\n",
             dp_config_default_path());
 }
 
 static int setup_folders(dpd *d)
 {
-    const char *dirs[] = {d->cfg.inbox, d->cfg.outbox, d->cfg.failed,
-                          d->cfg.processing, d->cfg.done};
+    const char *dirs[] = {d->cfg->inbox, d->cfg->outbox, d->cfg->failed,
+                          d->cfg->processing, d->cfg->done};
     dp_err err = {{0}};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        if (i == 4 && d->cfg.delete_originals)
+        if (i == 4 && d->cfg->delete_originals)
             continue;
         if (dp_mkdirs(dirs[i], &err) != 0) {
             dp_log(DP_LOG_ERR, "%s", err.msg);
@@ -466,12 +696,67 @@ static int setup_folders(dpd *d)
             return -1;
         }
     }
-    d->inbox_fd = open(d->cfg.inbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    d->inbox_fd = open(d->cfg->inbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (d->inbox_fd < 0) {
-        dp_log(DP_LOG_ERR, "cannot open the inbox %s: %s", d->cfg.inbox,
+        dp_log(DP_LOG_ERR, "cannot open the inbox %s: %s", d->cfg->inbox,
                strerror(errno));
         return -1;
     }
+    return 0;
+}
+
+/* inotify accepts watches on network and FUSE file systems and then never
+ * reports what other machines write: those inboxes need polling. */
+static const char *network_fs_name(const char *dir)
+{
+    static const struct {
+        long magic;
+        const char *name;
+    } kinds[] = {{0x6969, "NFS"},           {0x517B, "SMB"},
+                 {(long)0xFF534D42, "CIFS"}, {(long)0xFE534D42, "SMB2"},
+                 {0x65735546, "FUSE"},      {0x01021997, "9P"},
+                 {0x47504653, "GPFS"},      {0x0BD00BD0, "Lustre"},
+                 {0x564C, "NCP"},           {0x6B414653, "AFS"}};
+    struct statfs st;
+    if (statfs(dir, &st) != 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if ((long)st.f_type == kinds[i].magic)
+            return kinds[i].name;
+    return NULL;
+}
+
+static int start_watching(dpd *d)
+{
+    dp_err err = {{0}};
+    const char *netfs = network_fs_name(d->cfg->inbox);
+    int poll = d->cfg->watch_mode == DP_WATCH_MODE_POLL ||
+               (d->cfg->watch_mode == DP_WATCH_MODE_AUTO && netfs);
+    if (netfs && !poll)
+        dp_log(DP_LOG_WARNING,
+               "the inbox %s is on %s: inotify may never report files "
+               "written by other machines; set \"watch\": \"poll\" or "
+               "\"auto\"",
+               d->cfg->inbox, netfs);
+    if (poll) {
+        uint64_t every = (uint64_t)d->cfg->settle_ms / 2;
+        every = every < 250 ? 250 : every;
+        dp_log(DP_LOG_INFO, "polling the inbox %s every %llu ms%s%s",
+               d->cfg->inbox, (unsigned long long)every,
+               netfs ? ": it is on " : "", netfs ? netfs : "");
+        uv_timer_start(&d->rescan, on_rescan, every, every);
+        return 0;
+    }
+    /* Watch first, then scan: nothing lands unseen in between. */
+    if (dp_watch_start(d->loop, &d->watch, d->cfg->inbox, on_watch, d,
+                       &err) != 0) {
+        dp_log(DP_LOG_ERR, "%s", err.msg);
+        return -1;
+    }
+    d->watching = 1;
+    if (d->cfg->rescan_ms > 0)
+        uv_timer_start(&d->rescan, on_rescan, (uint64_t)d->cfg->rescan_ms,
+                       (uint64_t)d->cfg->rescan_ms);
     return 0;
 }
 
@@ -511,75 +796,85 @@ int main(int argc, char **argv)
     static dpd dd;
     dpd *d = &dd;
     dp_err err = {{0}};
-    if (dp_config_load(config_path, &d->cfg, &err) != 0) {
+    d->config_path = config_path;
+    d->inbox_fd = -1;
+    d->gen = gen_load(config_path, &err);
+    if (d->gen == NULL) {
         dp_log(DP_LOG_ERR, "config error: %s", err.msg);
         return 2;
     }
-    dp_log_set_level(d->cfg.log_level);
-    if (dp_pipeline_load(&d->pipeline, &d->cfg, NULL, NULL, &err) != 0) {
-        dp_log(DP_LOG_ERR, "config error: %s: %s", config_path, err.msg);
-        dp_config_free(&d->cfg);
-        return 2;
-    }
+    d->cfg = &d->gen->cfg;
+    dp_log_set_level(d->cfg->log_level);
     if (check_only) {
-        printf("%s: OK (%zu stages)\n", config_path, d->pipeline.n);
-        dp_pipeline_free(&d->pipeline);
-        dp_config_free(&d->cfg);
+        printf("%s: OK (%zu stages)\n", config_path, d->gen->pipeline.n);
+        gen_unref(d->gen);
         return 0;
     }
-    d->inbox_fd = -1;
-    if (setup_folders(d) != 0 || dp_inbox_init(&d->inbox) != 0) {
-        dp_pipeline_free(&d->pipeline);
-        dp_config_free(&d->cfg);
+    if (setup_folders(d) != 0 || dp_inbox_init(&d->inbox) != 0 ||
+        dp_inbox_init(&d->owned) != 0) {
+        gen_unref(d->gen);
         return 1;
     }
     char threads[16];
-    snprintf(threads, sizeof threads, "%d", d->cfg.workers);
+    snprintf(threads, sizeof threads, "%d", d->cfg->workers);
     setenv("UV_THREADPOOL_SIZE", threads, 1);
     signal(SIGPIPE, SIG_IGN);
 
     d->loop = uv_default_loop();
     int rc = 1;
-    /* Watch first, then scan: nothing lands unseen in between. */
-    if (dp_watch_start(d->loop, &d->watch, d->cfg.inbox, on_watch, d, &err) !=
-        0) {
-        dp_log(DP_LOG_ERR, "%s", err.msg);
+    uv_timer_t *timers[] = {&d->tick, &d->rescan, &d->drain, &d->watchdog,
+                            &d->metrics_timer};
+    for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) {
+        uv_timer_init(d->loop, timers[i]);
+        timers[i]->data = d;
+    }
+    uv_signal_t *sigs[] = {&d->sigint, &d->sigterm, &d->sighup};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        uv_signal_init(d->loop, sigs[i]);
+        sigs[i]->data = d;
+    }
+    if (start_watching(d) != 0) {
+        close_all(d);
+        uv_run(d->loop, UV_RUN_DEFAULT);
         goto out;
     }
-    uv_timer_init(d->loop, &d->tick);
-    uv_timer_init(d->loop, &d->rescan);
-    uv_signal_init(d->loop, &d->sigint);
-    uv_signal_init(d->loop, &d->sigterm);
-    d->tick.data = d->rescan.data = d->sigint.data = d->sigterm.data = d;
-    uint64_t tick = (uint64_t)d->cfg.settle_ms / 4;
+    uint64_t tick = (uint64_t)d->cfg->settle_ms / 4;
     tick = tick < 20 ? 20 : tick > 250 ? 250 : tick;
     uv_timer_start(&d->tick, on_tick, tick, tick);
-    if (d->cfg.rescan_ms > 0)
-        uv_timer_start(&d->rescan, on_rescan, (uint64_t)d->cfg.rescan_ms,
-                       (uint64_t)d->cfg.rescan_ms);
     uv_signal_start(&d->sigint, on_signal, SIGINT);
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d->sighup, on_sighup, SIGHUP);
+    uint64_t wd = dp_notify_watchdog_ms();
+    if (wd > 0)
+        uv_timer_start(&d->watchdog, on_watchdog, wd / 2, wd / 2);
+    if (d->cfg->metrics_file)
+        uv_timer_start(&d->metrics_timer, on_metrics,
+                       (uint64_t)d->cfg->metrics_interval_ms,
+                       (uint64_t)d->cfg->metrics_interval_ms);
 
     dp_log(DP_LOG_INFO,
            "docprocd %s: watching %s -> %s (%zu stages, %d workers)",
-           DP_VERSION, d->cfg.inbox, d->cfg.outbox, d->pipeline.n,
-           d->cfg.workers);
-    resume_processing(d);
+           DP_VERSION, d->cfg->inbox, d->cfg->outbox, d->gen->pipeline.n,
+           d->cfg->workers);
+    adopt_orphans(d);
     scan_inbox(d);
+    dp_notify("READY=1");
     pump(d);
     uv_run(d->loop, UV_RUN_DEFAULT);
+    if (d->cfg->metrics_file)
+        dp_metrics_write(&d->metrics, d->cfg->metrics_file);
     dp_log(DP_LOG_INFO, "stopped: %lu done, %lu failed", d->done, d->failed);
     rc = 0;
 out:
     while (d->retry) {
         daemon_job *next = d->retry->next;
-        free(d->retry);
+        free_job(d, d->retry);
         d->retry = next;
     }
     uv_loop_close(d->loop);
     close(d->inbox_fd);
     dp_inbox_free(&d->inbox);
-    dp_pipeline_free(&d->pipeline);
-    dp_config_free(&d->cfg);
+    dp_inbox_free(&d->owned);
+    gen_unref(d->gen);
     return rc;
 }

@@ -153,7 +153,16 @@ void dp_job_run(dp_job *job)
         goto out;
     }
     const char *stage = NULL;
-    if (dp_pipeline_run(job->pipeline, doc, &stage, &err) != 0) {
+    int prc = dp_pipeline_run(job->pipeline, doc, &stage, &err);
+    job->n_stage_ms = 0;
+    for (size_t i = 0; i < dp_doc_n_stage_recs(doc) && i < 16; i++) {
+        const dp_doc_stage_rec *r = dp_doc_get_stage_rec(doc, i);
+        snprintf(job->stage_ms[i].name, sizeof job->stage_ms[i].name, "%s",
+                 r->name);
+        job->stage_ms[i].ms = r->ms;
+        job->n_stage_ms++;
+    }
+    if (prc != 0) {
         dp_doc_free(doc);
         dp_job_fail(job, stage ? stage : "pipeline", err.msg);
         goto out;

@@ -33,6 +33,12 @@ typedef struct dp_job {
     char out_name[NAME_MAX + 1];
     size_t bytes;
     double ms;
+    /* per-stage times, for the metrics */
+    struct {
+        char name[32];
+        double ms;
+    } stage_ms[16];
+    size_t n_stage_ms;
 } dp_job;
 
 /* Do the work; blocking, for the thread pool. */
