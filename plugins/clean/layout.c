@@ -1,0 +1,261 @@
+/* Layout: spaces collapsed, leading/trailing spaces of lines removed, blank
+ * lines kept as paragraph breaks (one blank line), hard-wrapped lines joined
+ * and words hyphenated across a line break rejoined.
+ *
+ * Joining is conservative: a line is joined to the next only when
+ *  - it ends with "letter-" and the next starts with a lowercase letter
+ *    (hyphenation; the hyphen goes when the joined word is in the word list),
+ *  - or it does not end a sentence and the next starts with a lowercase
+ *    letter,
+ *  - or the document is hard-wrapped (most lines that continue a paragraph
+ *    are about as long as the longest, at most 120 characters) and this
+ *    line is one of those full lines and the next is no list item.
+ * A document whose paragraphs are single long lines (no blank lines between
+ * them) is therefore left as it is: headings stay on their own line. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "clean.h"
+
+typedef struct line {
+    size_t s, e;   /* the line, without its '\n' */
+    size_t cs, ce; /* its content, without leading/trailing spaces */
+    size_t ncp;    /* content length in code points */
+} line;
+
+static int is_sp(char c) { return c == ' ' || c == '\t'; }
+
+static size_t count_cp(const char *s, size_t a, size_t b)
+{
+    size_t n = 0;
+    for (size_t i = a; i < b; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+static int32_t last_cp(const char *s, size_t a, size_t b, size_t *at)
+{
+    size_t i = b;
+    while (i > a && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i > a)
+        i--;
+    size_t n;
+    *at = i;
+    return u8_get(s, b, i, &n);
+}
+
+static int is_lower(int32_t c)
+{
+    if (c < 0x80)
+        return c >= 'a' && c <= 'z';
+    return utf8proc_category(c) == UTF8PROC_CATEGORY_LL;
+}
+
+static int is_letter(int32_t c)
+{
+    if (c < 0x80)
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    utf8proc_category_t k = utf8proc_category(c);
+    return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
+}
+
+static int ends_sentence(int32_t c)
+{
+    return c == '.' || c == '!' || c == '?' || c == ':' || c == ';' ||
+           c == '"' || c == ')' || c == 0x201D || c == 0x2019 || c == 0xBB ||
+           c == 0x2026;
+}
+
+static int list_item(const char *s, size_t cs, size_t ce)
+{
+    if (cs >= ce)
+        return 0;
+    unsigned char c = (unsigned char)s[cs];
+    if (c == '-' || c == '*' || c == '+' || c == '>' || c == '#' || c == '|')
+        return 1;
+    if (ce - cs >= 3 && memcmp(s + cs, "\xE2\x80\xA2", 3) == 0)
+        return 1;
+    size_t i = cs;
+    while (i < ce && s[i] >= '0' && s[i] <= '9')
+        i++;
+    return i > cs && i < ce && (s[i] == '.' || s[i] == ')');
+}
+
+/* The word fragment ending at b (ASCII letters), lowercased into w. */
+static size_t frag_before(const char *s, size_t a, size_t b, char *w,
+                          size_t cap)
+{
+    size_t i = b;
+    while (i > a && ((s[i - 1] >= 'a' && s[i - 1] <= 'z') ||
+                     (s[i - 1] >= 'A' && s[i - 1] <= 'Z')))
+        i--;
+    size_t n = b - i;
+    if (n == 0 || n >= cap)
+        return 0;
+    for (size_t k = 0; k < n; k++) {
+        char c = s[i + k];
+        w[k] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+    }
+    return n;
+}
+
+static size_t frag_after(const char *s, size_t a, size_t b, char *w,
+                         size_t cap)
+{
+    size_t i = a;
+    while (i < b && s[i] >= 'a' && s[i] <= 'z')
+        i++;
+    size_t n = i - a;
+    if (n == 0 || n >= cap)
+        return 0;
+    memcpy(w, s + a, n);
+    return n;
+}
+
+/* Collapse runs of spaces inside [cs, ce) of one line. */
+static int collapse(const char *s, size_t cs, size_t ce, cbuf *out)
+{
+    size_t i = cs;
+    while (i < ce) {
+        const char *p = memchr(s + i, ' ', ce - i);
+        const char *t = memchr(s + i, '\t', ce - i);
+        if (t && (!p || t < p))
+            p = t;
+        if (p == NULL)
+            break;
+        size_t a = (size_t)(p - s), b = a;
+        while (b < ce && is_sp(s[b]))
+            b++;
+        if (b - a > 1) { /* a lone space or tab stays */
+            if (cb_replace(out, a, b, " ", 1))
+                return -ENOMEM;
+        }
+        i = b;
+    }
+    return 0;
+}
+
+int clean_layout(const clean_cfg *cfg, const char *s, size_t len, cbuf *out)
+{
+    size_t nl = 0, cap = 0;
+    line *L = NULL;
+    for (size_t i = 0; i <= len;) {
+        const char *p = memchr(s + i, '\n', len - i);
+        size_t e = p ? (size_t)(p - s) : len;
+        if (nl == cap) {
+            cap = cap ? cap * 2 : 256;
+            line *n = realloc(L, cap * sizeof *n);
+            if (n == NULL) {
+                free(L);
+                return -ENOMEM;
+            }
+            L = n;
+        }
+        line *l = &L[nl++];
+        l->s = i;
+        l->e = e;
+        l->cs = i;
+        while (l->cs < e && is_sp(s[l->cs]))
+            l->cs++;
+        l->ce = e;
+        while (l->ce > l->cs && is_sp(s[l->ce - 1]))
+            l->ce--;
+        l->ncp = 0;
+        if (p == NULL)
+            break;
+        i = e + 1;
+    }
+    /* Is the document hard-wrapped? */
+    size_t W = 0, cont = 0, full = 0;
+    for (size_t k = 0; k < nl; k++) {
+        L[k].ncp = count_cp(s, L[k].cs, L[k].ce);
+        if (k + 1 < nl && L[k].ce > L[k].cs && L[k + 1].ce > L[k + 1].cs &&
+            L[k].ncp > W)
+            W = L[k].ncp;
+    }
+    for (size_t k = 0; k + 1 < nl; k++)
+        if (L[k].ce > L[k].cs && L[k + 1].ce > L[k + 1].cs) {
+            cont++;
+            full += L[k].ncp * 10 >= W * 7;
+        }
+    int wrapped = cfg->join_lines && W >= 30 && W <= 120 && full >= 3 &&
+                  full * 10 >= cont * 6;
+
+    int rc = 0;
+    size_t first = 0;
+    while (first < nl && L[first].ce == L[first].cs)
+        first++;
+    if (first == nl) { /* nothing but white space */
+        if (len)
+            rc = cb_replace(out, 0, len, "", 0);
+        free(L);
+        return rc ? rc : cb_finish(out, len);
+    }
+    if (L[first].cs > 0)
+        rc = cb_replace(out, 0, L[first].cs, "", 0);
+    size_t k = first;
+    char w1[64], w2[64], joined[128];
+    while (k < nl && rc == 0) {
+        line *l = &L[k];
+        if (cfg->collapse_spaces && (rc = collapse(s, l->cs, l->ce, out)))
+            break;
+        size_t nx = k + 1;
+        while (nx < nl && L[nx].ce == L[nx].cs)
+            nx++;
+        if (nx >= nl) { /* last content line: drop what follows */
+            if (l->ce < len)
+                rc = cb_replace(out, l->ce, len, "", 0);
+            break;
+        }
+        line *m = &L[nx];
+        if (nx > k + 1) { /* blank lines between: one paragraph break */
+            if (!(m->cs - l->ce == 2 && s[l->ce] == '\n' &&
+                  s[l->ce + 1] == '\n'))
+                rc = cb_replace(out, l->ce, m->cs, "\n\n", 2);
+            k = nx;
+            continue;
+        }
+        /* adjacent lines: join or keep the break */
+        size_t at;
+        int32_t lc = last_cp(s, l->cs, l->ce, &at);
+        size_t n2;
+        int32_t fc = u8_get(s, len, m->cs, &n2);
+        int done = 0;
+        if (cfg->join_hyphens && lc == '-' && at > l->cs && is_lower(fc)) {
+            size_t at2;
+            int32_t pc = last_cp(s, l->cs, at, &at2);
+            if (is_letter(pc)) {
+                size_t a = frag_before(s, l->cs, at, w1, sizeof w1);
+                size_t b = frag_after(s, m->cs, m->ce, w2, sizeof w2);
+                int drop = 0;
+                if (a && b && cfg->words.slots) {
+                    memcpy(joined, w1, a);
+                    memcpy(joined + a, w2, b);
+                    drop = wordset_has(&cfg->words, joined, a + b);
+                }
+                rc = cb_replace(out, drop ? at : l->ce, m->cs, "", 0);
+                done = 1;
+            }
+        }
+        if (!done && cfg->join_lines) {
+            int join = (!ends_sentence(lc) && is_lower(fc)) ||
+                       (wrapped && l->ncp * 10 >= W * 6 &&
+                        !list_item(s, m->cs, m->ce) && lc != ':');
+            if (join) {
+                rc = cb_replace(out, l->ce, m->cs, " ", 1);
+                done = 1;
+            }
+        }
+        if (!done && !(m->cs == l->ce + 1))
+            rc = cb_replace(out, l->ce, m->cs, "\n", 1);
+        k = nx;
+    }
+    free(L);
+    if (rc)
+        return rc;
+    return cb_finish(out, len);
+}
