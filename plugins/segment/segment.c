@@ -38,6 +38,7 @@ static void segment_destroy(void *instance)
         return;
     wordset_free(sg->lang.abbrev);
     wordset_free(sg->lang.starters);
+    wordset_free(sg->lang.closings);
     free(sg);
 }
 
@@ -108,13 +109,16 @@ static int segment_create(const dp_api *api, const json_t *options,
     sg->export_tokens = json_is_true(json_object_get(options, "tokens"));
     sg->lang.abbrev = wordset_new();
     sg->lang.starters = wordset_new();
+    sg->lang.closings = wordset_new();
     int rc = -ENOMEM;
-    if (sg->lang.abbrev == NULL || sg->lang.starters == NULL) {
+    if (sg->lang.abbrev == NULL || sg->lang.starters == NULL ||
+        sg->lang.closings == NULL) {
         dp_err_set(err, "out of memory");
         goto fail;
     }
     if ((rc = load_list(sg->lang.abbrev, data_dir, "abbrev", lang, err)) ||
         (rc = load_list(sg->lang.starters, data_dir, "starters", lang, err)) ||
+        (rc = load_list(sg->lang.closings, data_dir, "closings", lang, err)) ||
         (rc = add_option_list(sg->lang.abbrev,
                               json_object_get(options, "abbreviations"),
                               "abbreviations", err)) ||

@@ -74,7 +74,8 @@ enum {
     TK_TERM,     /* . ! ? runs, CJK stops */
     TK_ELLIPSIS, /* ... .... … and ". . ." */
     TK_SEP,      /* a run of 3+ identical symbols: *** --- === */
-    TK_PUNCT     /* any other punctuation or symbol: one code point */
+    TK_PUNCT,    /* any other punctuation or symbol: one code point */
+    TK_EMO       /* an emoticon: :-) ;) :P <3 */
 };
 
 enum {
@@ -124,6 +125,7 @@ typedef struct seg_toks {
 typedef struct seg_lang {
     wordset *abbrev;   /* abbreviations, AB_* classes */
     wordset *starters; /* words that commonly begin a sentence */
+    wordset *closings; /* letter closings that end a line: "Regards" */
 } seg_lang;
 
 /* Tokenize text[0, len) (valid UTF-8) into toks (appended). 0 or

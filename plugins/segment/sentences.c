@@ -28,7 +28,7 @@ typedef struct sx {
 static int is_wordtok(const seg_tok *t)
 {
     return t->kind == TK_WORD || t->kind == TK_NUM || t->kind == TK_ABBR ||
-           t->kind == TK_URL;
+           t->kind == TK_URL || t->kind == TK_EMO;
 }
 
 static int first_class(const sx *x, const seg_tok *t)
@@ -169,6 +169,12 @@ static size_t decide(const sx *x, size_t k, size_t words)
             quoted = 1;
         j++;
     }
+    /* a citation mark belongs to the sentence before it: "... 1805. [6]" */
+    if (j + 2 < x->n && x->t[j].gap == GAP_SPACE && tok_is(x, &x->t[j], "[") &&
+        x->t[j + 1].gap == GAP_NONE && x->t[j + 1].kind == TK_NUM &&
+        x->t[j + 2].gap == GAP_NONE && tok_is(x, &x->t[j + 2], "]") &&
+        t->kind != TK_ABBR)
+        j += 3;
     size_t last = j - 1;
     if (j >= x->n)
         return last;
@@ -203,7 +209,25 @@ static size_t decide(const sx *x, size_t k, size_t words)
             return NO;
         if (wc == W_UPPER || wc == W_DIGIT)
             return last;
-        if (wc == W_LOWER && x->informal && !quoted && nx->gap != GAP_NONE)
+        if (wc == W_LOWER && !quoted && nx->gap != GAP_NONE) {
+            /* "what? where": a question ends even before lower case; an
+             * exclamation mark after a name may be part of it ("Yahoo! in") */
+            int name = k > 0 && t->gap == GAP_NONE &&
+                       x->t[k - 1].kind == TK_WORD &&
+                       (x->t[k - 1].shape == SH_XXXX_CAP ||
+                        x->t[k - 1].shape == SH_XX || x->t[k - 1].shape == SH_MIXED);
+            if (cp0 == '?' || x->informal || !name)
+                return last;
+        }
+        return NO;
+    }
+
+    if (t->kind == TK_EMO) {
+        if (nx->gap == GAP_NONE)
+            return NO;
+        if (wc == W_UPPER || wc == W_DIGIT)
+            return last;
+        if (wc == W_LOWER && x->informal)
             return last;
         return NO;
     }
@@ -254,7 +278,8 @@ static size_t decide(const sx *x, size_t k, size_t words)
         return NO;
     if (nx->gap == GAP_NONE) {
         /* "end.Next one" */
-        if (w == j && wc == W_UPPER && x->t[w].kind == TK_WORD &&
+        if (w == j && wc == W_UPPER &&
+            (x->t[w].kind == TK_WORD || x->t[w].kind == TK_ABBR) &&
             x->t[w].len >= 2 && quoted == 0)
             return last;
         if (quoted && (wc == W_UPPER || wc == W_DIGIT))
@@ -418,25 +443,96 @@ static int find_markers(sx *x)
  * sentence goes on. */
 static int detect_informal(const sx *x)
 {
-    unsigned lower_i = 0, lower_after = 0;
+    unsigned lower_i = 0, lower_q = 0, lower_dot = 0, lower_line = 0;
     for (size_t k = 0; k < x->n; k++) {
         const seg_tok *t = &x->t[k];
         if (t->kind == TK_WORD && t->len == 1 && x->s[t->start] == 'i' &&
             (k + 1 >= x->n || x->t[k + 1].gap != GAP_NONE ||
              x->t[k + 1].kind == TK_WORD))
             lower_i++;
-        if (t->kind == TK_TERM && k > 0 && k + 1 < x->n &&
-            x->t[k + 1].gap == GAP_SPACE && x->t[k + 1].kind == TK_WORD &&
-            first_class(x, &x->t[k + 1]) == CH_LOWER) {
-            int cp = first_cp(x, t);
-            if (cp == '?' || cp == '!')
-                lower_after++;
-            else if (x->t[k - 1].kind == TK_WORD && x->t[k - 1].len > 3 &&
-                     abbr_class(x, k) == 0)
-                lower_after++;
+        if (t->kind != TK_WORD || first_class(x, t) != CH_LOWER)
+            continue;
+        /* the text, or a line after a finished one, starts in lower case */
+        if (k == 0 || (t->gap >= GAP_NL &&
+                       (x->t[k - 1].kind == TK_TERM ||
+                        x->t[k - 1].kind == TK_ELLIPSIS ||
+                        x->t[k - 1].kind == TK_EMO))) {
+            lower_line++;
+            continue;
+        }
+        const seg_tok *p = &x->t[k - 1];
+        if (t->gap != GAP_SPACE || p->kind != TK_TERM || k < 2)
+            continue;
+        int cp = first_cp(x, p);
+        if (cp == '?')
+            lower_q++;
+        else if (cp == '.' && x->t[k - 2].kind == TK_WORD &&
+                 x->t[k - 2].len > 3 && abbr_class(x, k - 1) == 0)
+            lower_dot++;
+    }
+    return lower_i > 0 || lower_line > 0 || lower_q > 0 || lower_dot >= 2;
+}
+
+/* ------------------------------------------------------------ e-mail */
+
+static int num_pattern(const sx *x, const seg_tok *t, const char *pat)
+{
+    /* pat: 'd' a digit, '+' more digits, other bytes literal */
+    const char *p = x->s + t->start, *e = p + t->len;
+    for (; *pat; pat++) {
+        if (*pat == 'd') {
+            if (p >= e || *p < '0' || *p > '9')
+                return 0;
+            p++;
+        } else if (*pat == '+') {
+            while (p < e && *p >= '0' && *p <= '9')
+                p++;
+        } else {
+            if (p >= e || *p != *pat)
+                return 0;
+            p++;
         }
     }
-    return lower_i > 0 || lower_after >= 2;
+    return p == e;
+}
+
+/* A header time stamp "08/16/2000 12:05 PM" at k: its length in tokens. */
+static size_t datetime_at(const sx *x, size_t k)
+{
+    if (k + 1 >= x->n || x->t[k].kind != TK_NUM || x->t[k + 1].kind != TK_NUM ||
+        x->t[k + 1].gap != GAP_SPACE)
+        return 0;
+    if (!num_pattern(x, &x->t[k], "d+/d+/dd+"))
+        return 0;
+    if (!num_pattern(x, &x->t[k + 1], "d+:dd") &&
+        !num_pattern(x, &x->t[k + 1], "d+:dd:dd"))
+        return 0;
+    if (k + 2 < x->n && x->t[k + 2].gap <= GAP_SPACE &&
+        (tok_is(x, &x->t[k + 2], "AM") || tok_is(x, &x->t[k + 2], "PM") ||
+         tok_is(x, &x->t[k + 2], "am") || tok_is(x, &x->t[k + 2], "pm")))
+        return 3;
+    return 2;
+}
+
+/* "Regards, Debra": a letter closing and its comma end a line of their own
+ * even when the name follows on the same line. */
+static int closing_comma(const sx *x, size_t k)
+{
+    if (k == 0 || k + 1 >= x->n || !tok_is(x, &x->t[k], ",") ||
+        x->t[k].gap != GAP_NONE || x->t[k + 1].gap != GAP_SPACE ||
+        x->lang->closings == NULL)
+        return 0;
+    const seg_tok *p = &x->t[k - 1];
+    if (p->kind != TK_WORD ||
+        !wordset_get(x->lang->closings, x->s + p->start, p->len))
+        return 0;
+    size_t w = lead_word(x, k + 1);
+    return word_case(x, w) == W_UPPER;
+}
+
+static int is_link(const sx *x, const seg_tok *t)
+{
+    return t->kind == TK_URL && x->s[t->start] != '@' && x->s[t->start] != '#';
 }
 
 /* ------------------------------------------------------------ main loop */
@@ -461,8 +557,6 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
     size_t start = 0, words = 0, line_words = 0;
     for (size_t k = 0; k < n; k++) {
         const seg_tok *t = &x.t[k];
-        if (t->gap >= GAP_NL)
-            line_words = 0;
         /* a boundary before k */
         if (k > start && words > 0) {
             int brk = 0;
@@ -494,8 +588,47 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                 words = 0;
             }
         }
+        if (t->gap >= GAP_NL)
+            line_words = 0;
         if (mlen[k]) {
             k += mlen[k] - 1;
+            continue;
+        }
+        size_t dt = datetime_at(&x, k);
+        if (dt) {
+            const seg_tok *p = k > 0 ? &x.t[k - 1] : NULL;
+            if (k > start && words > 0 && t->gap != GAP_NONE &&
+                (is_link(&x, p) || p->shape == SH_XXXX_CAP || p->shape == SH_XX ||
+                 (p->kind == TK_PUNCT && (p->flags & (TF_CLOSE | TF_QUOTE))) ||
+                 first_cp(&x, p) == '>')) {
+                ends[k - 1] |= E_END;
+                start = k;
+            }
+            k += dt - 1;
+            words = 1;
+            if (k + 1 < n && x.t[k + 1].gap != GAP_NONE &&
+                (is_wordtok(&x.t[k + 1]) ||
+                 (x.t[k + 1].kind == TK_PUNCT &&
+                  (x.t[k + 1].flags & (TF_OPEN | TF_QUOTE))))) {
+                ends[k] |= E_END;
+                start = k + 1;
+                words = 0;
+            }
+            continue;
+        }
+        if (closing_comma(&x, k) && words > 0) {
+            ends[k] |= E_END;
+            start = k + 1;
+            words = 0;
+            continue;
+        }
+        if (is_link(&x, t) && k + 1 < n && x.t[k + 1].gap == GAP_SPACE &&
+            words > 1 &&
+            (is_link(&x, &x.t[k + 1]) ||
+             (word_case(&x, k + 1) == W_UPPER && is_starter(&x, k + 1)))) {
+            ends[k] |= E_END;
+            start = k + 1;
+            words = 0;
             continue;
         }
         if (is_wordtok(t)) {
@@ -510,7 +643,7 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             continue;
         }
         if (words > 0 && (t->kind == TK_TERM || t->kind == TK_ELLIPSIS ||
-                          t->kind == TK_ABBR)) {
+                          t->kind == TK_ABBR || t->kind == TK_EMO)) {
             size_t e = decide(&x, k, words);
             if (e != (size_t)-1) {
                 ends[e] |= E_END;

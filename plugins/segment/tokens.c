@@ -435,6 +435,39 @@ static int sep_char(int32_t cp)
            cp == 0x2500 || cp == 0x2550;
 }
 
+/* An emoticon at i: its end, or 0. Eyes : ; = (8 only with a nose), an
+ * optional nose - ^ ', then a mouth repeated; or <3. */
+static size_t emoticon_at(const tz *z, size_t i, size_t ce)
+{
+    const char *s = z->s;
+    if (i + 1 < ce && s[i] == '<' && s[i + 1] == '3')
+        return (i + 2 == ce || !alnum((unsigned char)s[i + 2])) ? i + 2 : 0;
+    char e = s[i];
+    if (e != ':' && e != ';' && e != '=' && e != '8')
+        return 0;
+    size_t j = i + 1;
+    int nose = 0;
+    if (j < ce && (s[j] == '-' || s[j] == '^' || s[j] == '\'')) {
+        j++;
+        nose = 1;
+    }
+    if (e == '8' && !nose)
+        return 0;
+    if (j >= ce)
+        return 0;
+    char m = s[j];
+    if (!strchr(")(DPpO/|][*3", m))
+        return 0;
+    size_t k = j + 1;
+    while (k < ce && s[k] == m && (m == ')' || m == '(' || m == 'D'))
+        k++;
+    if (k < ce && alnum((unsigned char)s[k]))
+        return 0;
+    if (m == '/' && k < ce && s[k] == '/')
+        return 0; /* :// */
+    return k;
+}
+
 /* One token (or a few) at i, inside the chunk [i, ce). */
 static size_t token_at(tz *z, size_t i, size_t ce, int *rc)
 {
@@ -474,6 +507,14 @@ static size_t token_at(tz *z, size_t i, size_t ce, int *rc)
         if (j > i + 1) {
             *rc = emit(z, i, j, TK_URL, SH_MIXED, 0);
             return j;
+        }
+    }
+    if (!after_word && (cp == ':' || cp == ';' || cp == '=' || cp == '8' ||
+                        cp == '<')) {
+        size_t e = emoticon_at(z, i, ce);
+        if (e) {
+            *rc = emit(z, i, e, TK_EMO, SH_PUNCT, 0);
+            return e;
         }
     }
     if (cp == '.' || cp == 0x2026) {
