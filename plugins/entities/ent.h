@@ -1,0 +1,34 @@
+/* entities: the stage's own pieces (rules, linking) over prepared tokens. */
+#ifndef ENT_ENT_H
+#define ENT_ENT_H
+
+#include "ner.h"
+
+/* A mention: tokens [start, end) of the document, its label (a static or
+ * instance-owned string) and, after linking, its canonical mention. */
+typedef struct ent_span {
+    uint32_t start, end;
+    const char *label;
+    int32_t ref;   /* index of the canonical mention in the sorted list */
+    uint8_t src;   /* 0 model, 1 rules, 2 gazetteer, 3 linking */
+} ent_span;
+
+/* Numbers and time over the tokens of one sentence; spans are token
+ * indexes relative to t. Returns the count written (at most n). */
+size_t numex_find(const ner_tok *t, size_t n, const gaz *g, ent_span *out);
+
+/* A token of the document, as linking sees it. */
+typedef struct ent_tok {
+    const char *s;
+    uint32_t len;
+    uint8_t flags; /* TF_* */
+} ent_tok;
+
+/* Link mentions (sorted, non-overlapping) of a document: add mentions for
+ * untagged repeats and short forms of names, then give each its canonical
+ * mention (ref) and the canonical's label. *spans may be reallocated.
+ * Returns 0 or -ENOMEM. */
+int link_mentions(const ent_tok *tok, size_t n_tok, ent_span **spans,
+                  size_t *n, size_t *cap);
+
+#endif

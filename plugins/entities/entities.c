@@ -1,0 +1,407 @@
+/* entities: named entities (a hashed-feature averaged perceptron with
+ * Viterbi over BIO tags), numbers and time (rules), gazetteers and mention
+ * linking. Requires "sentence" and "token" (segment); provides "entity". */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <docproc/docproc.h>
+
+#include "ent.h"
+
+#define MAX_SENT_TOKENS 400 /* longer runs are tagged in pieces */
+
+typedef struct entities {
+    ner_model model;
+    gaz gaz;
+    int numbers, link, gaz_tagging;
+    const char *label_map[NER_MAX_LABELS]; /* model label -> output label */
+} entities;
+
+static const dp_option ent_options[] = {
+    {"model", DP_OPT_STRING, NULL,
+     "model file made by docproc-train (default: model.bin beside the plugin)"},
+    {"gazetteers", DP_OPT_STRING_LIST, "[]",
+     "extra gazetteer files, lines NAME<TAB>CLASS; a class that is an entity "
+     "label (PERSON, ORG, PRODUCT...) tags the name where the model found nothing"},
+    {"numbers", DP_OPT_BOOL, "true",
+     "tag DATE, TIME, MONEY, PERCENT, QUANTITY, CARDINAL, ORDINAL by rules"},
+    {"link", DP_OPT_BOOL, "true",
+     "link repeats and short forms of names to their first full mention"},
+    {"gazetteer_tagging", DP_OPT_BOOL, "true",
+     "tag countries, nationalities and languages from the gazetteer where the "
+     "model found nothing"},
+    {NULL, 0, NULL, NULL}};
+
+static const char *map_model_label(const char *l)
+{
+    static const char *const known[] = {
+        "PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT",
+        "WORK_OF_ART", "LAW", "LANGUAGE", "DATE", "TIME", "PERCENT", "MONEY",
+        "QUANTITY", "ORDINAL", "CARDINAL", "MISC", NULL};
+    if (strcmp(l, "PER") == 0)
+        return "PERSON";
+    for (const char *const *p = known; *p; p++)
+        if (strcmp(*p, l) == 0)
+            return *p;
+    return NULL; /* model-specific: the model's own string */
+}
+
+static void ent_destroy(void *instance)
+{
+    entities *e = instance;
+    if (e == NULL)
+        return;
+    ner_model_free(&e->model);
+    gaz_free(&e->gaz);
+    free(e);
+}
+
+static int ent_create(const dp_api *api, const json_t *options,
+                      const char *data_dir, void **instance, dp_err *err)
+{
+    (void)api;
+    entities *e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return -ENOMEM;
+    char path[PATH_MAX], msg[512];
+    int rc;
+    const char *model = json_string_value(json_object_get(options, "model"));
+    if (model == NULL) {
+        snprintf(path, sizeof path, "%s/model.bin", data_dir ? data_dir : ".");
+        model = path;
+    }
+    if ((rc = ner_model_load(&e->model, model, msg, sizeof msg)) != 0) {
+        dp_err_set(err, "%s", msg);
+        ent_destroy(e);
+        return rc;
+    }
+    for (unsigned l = 0; l < e->model.n_labels; l++) {
+        const char *m = map_model_label(e->model.labels[l]);
+        e->label_map[l] = m ? m : e->model.labels[l];
+    }
+    gaz_init(&e->gaz);
+    snprintf(path, sizeof path, "%s/gazetteer.tsv", data_dir ? data_dir : ".");
+    if ((rc = gaz_load(&e->gaz, path, msg, sizeof msg)) != 0) {
+        dp_err_set(err, "%s", msg);
+        ent_destroy(e);
+        return rc;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(options, "gazetteers"), i, v)
+    {
+        if ((rc = gaz_load(&e->gaz, json_string_value(v), msg, sizeof msg)) != 0) {
+            dp_err_set(err, "gazetteers[%zu]: %s", i, msg);
+            ent_destroy(e);
+            return rc;
+        }
+    }
+    e->numbers = json_is_true(json_object_get(options, "numbers"));
+    e->link = json_is_true(json_object_get(options, "link"));
+    e->gaz_tagging = json_is_true(json_object_get(options, "gazetteer_tagging"));
+    *instance = e;
+    return 0;
+}
+
+/* ---- per document -------------------------------------------------------- */
+typedef struct work {
+    ent_span *spans;
+    size_t n, cap;
+    ent_span *tmp; /* per sentence */
+    ner_tok *toks; /* per sentence */
+    float *em;
+    int *bp, *tags;
+} work;
+
+static int push_span(work *w, ent_span s)
+{
+    if (w->n == w->cap) {
+        size_t c = w->cap ? w->cap * 2 : 256;
+        ent_span *p = realloc(w->spans, c * sizeof *p);
+        if (p == NULL)
+            return -ENOMEM;
+        w->spans = p;
+        w->cap = c;
+    }
+    w->spans[w->n++] = s;
+    return 0;
+}
+
+static uint32_t span_gaz(const entities *e, const char *text, const dp_ann *tok,
+                         uint32_t a, uint32_t b)
+{
+    return gaz_lookup(&e->gaz, text + tok[a].start, tok[b - 1].end - tok[a].start);
+}
+
+/* OntoNotes label of a model span, refined with the gazetteer. */
+static const char *refine(const entities *e, const char *label, uint32_t mask,
+                          const ner_tok *next)
+{
+    const uint32_t GEO = (1u << GZ_COUNTRY) | (1u << GZ_CITY) | (1u << GZ_REGION);
+    if (strcmp(label, "LOC") == 0 && (mask & GEO))
+        return "GPE";
+    if (strcmp(label, "MISC") == 0 || strcmp(label, "NORP") == 0 ||
+        strcmp(label, "LANGUAGE") == 0) {
+        if (mask & (1u << GZ_NORP))
+            return "NORP";
+        if (mask & (1u << GZ_LANGUAGE))
+            return next && (next->flags & TF_LOWER) ? "NORP" : "LANGUAGE";
+    }
+    (void)e;
+    return label;
+}
+
+/* Tag one sentence: tokens [t0, t0 + n) of the document. */
+static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
+                       const char *text, const dp_ann *tok, size_t t0, size_t n)
+{
+    ner_tok *t = w->toks;
+    for (size_t i = 0; i < n; i++)
+        ner_tok_prepare(&t[i], text + tok[t0 + i].start,
+                        tok[t0 + i].end - tok[t0 + i].start);
+    if (ner_sent_finish(dc, &e->gaz, t, n))
+        return -ENOMEM;
+    ner_tag(&e->model, t, n, w->em, w->bp, w->tags);
+    const ner_model *m = &e->model;
+    size_t first_new = w->n;
+    /* model spans */
+    for (size_t i = 0; i < n;) {
+        int tg = w->tags[i];
+        if (m->tag_kind[tg] == 0) {
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < n && m->tag_kind[w->tags[j]] == 2 &&
+               m->tag_label[w->tags[j]] == m->tag_label[tg])
+            j++;
+        const char *lab = e->label_map[m->tag_label[tg]];
+        lab = refine(e, lab, span_gaz(e, text, tok, (uint32_t)(t0 + i), (uint32_t)(t0 + j)),
+                     j < n ? &t[j] : NULL);
+        ent_span s = {(uint32_t)(t0 + i), (uint32_t)(t0 + j), lab, -1, 0};
+        if (push_span(w, s))
+            return -ENOMEM;
+        i = j;
+    }
+    size_t n_model = w->n - first_new;
+    /* numbers and time: they replace a model span they cover entirely */
+    size_t k = e->numbers ? numex_find(t, n, &e->gaz, w->tmp) : 0;
+    for (size_t r = 0; r < k; r++) {
+        uint32_t a = (uint32_t)t0 + w->tmp[r].start, b = (uint32_t)t0 + w->tmp[r].end;
+        int keep = 1;
+        for (size_t q = first_new; q < first_new + n_model; q++) {
+            ent_span *s = &w->spans[q];
+            if (s->end <= a || s->start >= b || s->label == NULL)
+                continue;
+            if (s->start >= a && s->end <= b)
+                s->label = NULL; /* dropped below */
+            else
+                keep = 0;
+        }
+        if (keep) {
+            ent_span s = {a, b, w->tmp[r].label, -1, 1};
+            if (push_span(w, s))
+                return -ENOMEM;
+        }
+    }
+    /* gazetteer: countries, nationalities, languages, user classes */
+    if (e->gaz_tagging) {
+        for (size_t i = 0; i < n;) {
+            if (!t[i].gaz || !t[i].gaz_b) {
+                i++;
+                continue;
+            }
+            size_t j = i + 1;
+            while (j < n && t[j].gaz && !t[j].gaz_b)
+                j++;
+            uint32_t mask = t[i].gaz;
+            const char *lab = NULL;
+            for (int c = GZ_USER_FIRST; c < e->gaz.n_classes && !lab; c++)
+                if (mask & (1u << c))
+                    lab = e->gaz.class_names[c];
+            if (!lab && (t[i].flags & TF_INIT_CAP) && !(t[i].flags & TF_ALLCAPS_SENT)) {
+                if (mask & (1u << GZ_NORP))
+                    lab = "NORP";
+                else if (mask & (1u << GZ_COUNTRY))
+                    lab = "GPE";
+                else if (mask & (1u << GZ_LANGUAGE))
+                    lab = j < n && (t[j].flags & TF_LOWER) ? "NORP" : "LANGUAGE";
+            }
+            if (lab) {
+                uint32_t a = (uint32_t)(t0 + i), b = (uint32_t)(t0 + j);
+                int free_ = 1;
+                for (size_t q = first_new; q < w->n; q++) {
+                    const ent_span *s = &w->spans[q];
+                    if (s->label && s->start < b && s->end > a)
+                        free_ = 0;
+                }
+                if (free_) {
+                    ent_span s = {a, b, lab, -1, 2};
+                    if (push_span(w, s))
+                        return -ENOMEM;
+                }
+            }
+            i = j;
+        }
+    }
+    /* drop the spans numbers replaced */
+    size_t o = first_new;
+    for (size_t q = first_new; q < w->n; q++)
+        if (w->spans[q].label)
+            w->spans[o++] = w->spans[q];
+    w->n = o;
+    return 0;
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+    const ent_span *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->end < y->end ? -1 : x->end > y->end;
+}
+
+static int ent_process(void *instance, dp_doc *doc, dp_err *err)
+{
+    const entities *e = instance;
+    const dp_api *api = dp_doc_api(doc);
+    size_t len, n_tok = 0, n_sent = 0;
+    const char *text = dp_doc_text(doc, &len);
+    const dp_ann *tok = dp_doc_layer(doc, "token", &n_tok);
+    const dp_ann *sent = dp_doc_layer(doc, "sentence", &n_sent);
+    int rc = -ENOMEM;
+    work w = {0};
+    ner_docctx dc = {0};
+    ent_tok *lt = NULL;
+    json_t *index = NULL;
+    if (text == NULL) {
+        dp_err_set(err, "no text (the document was not decoded)");
+        return -EINVAL;
+    }
+    size_t T = e->model.n_tags;
+    w.toks = malloc(MAX_SENT_TOKENS * sizeof *w.toks);
+    w.tmp = malloc(MAX_SENT_TOKENS * sizeof *w.tmp);
+    w.em = malloc(MAX_SENT_TOKENS * T * sizeof *w.em);
+    w.bp = malloc(MAX_SENT_TOKENS * T * sizeof *w.bp);
+    w.tags = malloc(MAX_SENT_TOKENS * sizeof *w.tags);
+    lt = malloc((n_tok + 1) * sizeof *lt);
+    if (!w.toks || !w.tmp || !w.em || !w.bp || !w.tags || !lt)
+        goto out;
+
+    /* Pass 1: document context (lowercase forms, capitalised forms). Tokens
+     * are grouped into sentences; tokens outside any sentence form groups
+     * of their own. */
+    for (int pass = 0; pass < 2; pass++) {
+        size_t si = 0;
+        for (size_t i = 0; i < n_tok;) {
+            while (si < n_sent && sent[si].end <= tok[i].start)
+                si++;
+            size_t j = i + 1;
+            if (si < n_sent && sent[si].start <= tok[i].start) {
+                while (j < n_tok && tok[j].end <= sent[si].end && j - i < MAX_SENT_TOKENS)
+                    j++;
+            } else {
+                size_t lim = si < n_sent ? sent[si].start : SIZE_MAX;
+                while (j < n_tok && tok[j].start < lim && j - i < MAX_SENT_TOKENS)
+                    j++;
+            }
+            if (pass == 0) {
+                for (size_t q = i; q < j; q++) {
+                    ner_tok_prepare(&w.toks[q - i], text + tok[q].start,
+                                    tok[q].end - tok[q].start);
+                    lt[q].s = text + tok[q].start;
+                    lt[q].len = (uint32_t)(tok[q].end - tok[q].start);
+                }
+                if (ner_doc_observe(&dc, w.toks, j - i))
+                    goto out;
+            } else {
+                if ((rc = do_sentence(e, &w, &dc, text, tok, i, j - i)) != 0)
+                    goto out;
+                for (size_t q = i; q < j; q++)
+                    lt[q].flags = w.toks[q - i].flags;
+                rc = -ENOMEM;
+            }
+            i = j;
+        }
+    }
+    qsort(w.spans, w.n, sizeof *w.spans, cmp_span);
+    if (e->link) {
+        if (link_mentions(lt, n_tok, &w.spans, &w.n, &w.cap))
+            goto out;
+    } else {
+        for (size_t i = 0; i < w.n; i++)
+            w.spans[i].ref = (int32_t)i;
+    }
+    /* annotate, and the index of distinct entities */
+    index = json_array();
+    size_t *slot = calloc(w.n + 1, sizeof *slot);
+    if (index == NULL || slot == NULL) {
+        free(slot);
+        goto out;
+    }
+    for (size_t i = 0; i < w.n; i++) {
+        const ent_span *s = &w.spans[i];
+        size_t a = tok[s->start].start, b = tok[s->end - 1].end;
+        json_t *attrs = json_pack("{s:I}", "ref", (json_int_t)s->ref);
+        if (attrs == NULL || api->annotate(doc, "entity", a, b, s->label, attrs)) {
+            free(slot);
+            goto out;
+        }
+        if (s->ref == (int32_t)i) {
+            json_t *item = json_pack("{s:s%,s:s,s:i}", "text", text + a, b - a,
+                                     "label", s->label, "count", 1);
+            if (item == NULL || json_array_append_new(index, item)) {
+                free(slot);
+                goto out;
+            }
+            slot[i] = json_array_size(index) - 1;
+        } else {
+            json_t *item = json_array_get(index, slot[s->ref]);
+            json_object_set_new(item, "count",
+                                json_integer(json_integer_value(json_object_get(item, "count")) + 1));
+        }
+    }
+    free(slot);
+    if ((rc = api->export_layer(doc, "entity", "entities",
+                                DP_EXPORT_TEXT | DP_EXPORT_SRC)) != 0)
+        goto out;
+    rc = api->set_output(doc, "entity_index", index);
+    index = NULL;
+out:
+    if (rc)
+        dp_err_set(err, "entities: %s", strerror(-rc));
+    json_decref(index);
+    hset_free(&dc.lower);
+    hset_free(&dc.cap);
+    free(w.spans);
+    free(w.tmp);
+    free(w.toks);
+    free(w.em);
+    free(w.bp);
+    free(w.tags);
+    free(lt);
+    return rc;
+}
+
+static const char *const ent_provides[] = {"entity", NULL};
+static const char *const ent_requires[] = {"sentence", "token", NULL};
+
+static const dp_stage entities_stage = {
+    .abi_major = DP_ABI_MAJOR,
+    .abi_minor = DP_ABI_MINOR,
+    .struct_size = sizeof(dp_stage),
+    .name = "entities",
+    .version = "1.0.0",
+    .description = "named entities (perceptron tagger), numbers and dates, linking",
+    .provides = ent_provides,
+    .requires = ent_requires,
+    .options = ent_options,
+    .create = ent_create,
+    .process = ent_process,
+    .destroy = ent_destroy,
+};
+
+DP_STAGE_EXPORT(entities_stage)

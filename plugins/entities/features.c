@@ -1,0 +1,298 @@
+/* Token features shared by the tagger and docproc-train. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "ner.h"
+
+/* ---- hash set ----------------------------------------------------------- */
+static int hset_grow(hset *h)
+{
+    size_t cap = h->cap ? h->cap * 2 : 256;
+    uint64_t *v = calloc(cap, sizeof *v);
+    if (v == NULL)
+        return -1;
+    for (size_t i = 0; i < h->cap; i++) {
+        uint64_t k = h->v[i];
+        if (k == 0)
+            continue;
+        size_t j = k & (cap - 1);
+        while (v[j])
+            j = (j + 1) & (cap - 1);
+        v[j] = k;
+    }
+    free(h->v);
+    h->v = v;
+    h->cap = cap;
+    return 0;
+}
+
+int hset_add(hset *h, uint64_t k)
+{
+    if (k == 0)
+        k = 1;
+    if ((h->n + 1) * 2 > h->cap && hset_grow(h))
+        return -1;
+    size_t j = k & (h->cap - 1);
+    while (h->v[j]) {
+        if (h->v[j] == k)
+            return 0;
+        j = (j + 1) & (h->cap - 1);
+    }
+    h->v[j] = k;
+    h->n++;
+    return 0;
+}
+
+int hset_has(const hset *h, uint64_t k)
+{
+    if (h->cap == 0)
+        return 0;
+    if (k == 0)
+        k = 1;
+    size_t j = k & (h->cap - 1);
+    while (h->v[j]) {
+        if (h->v[j] == k)
+            return 1;
+        j = (j + 1) & (h->cap - 1);
+    }
+    return 0;
+}
+
+void hset_free(hset *h)
+{
+    free(h->v);
+    memset(h, 0, sizeof *h);
+}
+
+/* ---- per-token fields --------------------------------------------------- */
+void ner_tok_prepare(ner_tok *t, const char *s, size_t len)
+{
+    t->s = s;
+    t->len = (uint32_t)len;
+    t->gaz = 0;
+    t->gaz_b = 0;
+    t->flags = 0;
+    size_t lo = 0, sh = 0;
+    char last = 0;
+    int has_upper = 0, has_lower = 0, first_upper = 0;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        char cls;
+        if (c < 0x80) {
+            char lc = c;
+            if (c >= 'A' && c <= 'Z') {
+                cls = 'X';
+                lc = (char)(c + 32);
+                has_upper = 1;
+                if (i == 0)
+                    first_upper = 1;
+            } else if (c >= 'a' && c <= 'z') {
+                cls = 'x';
+                has_lower = 1;
+            } else if (c >= '0' && c <= '9') {
+                cls = 'd';
+            } else {
+                cls = (char)c;
+            }
+            if (lo < NER_TOKMAX)
+                t->low[lo++] = lc;
+            i++;
+        } else {
+            utf8proc_int32_t cp;
+            utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+                                                  (utf8proc_ssize_t)(len - i), &cp);
+            if (k <= 0) {
+                cls = 'o';
+                if (lo < NER_TOKMAX)
+                    t->low[lo++] = (char)c;
+                i++;
+            } else {
+                utf8proc_category_t cat = utf8proc_category(cp);
+                if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT) {
+                    cls = 'X';
+                    has_upper = 1;
+                    if (i == 0)
+                        first_upper = 1;
+                } else if (cat >= UTF8PROC_CATEGORY_LL && cat <= UTF8PROC_CATEGORY_LO) {
+                    cls = 'x';
+                    has_lower = 1;
+                } else if (cat == UTF8PROC_CATEGORY_ND) {
+                    cls = 'd';
+                } else {
+                    cls = 'o';
+                }
+                utf8proc_uint8_t buf[4];
+                utf8proc_ssize_t m = utf8proc_encode_char(utf8proc_tolower(cp), buf);
+                if (m > 0 && lo + (size_t)m <= NER_TOKMAX) {
+                    memcpy(t->low + lo, buf, (size_t)m);
+                    lo += (size_t)m;
+                }
+                i += (size_t)k;
+            }
+        }
+        if (cls != last && sh < sizeof t->shape) {
+            t->shape[sh++] = cls;
+            last = cls;
+        }
+    }
+    t->llen = (uint8_t)lo;
+    t->slen = (uint8_t)sh;
+    if (first_upper)
+        t->flags |= TF_INIT_CAP;
+    if (has_lower && !has_upper)
+        t->flags |= TF_LOWER;
+    t->h_word = nh_bytes(NH_SEED, s, len < 64 ? len : 64);
+    t->h_low = nh_bytes(NH_SEED, t->low, lo);
+    t->h_shape = nh_bytes(NH_SEED, t->shape, sh);
+}
+
+int ner_doc_observe(ner_docctx *d, const ner_tok *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].flags & TF_LOWER) {
+            if (hset_add(&d->lower, t[i].h_low))
+                return -1;
+        } else if (i > 0 && (t[i].flags & TF_INIT_CAP)) {
+            if (hset_add(&d->cap, t[i].h_low))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+int ner_sent_finish(const ner_docctx *d, const gaz *g, ner_tok *t, size_t n)
+{
+    size_t letters = 0, upper = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].slen && (t[i].shape[0] == 'X' || t[i].shape[0] == 'x')) {
+            letters++;
+            if (t[i].slen == 1 && t[i].shape[0] == 'X')
+                upper++;
+        }
+        if (d && (t[i].flags & TF_INIT_CAP)) {
+            if (hset_has(&d->lower, t[i].h_low))
+                t[i].flags |= TF_LCSEEN;
+            if (hset_has(&d->cap, t[i].h_low))
+                t[i].flags |= TF_CAPSEEN;
+        }
+    }
+    if (letters >= 3 && upper * 10 >= letters * 8)
+        for (size_t i = 0; i < n; i++)
+            t[i].flags |= TF_ALLCAPS_SENT;
+    if (g && g->n && n) {
+        const char *stack_tok[64];
+        uint32_t stack_len[64];
+        gaz_match stack_m[64];
+        const char **tok = stack_tok;
+        uint32_t *len = stack_len;
+        gaz_match *m = stack_m;
+        if (n > 64) {
+            tok = malloc(n * sizeof *tok);
+            len = malloc(n * sizeof *len);
+            m = malloc(n * sizeof *m);
+            if (!tok || !len || !m) {
+                if (tok != stack_tok) free(tok);
+                if (len != stack_len) free(len);
+                if (m != stack_m) free(m);
+                return -1;
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            tok[i] = t[i].s;
+            len[i] = t[i].len;
+        }
+        size_t k = gaz_match_tokens(g, tok, len, n, m);
+        for (size_t j = 0; j < k; j++)
+            for (uint32_t i = m[j].start; i < m[j].end; i++) {
+                t[i].gaz = m[j].mask;
+                t[i].gaz_b = i == m[j].start;
+            }
+        if (n > 64) {
+            free(tok);
+            free(len);
+            free(m);
+        }
+    }
+    return 0;
+}
+
+/* ---- features ----------------------------------------------------------- */
+enum {
+    F_BIAS = 1, F_WORD, F_LOW, F_SHAPE, F_PRE, F_SUF, F_LOWM1, F_LOWP1,
+    F_LOWM2, F_LOWP2, F_SHM1, F_SHP1, F_SHM1SH, F_SHSHP1, F_BIM1, F_BIP1,
+    F_FIRST, F_LCSEEN, F_CAPSEEN, F_GAZ, F_GAZM1, F_GAZP1, F_ALLCAPS,
+    F_LEN, F_SHM2, F_SHP2, F_GAZLEN
+};
+
+static const uint64_t BOS = 0x9e3779b97f4a7c15ULL, EOS = 0x7f4a7c159e3779b9ULL;
+
+static inline uint32_t fb(uint64_t tmpl, uint64_t h, unsigned bits)
+{
+    return (uint32_t)(nh_mix(h ^ (tmpl * 0x9E3779B97F4A7C15ULL)) >> (64 - bits));
+}
+
+size_t ner_features(const ner_tok *t, size_t n, size_t i, unsigned bits,
+                    uint32_t *out)
+{
+    size_t k = 0;
+    const ner_tok *c = &t[i];
+    uint64_t lm1 = i > 0 ? t[i - 1].h_low : BOS;
+    uint64_t lp1 = i + 1 < n ? t[i + 1].h_low : EOS;
+    uint64_t lm2 = i > 1 ? t[i - 2].h_low : BOS;
+    uint64_t lp2 = i + 2 < n ? t[i + 2].h_low : EOS;
+    uint64_t sm1 = i > 0 ? t[i - 1].h_shape : BOS;
+    uint64_t sp1 = i + 1 < n ? t[i + 1].h_shape : EOS;
+    uint64_t sm2 = i > 1 ? t[i - 2].h_shape : BOS;
+    uint64_t sp2 = i + 2 < n ? t[i + 2].h_shape : EOS;
+
+    out[k++] = fb(F_BIAS, 0, bits);
+    out[k++] = fb(F_WORD, c->h_word, bits);
+    out[k++] = fb(F_LOW, c->h_low, bits);
+    out[k++] = fb(F_SHAPE, c->h_shape, bits);
+    for (unsigned p = 1; p <= 4 && p < c->llen; p++) {
+        out[k++] = fb(F_PRE + 100 * p, nh_bytes(NH_SEED, c->low, p), bits);
+        out[k++] = fb(F_SUF + 100 * p,
+                      nh_bytes(NH_SEED, c->low + c->llen - p, p), bits);
+    }
+    out[k++] = fb(F_LOWM1, lm1, bits);
+    out[k++] = fb(F_LOWP1, lp1, bits);
+    out[k++] = fb(F_LOWM2, lm2, bits);
+    out[k++] = fb(F_LOWP2, lp2, bits);
+    out[k++] = fb(F_SHM1, sm1, bits);
+    out[k++] = fb(F_SHP1, sp1, bits);
+    out[k++] = fb(F_SHM2, sm2 * 31 + c->h_shape, bits);
+    out[k++] = fb(F_SHP2, sp2 * 31 + c->h_shape, bits);
+    out[k++] = fb(F_SHM1SH, sm1 * 31 + c->h_shape, bits);
+    out[k++] = fb(F_SHSHP1, c->h_shape * 31 + sp1, bits);
+    out[k++] = fb(F_BIM1, lm1 * 31 + c->h_low, bits);
+    out[k++] = fb(F_BIP1, c->h_low * 31 + lp1, bits);
+    out[k++] = fb(F_LEN, (uint64_t)(c->len > 12 ? 12 : c->len) * 7 +
+                             (c->flags & TF_INIT_CAP), bits);
+    if (i == 0)
+        out[k++] = fb(F_FIRST, c->h_shape, bits);
+    uint64_t caps = (c->flags & TF_ALLCAPS_SENT) ? 1 : 0;
+    if (caps)
+        out[k++] = fb(F_ALLCAPS, c->h_low, bits);
+    if (c->flags & TF_INIT_CAP) {
+        uint64_t seen = ((c->flags & TF_LCSEEN) ? 1 : 0) |
+                        ((c->flags & TF_CAPSEEN) ? 2 : 0) | (caps << 2) |
+                        ((i == 0) << 3);
+        out[k++] = fb(F_LCSEEN, seen, bits);
+        out[k++] = fb(F_CAPSEEN, seen * 1000003 + c->h_low, bits);
+    }
+    if (c->gaz) {
+        for (unsigned b = 0; b < GZ_MAX_CLASSES && k < NER_MAX_FEATS - 4; b++)
+            if (c->gaz & (1u << b))
+                out[k++] = fb(F_GAZ, b * 2 + c->gaz_b, bits);
+        out[k++] = fb(F_GAZLEN, (uint64_t)c->gaz * 4 + c->gaz_b * 2 +
+                                    ((c->flags & TF_INIT_CAP) ? 1 : 0), bits);
+    }
+    if (i > 0 && t[i - 1].gaz && k < NER_MAX_FEATS - 2)
+        out[k++] = fb(F_GAZM1, (uint64_t)t[i - 1].gaz, bits);
+    if (i + 1 < n && t[i + 1].gaz && k < NER_MAX_FEATS - 2)
+        out[k++] = fb(F_GAZP1, (uint64_t)t[i + 1].gaz, bits);
+    return k;
+}

@@ -1,0 +1,277 @@
+/* Mention linking: later repeats and short forms of a name become mentions
+ * of the same entity ("Tokayev" after "Kassym-Jomart Tokayev", "Xi" after
+ * "Xi Jinping", "CSTO" with "Collective Security Treaty Organization"),
+ * each with a ref to its canonical (first full) mention and its label. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ent.h"
+
+typedef struct lmap {
+    uint64_t *k;
+    int32_t *v;
+    size_t cap, n;
+} lmap;
+
+static int lmap_put(lmap *m, uint64_t k, int32_t v)
+{
+    if (k == 0)
+        k = 1;
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        uint64_t *nk = calloc(cap, sizeof *nk);
+        int32_t *nv = calloc(cap, sizeof *nv);
+        if (!nk || !nv) {
+            free(nk);
+            free(nv);
+            return -ENOMEM;
+        }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->k[i])
+                continue;
+            size_t j = nh_mix(m->k[i]) & (cap - 1);
+            while (nk[j])
+                j = (j + 1) & (cap - 1);
+            nk[j] = m->k[i];
+            nv[j] = m->v[i];
+        }
+        free(m->k);
+        free(m->v);
+        m->k = nk;
+        m->v = nv;
+        m->cap = cap;
+    }
+    size_t j = nh_mix(k) & (m->cap - 1);
+    while (m->k[j] && m->k[j] != k)
+        j = (j + 1) & (m->cap - 1);
+    if (!m->k[j]) {
+        m->k[j] = k;
+        m->n++;
+    }
+    m->v[j] = v;
+    return 0;
+}
+
+static int32_t lmap_get(const lmap *m, uint64_t k)
+{
+    if (m->cap == 0)
+        return -1;
+    if (k == 0)
+        k = 1;
+    size_t j = nh_mix(k) & (m->cap - 1);
+    while (m->k[j]) {
+        if (m->k[j] == k)
+            return m->v[j];
+        j = (j + 1) & (m->cap - 1);
+    }
+    return -1;
+}
+
+static void lmap_free(lmap *m)
+{
+    free(m->k);
+    free(m->v);
+    memset(m, 0, sizeof *m);
+}
+
+static int is_numeric_label(const char *l)
+{
+    static const char *const num[] = {"DATE", "TIME", "PERCENT", "MONEY",
+                                      "QUANTITY", "ORDINAL", "CARDINAL", NULL};
+    for (const char *const *p = num; *p; p++)
+        if (strcmp(*p, l) == 0)
+            return 1;
+    return 0;
+}
+
+static uint64_t tok_hash(const ent_tok *t)
+{
+    return nh_bytes(NH_SEED, t->s, t->len);
+}
+
+static uint64_t seq_add(uint64_t h, uint64_t th)
+{
+    return nh_mix(h ^ th) + 0x9E37u;
+}
+
+static uint64_t seq_hash(const ent_tok *tok, uint32_t a, uint32_t b)
+{
+    uint64_t h = NH_SEED;
+    for (uint32_t i = a; i < b; i++)
+        h = seq_add(h, tok_hash(&tok[i]));
+    return h;
+}
+
+/* Initials of the capitalised words ("Collective Security Treaty
+ * Organization" -> "CSTO"); 0 when fewer than two. */
+static uint64_t acronym(const ent_tok *tok, uint32_t a, uint32_t b)
+{
+    char buf[16];
+    size_t n = 0;
+    for (uint32_t i = a; i < b; i++) {
+        unsigned char c = (unsigned char)tok[i].s[0];
+        if (tok[i].len == 0)
+            continue;
+        if (c >= 'A' && c <= 'Z') {
+            if (n == sizeof buf)
+                return 0;
+            buf[n++] = (char)c;
+        } else if (c >= 'a' && c <= 'z') {
+            continue; /* of, the, and, for */
+        } else if (c != '&' && c != '-') {
+            return 0;
+        }
+    }
+    if (n < 2)
+        return 0;
+    return seq_add(NH_SEED, nh_bytes(NH_SEED, buf, n));
+}
+
+static int is_acronym_tok(const ent_tok *t)
+{
+    if (t->len < 2 || t->len > 8)
+        return 0;
+    for (uint32_t i = 0; i < t->len; i++)
+        if (t->s[i] < 'A' || t->s[i] > 'Z')
+            return 0;
+    return 1;
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+    const ent_span *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->end < y->end ? -1 : x->end > y->end;
+}
+
+static int push(ent_span **spans, size_t *n, size_t *cap, ent_span s)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        ent_span *p = realloc(*spans, c * sizeof *p);
+        if (p == NULL)
+            return -ENOMEM;
+        *spans = p;
+        *cap = c;
+    }
+    (*spans)[(*n)++] = s;
+    return 0;
+}
+
+int link_mentions(const ent_tok *tok, size_t n_tok, ent_span **spans,
+                  size_t *n, size_t *cap)
+{
+    int rc = -ENOMEM;
+    lmap cand = {0}, exact = {0}, shortf = {0};
+    /* ---- A: candidates from the names found, then untagged repeats ---- */
+    int maxlen = 1;
+    size_t n0 = *n;
+    for (size_t i = 0; i < n0; i++) {
+        ent_span *s = &(*spans)[i];
+        if (is_numeric_label(s->label))
+            continue;
+        uint32_t len = s->end - s->start;
+        if (!(tok[s->start].flags & TF_INIT_CAP) || len > 8)
+            continue;
+        if (lmap_put(&cand, seq_hash(tok, s->start, s->end), (int32_t)i))
+            goto out;
+        if ((int)len > maxlen)
+            maxlen = (int)len;
+        if (strcmp(s->label, "PERSON") == 0 && len >= 2) {
+            const ent_tok *f = &tok[s->start], *l = &tok[s->end - 1];
+            if ((l->flags & TF_INIT_CAP) && l->len >= 2 &&
+                lmap_put(&cand, seq_add(NH_SEED, tok_hash(l)), (int32_t)i))
+                goto out;
+            if ((f->flags & TF_INIT_CAP) && f->len >= 2 && !(f->flags & TF_LCSEEN) &&
+                lmap_put(&cand, seq_add(NH_SEED, tok_hash(f)), (int32_t)i))
+                goto out;
+        }
+        uint64_t ac = len >= 2 ? acronym(tok, s->start, s->end) : 0;
+        if (ac && lmap_put(&cand, ac, (int32_t)i))
+            goto out;
+    }
+    if (cand.n) {
+        size_t si = 0;
+        for (size_t i = 0; i < n_tok;) {
+            while (si < n0 && (*spans)[si].end <= i)
+                si++;
+            if (si < n0 && (*spans)[si].start <= i) {
+                i = (*spans)[si].end;
+                continue;
+            }
+            if (!(tok[i].flags & TF_INIT_CAP)) {
+                i++;
+                continue;
+            }
+            size_t limit = si < n0 ? (*spans)[si].start : n_tok;
+            uint64_t h = NH_SEED;
+            size_t best = 0;
+            int32_t src = -1;
+            for (size_t j = i; j < limit && (int)(j - i) < maxlen; j++) {
+                h = seq_add(h, tok_hash(&tok[j]));
+                int32_t v = lmap_get(&cand, h);
+                if (v >= 0) {
+                    best = j + 1;
+                    src = v;
+                }
+            }
+            if (best && best == i + 1 && (tok[i].flags & TF_LCSEEN))
+                best = 0;
+            if (best) {
+                ent_span s = {(uint32_t)i, (uint32_t)best, (*spans)[src].label, -1, 3};
+                if (push(spans, n, cap, s))
+                    goto out;
+                i = best;
+            } else {
+                i++;
+            }
+        }
+        qsort(*spans, *n, sizeof **spans, cmp_span);
+    }
+    /* ---- B: canonical mentions ---- */
+    for (size_t i = 0; i < *n; i++) {
+        ent_span *s = &(*spans)[i];
+        uint64_t key = seq_hash(tok, s->start, s->end) ^
+                       nh_bytes(NH_SEED, s->label, strlen(s->label));
+        uint64_t key_any = seq_hash(tok, s->start, s->end);
+        int numeric = is_numeric_label(s->label);
+        int32_t c = lmap_get(&exact, numeric ? key : key_any);
+        uint32_t len = s->end - s->start;
+        if (c < 0 && !numeric && len == 1) {
+            uint64_t h1 = seq_add(NH_SEED, tok_hash(&tok[s->start]));
+            c = lmap_get(&shortf, h1);
+            if (c >= 0 && !is_acronym_tok(&tok[s->start]) &&
+                strcmp((*spans)[c].label, "PERSON") != 0)
+                c = -1;
+        }
+        if (c >= 0) {
+            s->ref = c;
+            if (!numeric)
+                s->label = (*spans)[c].label;
+            continue;
+        }
+        s->ref = (int32_t)i;
+        if (lmap_put(&exact, numeric ? key : key_any, (int32_t)i))
+            goto out;
+        if (numeric)
+            continue;
+        if (strcmp(s->label, "PERSON") == 0 && len >= 2) {
+            const ent_tok *f = &tok[s->start], *l = &tok[s->end - 1];
+            if (lmap_put(&shortf, seq_add(NH_SEED, tok_hash(l)), (int32_t)i) ||
+                ((f->flags & TF_INIT_CAP) &&
+                 lmap_put(&shortf, seq_add(NH_SEED, tok_hash(f)), (int32_t)i)))
+                goto out;
+        }
+        uint64_t ac = len >= 2 ? acronym(tok, s->start, s->end) : 0;
+        if (ac && lmap_put(&shortf, ac, (int32_t)i))
+            goto out;
+    }
+    rc = 0;
+out:
+    lmap_free(&cand);
+    lmap_free(&exact);
+    lmap_free(&shortf);
+    return rc;
+}

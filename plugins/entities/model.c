@@ -1,0 +1,302 @@
+/* Model file, Viterbi decoding and tagging.
+ *
+ * File format (version 1), little-endian, see docs/entities.md:
+ *   0   char[8]  magic "DPNERMDL"
+ *   8   u32      version (1)
+ *   12  u32      header size H (offset of the weights)
+ *   16  u32      hash bits B (feature buckets = 2^B)
+ *   20  u32      number of tags T (<= 64)
+ *   24  u32      feature set version (NER_FEATURE_SET)
+ *   28  u32      0x01020304 (byte-order check)
+ *   32  f32      weight scale (weight = int16 value * scale)
+ *   36  u32      reserved (0)
+ *   40  char[T][24]  tag names: "O", "B-PER", "I-PER", ... NUL-padded
+ *   ..  f32[T]       start scores
+ *   ..  f32[T][T]    transition scores [from][to]
+ *   ..  zero padding to a multiple of 8 = H
+ *   H   i16[2^B][T]  feature weights
+ *   end u64      checksum of all the bytes before it (see sum64 below)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ner.h"
+
+static uint64_t sum64(const unsigned char *p, size_t n)
+{
+    uint64_t h = NH_SEED;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+int ner_tags_parse(ner_model *m)
+{
+    m->n_labels = 0;
+    if (m->n_tags == 0 || m->n_tags > NER_MAX_TAGS)
+        return -1;
+    for (unsigned t = 0; t < m->n_tags; t++) {
+        const char *s = m->tags[t];
+        if (memchr(s, 0, NER_TAGNAME) == NULL)
+            return -1;
+        if (strcmp(s, "O") == 0) {
+            m->tag_kind[t] = 0;
+            m->tag_label[t] = 0;
+            continue;
+        }
+        if ((s[0] != 'B' && s[0] != 'I') || s[1] != '-' || s[2] == 0)
+            return -1;
+        m->tag_kind[t] = s[0] == 'B' ? 1 : 2;
+        unsigned l;
+        for (l = 0; l < m->n_labels; l++)
+            if (strcmp(m->labels[l], s + 2) == 0)
+                break;
+        if (l == m->n_labels) {
+            if (m->n_labels >= NER_MAX_LABELS)
+                return -1;
+            snprintf(m->labels[l], NER_TAGNAME, "%s", s + 2);
+            m->n_labels++;
+        }
+        m->tag_label[t] = (uint8_t)l;
+    }
+    return 0;
+}
+
+static size_t header_size(unsigned n_tags)
+{
+    size_t h = 40 + (size_t)n_tags * NER_TAGNAME + 4 * (size_t)n_tags +
+               4 * (size_t)n_tags * n_tags;
+    return (h + 7) & ~(size_t)7;
+}
+
+int ner_model_load(ner_model *m, const char *path, char *msg, size_t msglen)
+{
+    memset(m, 0, sizeof *m);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(msg, msglen, "%s: cannot open model: %s", path, strerror(e));
+        return -e;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(msg, msglen, "%s: not a regular file", path);
+        close(fd);
+        return -EINVAL;
+    }
+    size_t len = (size_t)st.st_size;
+    if (len < 48) {
+        snprintf(msg, msglen, "%s: not a docproc entities model (too short)", path);
+        close(fd);
+        return -EINVAL;
+    }
+    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    int e = errno;
+    close(fd);
+    if (map == MAP_FAILED) {
+        snprintf(msg, msglen, "%s: cannot map model: %s", path, strerror(e));
+        return -e;
+    }
+    const unsigned char *p = map;
+    uint32_t u[8];
+    memcpy(u, p + 8, sizeof u);
+    int rc = -EINVAL;
+    if (memcmp(p, NER_MODEL_MAGIC, 8) != 0) {
+        snprintf(msg, msglen, "%s: not a docproc entities model (bad magic)", path);
+        goto fail;
+    }
+    if (u[5] != 0x01020304u) {
+        snprintf(msg, msglen, "%s: model byte order does not match this machine", path);
+        goto fail;
+    }
+    if (u[0] != NER_MODEL_VERSION) {
+        snprintf(msg, msglen, "%s: model format version %u, this build reads %u",
+                 path, u[0], NER_MODEL_VERSION);
+        goto fail;
+    }
+    /* u[0]=version u[1]=header u[2]=bits u[3]=tags u[4]=feature set */
+    unsigned bits = u[2], n_tags = u[3];
+    if (u[4] != NER_FEATURE_SET) {
+        snprintf(msg, msglen, "%s: model made for feature set %u, this build has %u;"
+                 " retrain it with docproc-train", path, u[4], NER_FEATURE_SET);
+        goto fail;
+    }
+    if (bits < 8 || bits > 26 || n_tags < 1 || n_tags > NER_MAX_TAGS ||
+        u[1] != header_size(n_tags)) {
+        snprintf(msg, msglen, "%s: corrupt model header", path);
+        goto fail;
+    }
+    size_t need = header_size(n_tags) + ((size_t)1 << bits) * n_tags * 2 + 8;
+    if (len != need) {
+        snprintf(msg, msglen, "%s: model size %zu, expected %zu (truncated?)",
+                 path, len, need);
+        goto fail;
+    }
+    uint64_t sum;
+    memcpy(&sum, p + len - 8, 8);
+    if (sum != sum64(p, len - 8)) {
+        snprintf(msg, msglen, "%s: model checksum mismatch (corrupt file)", path);
+        goto fail;
+    }
+    m->hash_bits = bits;
+    m->n_tags = n_tags;
+    memcpy(&m->scale, p + 32, 4);
+    size_t off = 40;
+    for (unsigned t = 0; t < n_tags; t++, off += NER_TAGNAME)
+        memcpy(m->tags[t], p + off, NER_TAGNAME);
+    memcpy(m->start, p + off, 4 * n_tags);
+    off += 4 * n_tags;
+    for (unsigned a = 0; a < n_tags; a++, off += 4 * n_tags)
+        memcpy(m->trans[a], p + off, 4 * n_tags);
+    if (ner_tags_parse(m) != 0) {
+        snprintf(msg, msglen, "%s: bad tag names in model", path);
+        goto fail;
+    }
+    m->map = map;
+    m->map_len = len;
+    m->w = (const int16_t *)(p + header_size(n_tags));
+    return 0;
+fail:
+    munmap(map, len);
+    memset(m, 0, sizeof *m);
+    return rc;
+}
+
+void ner_model_free(ner_model *m)
+{
+    if (m->map)
+        munmap(m->map, m->map_len);
+    memset(m, 0, sizeof *m);
+}
+
+int ner_model_write(const char *path, unsigned bits, unsigned n_tags,
+                    char tags[][NER_TAGNAME], const float *start,
+                    const float *trans, const float *w, char *msg,
+                    size_t msglen)
+{
+    size_t rows = (size_t)1 << bits, hs = header_size(n_tags);
+    size_t len = hs + rows * n_tags * 2 + 8;
+    unsigned char *buf = calloc(1, len);
+    if (buf == NULL) {
+        snprintf(msg, msglen, "out of memory");
+        return -ENOMEM;
+    }
+    float maxw = 0;
+    for (size_t i = 0; i < rows * n_tags; i++) {
+        float a = w[i] < 0 ? -w[i] : w[i];
+        if (a > maxw)
+            maxw = a;
+    }
+    float scale = maxw > 0 ? maxw / 32767.0f : 1.0f;
+    uint32_t u[8] = {NER_MODEL_VERSION, (uint32_t)hs, bits, n_tags,
+                     NER_FEATURE_SET, 0x01020304u, 0, 0};
+    memcpy(buf, NER_MODEL_MAGIC, 8);
+    memcpy(buf + 8, u, 24);
+    memcpy(buf + 32, &scale, 4);
+    size_t off = 40;
+    for (unsigned t = 0; t < n_tags; t++, off += NER_TAGNAME)
+        memcpy(buf + off, tags[t], NER_TAGNAME);
+    memcpy(buf + off, start, 4 * n_tags);
+    off += 4 * n_tags;
+    memcpy(buf + off, trans, 4 * (size_t)n_tags * n_tags);
+    int16_t *q = (int16_t *)(buf + hs);
+    for (size_t i = 0; i < rows * n_tags; i++) {
+        float v = w[i] / scale;
+        long r = v >= 0 ? (long)(v + 0.5f) : -(long)(-v + 0.5f);
+        if (r > 32767) r = 32767;
+        if (r < -32767) r = -32767;
+        q[i] = (int16_t)r;
+    }
+    uint64_t sum = sum64(buf, len - 8);
+    memcpy(buf + len - 8, &sum, 8);
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (f == NULL) {
+        snprintf(msg, msglen, "%s: %s", tmp, strerror(errno));
+        free(buf);
+        return -EIO;
+    }
+    int ok = fwrite(buf, 1, len, f) == len;
+    ok = (fclose(f) == 0) && ok;
+    free(buf);
+    if (!ok || rename(tmp, path) != 0) {
+        snprintf(msg, msglen, "%s: cannot write model: %s", path, strerror(errno));
+        unlink(tmp);
+        return -EIO;
+    }
+    return 0;
+}
+
+void ner_viterbi(unsigned T, const uint8_t *kind, const uint8_t *label,
+                 const float *start, const float (*trans)[NER_MAX_TAGS],
+                 const float *em, size_t n, int *bp, int *out)
+{
+    if (n == 0)
+        return;
+    float prev[NER_MAX_TAGS], cur[NER_MAX_TAGS];
+    const float NEG = -1e30f;
+    for (unsigned t = 0; t < T; t++)
+        prev[t] = kind[t] == 2 ? NEG : start[t] + em[t];
+    for (size_t i = 1; i < n; i++) {
+        const float *e = em + i * T;
+        for (unsigned t = 0; t < T; t++) {
+            float best = NEG;
+            int arg = 0;
+            for (unsigned a = 0; a < T; a++) {
+                if (kind[t] == 2 && (kind[a] == 0 || label[a] != label[t]))
+                    continue;
+                float s = prev[a] + trans[a][t];
+                if (s > best) {
+                    best = s;
+                    arg = (int)a;
+                }
+            }
+            cur[t] = best + e[t];
+            bp[i * T + t] = arg;
+        }
+        memcpy(prev, cur, sizeof(float) * T);
+    }
+    int bt = 0;
+    for (unsigned t = 1; t < T; t++)
+        if (prev[t] > prev[bt])
+            bt = (int)t;
+    for (size_t i = n; i-- > 0;) {
+        out[i] = bt;
+        if (i > 0)
+            bt = bp[i * T + (size_t)bt];
+    }
+}
+
+void ner_tag(const ner_model *m, const ner_tok *t, size_t n, float *em,
+             int *bp, int *out)
+{
+    unsigned T = m->n_tags;
+    uint32_t f[NER_MAX_FEATS];
+    for (size_t i = 0; i < n; i++) {
+        int32_t acc[NER_MAX_TAGS] = {0};
+        size_t k = ner_features(t, n, i, m->hash_bits, f);
+        for (size_t j = 0; j < k; j++) {
+            const int16_t *row = m->w + (size_t)f[j] * T;
+            for (unsigned a = 0; a < T; a++)
+                acc[a] += row[a];
+        }
+        for (unsigned a = 0; a < T; a++)
+            em[i * T + a] = (float)acc[a] * m->scale;
+    }
+    ner_viterbi(T, m->tag_kind, m->tag_label, m->start,
+                (const float (*)[NER_MAX_TAGS])m->trans, em, n, bp, out);
+}

@@ -1,0 +1,170 @@
+/* entities: shared declarations of the tagger, its features, model file,
+ * gazetteer, rules and linking. features.c, gazetteer.c and model.c are
+ * compiled into both the stage plugin and docproc-train, so training and
+ * tagging compute exactly the same features. */
+#ifndef ENT_NER_H
+#define ENT_NER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NER_MAX_TAGS 64
+#define NER_MAX_LABELS 31   /* (NER_MAX_TAGS - 1) / 2 */
+#define NER_TAGNAME 24
+#define NER_TOKMAX 48       /* bytes of a token kept for features */
+#define NER_MAX_FEATS 48    /* features per token, at most */
+#define NER_FEATURE_SET 1   /* bump when features.c changes meaning */
+
+/* ---- hashing ------------------------------------------------------------ */
+static inline uint64_t nh_mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+static inline uint64_t nh_bytes(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+#define NH_SEED 0xcbf29ce484222325ULL
+
+/* ---- gazetteer ---------------------------------------------------------- */
+enum {
+    GZ_COUNTRY, GZ_CITY, GZ_REGION, GZ_NORP, GZ_LANGUAGE, GZ_CURRENCY,
+    GZ_FIRST, GZ_PERSON, GZ_ORG, GZ_LOC,
+    GZ_N_BUILTIN,
+    /* user classes: an OntoNotes label tags matching text directly */
+    GZ_USER_FIRST = GZ_N_BUILTIN
+};
+#define GZ_MAX_CLASSES 32
+extern const char *const gz_builtin_names[GZ_N_BUILTIN];
+
+typedef struct gaz_slot {
+    uint64_t key;   /* 0 = empty */
+    uint32_t mask;  /* classes of the full entry */
+    uint32_t flags; /* 1: a full entry ends here, 2: a longer entry goes on */
+} gaz_slot;
+
+typedef struct gaz {
+    gaz_slot *slots;
+    size_t cap, n;
+    int max_tokens;
+    int n_classes;
+    char *class_names[GZ_MAX_CLASSES]; /* user classes: label names */
+} gaz;
+
+int gaz_init(gaz *g);
+/* Load "name<TAB>CLASS" lines; unknown classes become user classes whose
+ * name is the label to give (PERSON, ORG, ...). Returns 0 or -errno with
+ * msg filled (line number). */
+int gaz_load(gaz *g, const char *path, char *msg, size_t msglen);
+int gaz_add(gaz *g, const char *name, size_t len, int cls);
+void gaz_free(gaz *g);
+
+/* A matched span [start, end) in token indexes. */
+typedef struct gaz_match {
+    uint32_t start, end, mask;
+} gaz_match;
+
+/* Longest matches left to right over the tokens of one sentence. Returns
+ * the count written to out (at most n). */
+size_t gaz_match_tokens(const gaz *g, const char *const *tok,
+                        const uint32_t *len, size_t n, gaz_match *out);
+uint32_t gaz_lookup(const gaz *g, const char *s, size_t len);
+
+/* ---- features ----------------------------------------------------------- */
+enum {
+    TF_INIT_CAP = 1,   /* starts with an upper-case letter */
+    TF_LCSEEN = 2,     /* its lower-case form occurs in the document */
+    TF_CAPSEEN = 4,    /* occurs capitalised, not sentence-initial */
+    TF_ALLCAPS_SENT = 8,
+    TF_LOWER = 16      /* all lower case */
+};
+
+typedef struct ner_tok {
+    const char *s;
+    uint32_t len;
+    uint32_t gaz;  /* class mask of the covering gazetteer match */
+    uint8_t gaz_b; /* 1 when the match starts here */
+    uint8_t flags;
+    uint8_t llen, slen;
+    uint64_t h_word, h_low, h_shape;
+    char low[NER_TOKMAX];
+    char shape[8];
+} ner_tok;
+
+/* Fill the per-token fields (lowercase, shape, hashes) of tok[0..n). */
+void ner_tok_prepare(ner_tok *t, const char *s, size_t len);
+
+/* A document-level set of 64-bit hashes. */
+typedef struct hset {
+    uint64_t *v;
+    size_t cap, n;
+} hset;
+int hset_add(hset *h, uint64_t k);
+int hset_has(const hset *h, uint64_t k);
+void hset_free(hset *h);
+
+/* Document context: lowercase forms seen, capitalised non-initial forms. */
+typedef struct ner_docctx {
+    hset lower, cap;
+} ner_docctx;
+
+/* Record the tokens of one sentence in the document context. */
+int ner_doc_observe(ner_docctx *d, const ner_tok *t, size_t n);
+/* Set flags and gazetteer fields of one sentence's tokens. */
+int ner_sent_finish(const ner_docctx *d, const gaz *g, ner_tok *t, size_t n);
+/* Feature buckets of token i (hash_bits wide). Returns the count. */
+size_t ner_features(const ner_tok *t, size_t n, size_t i, unsigned hash_bits,
+                    uint32_t *out);
+
+/* ---- model -------------------------------------------------------------- */
+typedef struct ner_model {
+    void *map;          /* mmap of the file, or NULL */
+    size_t map_len;
+    unsigned hash_bits;
+    unsigned n_tags;
+    char tags[NER_MAX_TAGS][NER_TAGNAME];
+    /* per tag: label index (in labels) and kind 0=O 1=B 2=I */
+    uint8_t tag_kind[NER_MAX_TAGS];
+    uint8_t tag_label[NER_MAX_TAGS];
+    unsigned n_labels;
+    char labels[NER_MAX_LABELS][NER_TAGNAME];
+    float scale;
+    float start[NER_MAX_TAGS];
+    float trans[NER_MAX_TAGS][NER_MAX_TAGS];
+    const int16_t *w; /* 2^hash_bits rows of n_tags */
+} ner_model;
+
+#define NER_MODEL_MAGIC "DPNERMDL"
+#define NER_MODEL_VERSION 1
+
+int ner_model_load(ner_model *m, const char *path, char *msg, size_t msglen);
+void ner_model_free(ner_model *m);
+/* Write a model from float weights (rows of n_tags), quantized to int16. */
+int ner_model_write(const char *path, unsigned hash_bits, unsigned n_tags,
+                    char tags[][NER_TAGNAME], const float *start,
+                    const float *trans, const float *w, char *msg,
+                    size_t msglen);
+/* Fill tag_kind/tag_label/labels from tag names; -1 when malformed. */
+int ner_tags_parse(ner_model *m);
+
+/* Constrained Viterbi over emission scores em[n][n_tags]: I-X only after
+ * B-X or I-X. out gets tag indexes. `scratch` holds n*n_tags ints. */
+void ner_viterbi(unsigned n_tags, const uint8_t *kind, const uint8_t *label,
+                 const float *start, const float (*trans)[NER_MAX_TAGS],
+                 const float *em, size_t n, int *bp, int *out);
+/* Tag one sentence with a loaded model. em: n*n_tags floats, bp: n*n_tags
+ * ints, out: n ints; feats scratch NER_MAX_FEATS. */
+void ner_tag(const ner_model *m, const ner_tok *t, size_t n, float *em,
+             int *bp, int *out);
+
+#endif

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Rebuild plugins/entities/model.bin (the default model) from ../shared/ner-train.
+# Usage: plugins/entities/retrain.sh BUILD_DIR     (e.g. build)
+# Deterministic: the same inputs give the same bytes.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-build}
+data=${NER_TRAIN:-$here/../../../shared/ner-train}
+exec "$build/plugins/entities/docproc-train" \
+  --train "$data/gum.conll" "$data/sec-filings.conll" "$data/btc.conll" \
+          "$data/wnut17.conll" "$data/re3d.conll" \
+  --gazetteer "$here/data/gazetteer.tsv" \
+  --epochs 6 --bits 20 --seed 1 \
+  -o "$here/model.bin"

@@ -1,0 +1,599 @@
+/* docproc-train: trains the entities stage's model (an averaged structured
+ * perceptron over BIO tags with Viterbi decoding) from CoNLL files. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conll.h"
+#include "ner.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: docproc-train --train FILE... [--dev FILE] -o MODEL [options]\n"
+            "       docproc-train --test FILE -m MODEL [--gazetteer FILE]...\n"
+            "Trains the named-entity model of the docproc 'entities' stage.\n"
+            "Input: CoNLL files (token first, tag last; BIO2, IOB1 or BIOES tags;\n"
+            "blank line between sentences; -DOCSTART- lines between documents).\n"
+            "  --train FILE...    training files (all arguments up to the next option)\n"
+            "  --dev FILE         report span F1 on this file after each epoch\n"
+            "  -o, --output MODEL model file to write\n"
+            "  --test FILE        evaluate MODEL (-m) on FILE and print F1 per label\n"
+            "  -m, --model MODEL  model to evaluate with --test\n"
+            "  --gazetteer FILE   gazetteer (NAME<TAB>CLASS) for features; repeatable;\n"
+            "                     use the same ones the stage loads (its data/gazetteer.tsv)\n"
+            "  --epochs N         passes over the data (default 12)\n"
+            "  --bits B           2^B hashed feature buckets (default 20, 8..26)\n"
+            "  --seed S           shuffling seed (default 1)\n"
+            "  -q, --quiet        no progress lines\n"
+            "  -h, --help         this help\n");
+}
+
+/* ---- data prepared for training ----------------------------------------- */
+typedef struct corpus {
+    conll c;
+    uint32_t *feat;   /* features of all tokens */
+    size_t *foff;     /* n_tok + 1 offsets into feat */
+    int *gold;        /* gold tag index per token */
+} corpus;
+
+typedef struct tagset {
+    unsigned n;
+    char names[NER_MAX_TAGS][NER_TAGNAME];
+} tagset;
+
+static int tag_index(tagset *ts, const char *tag, int add)
+{
+    for (unsigned i = 0; i < ts->n; i++)
+        if (strcmp(ts->names[i], tag) == 0)
+            return (int)i;
+    if (!add || ts->n >= NER_MAX_TAGS || strlen(tag) >= NER_TAGNAME)
+        return -1;
+    snprintf(ts->names[ts->n], NER_TAGNAME, "%s", tag);
+    return (int)ts->n++;
+}
+
+static int prepare(corpus *cp, const gaz *g, unsigned bits, tagset *ts,
+                   int add_tags)
+{
+    conll *c = &cp->c;
+    cp->foff = malloc((c->n_tok + 1) * sizeof *cp->foff);
+    cp->gold = malloc((c->n_tok + 1) * sizeof *cp->gold);
+    size_t fcap = c->n_tok * 40 + 64;
+    cp->feat = malloc(fcap * sizeof *cp->feat);
+    ner_tok *toks = malloc((c->n_tok + 1) * sizeof *toks);
+    if (!cp->foff || !cp->gold || !cp->feat || !toks) {
+        free(toks);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < c->n_tok; i++) {
+        ner_tok_prepare(&toks[i], c->tok[i], strlen(c->tok[i]));
+        int t = tag_index(ts, c->tag[i], add_tags);
+        if (t < 0) {
+            if (add_tags) {
+                fprintf(stderr, "docproc-train: too many labels (at most %d)\n",
+                        NER_MAX_LABELS);
+                free(toks);
+                return -EINVAL;
+            }
+            t = 0; /* label unknown to the model: counts as O */
+        }
+        cp->gold[i] = t;
+    }
+    size_t nf = 0;
+    for (size_t s = 0; s < c->n_sent;) {
+        size_t e = s;
+        ner_docctx d = {0};
+        while (e < c->n_sent && c->sent[e].doc == c->sent[s].doc) {
+            if (ner_doc_observe(&d, toks + c->sent[e].first, c->sent[e].n))
+                goto oom;
+            e++;
+        }
+        for (size_t k = s; k < e; k++) {
+            ner_tok *t = toks + c->sent[k].first;
+            size_t n = c->sent[k].n;
+            if (ner_sent_finish(&d, g, t, n))
+                goto oom;
+            for (size_t i = 0; i < n; i++) {
+                if (nf + NER_MAX_FEATS > fcap) {
+                    fcap *= 2;
+                    uint32_t *nfp = realloc(cp->feat, fcap * sizeof *nfp);
+                    if (nfp == NULL)
+                        goto oom;
+                    cp->feat = nfp;
+                }
+                cp->foff[c->sent[k].first + i] = nf;
+                nf += ner_features(t, n, i, bits, cp->feat + nf);
+            }
+        }
+        hset_free(&d.lower);
+        hset_free(&d.cap);
+        s = e;
+        continue;
+    oom:
+        hset_free(&d.lower);
+        hset_free(&d.cap);
+        free(toks);
+        return -ENOMEM;
+    }
+    cp->foff[c->n_tok] = nf;
+    free(toks);
+    return 0;
+}
+
+static void corpus_free(corpus *cp)
+{
+    conll_free(&cp->c);
+    free(cp->feat);
+    free(cp->foff);
+    free(cp->gold);
+}
+
+/* ---- model in training -------------------------------------------------- */
+typedef struct trainer {
+    unsigned T, bits;
+    size_t rows;
+    float *w, *u; /* weights, and sum of c*update for averaging */
+    float start[NER_MAX_TAGS], ustart[NER_MAX_TAGS];
+    float trans[NER_MAX_TAGS][NER_MAX_TAGS], utrans[NER_MAX_TAGS][NER_MAX_TAGS];
+    double c;
+    ner_model m; /* tag structure */
+} trainer;
+
+static void emissions(const float *w, unsigned T, const corpus *cp, size_t first,
+                      size_t n, float *em)
+{
+    for (size_t i = 0; i < n; i++) {
+        float *e = em + i * T;
+        memset(e, 0, sizeof(float) * T);
+        for (size_t j = cp->foff[first + i]; j < cp->foff[first + i + 1]; j++) {
+            const float *row = w + (size_t)cp->feat[j] * T;
+            for (unsigned a = 0; a < T; a++)
+                e[a] += row[a];
+        }
+    }
+}
+
+static void update(trainer *tr, const corpus *cp, size_t first, size_t n,
+                   const int *pred)
+{
+    unsigned T = tr->T;
+    const int *gold = cp->gold + first;
+    float cc = (float)tr->c;
+    for (size_t i = 0; i < n; i++) {
+        int g = gold[i], p = pred[i];
+        int pg = i ? gold[i - 1] : -1, pp = i ? pred[i - 1] : -1;
+        if (g == p && pg == pp)
+            continue;
+        if (g != p) {
+            for (size_t j = cp->foff[first + i]; j < cp->foff[first + i + 1]; j++) {
+                size_t r = (size_t)cp->feat[j] * T;
+                tr->w[r + g] += 1;
+                tr->u[r + g] += cc;
+                tr->w[r + p] -= 1;
+                tr->u[r + p] -= cc;
+            }
+        }
+        if (i == 0) {
+            tr->start[g] += 1;
+            tr->ustart[g] += cc;
+            tr->start[p] -= 1;
+            tr->ustart[p] -= cc;
+        } else {
+            tr->trans[pg][g] += 1;
+            tr->utrans[pg][g] += cc;
+            tr->trans[pp][p] -= 1;
+            tr->utrans[pp][p] -= cc;
+        }
+    }
+}
+
+/* Averaged weights into (w, start, trans). */
+static void average(const trainer *tr, float *w, float *start,
+                    float (*trans)[NER_MAX_TAGS])
+{
+    float c = (float)tr->c;
+    for (size_t i = 0; i < tr->rows * tr->T; i++)
+        w[i] = tr->w[i] - tr->u[i] / c;
+    for (unsigned a = 0; a < tr->T; a++) {
+        start[a] = tr->start[a] - tr->ustart[a] / c;
+        for (unsigned b = 0; b < tr->T; b++)
+            trans[a][b] = tr->trans[a][b] - tr->utrans[a][b] / c;
+    }
+}
+
+/* ---- evaluation --------------------------------------------------------- */
+typedef struct prf {
+    size_t tp[NER_MAX_LABELS], np[NER_MAX_LABELS], ng[NER_MAX_LABELS];
+} prf;
+
+/* Count exact spans of one sentence. */
+static void count_spans(const ner_model *m, const int *gold, const int *pred,
+                        size_t n, prf *r)
+{
+    for (int side = 0; side < 2; side++) {
+        const int *x = side ? pred : gold;
+        for (size_t i = 0; i < n; i++) {
+            if (m->tag_kind[x[i]] != 1)
+                continue;
+            size_t e = i + 1;
+            while (e < n && m->tag_kind[x[e]] == 2 &&
+                   m->tag_label[x[e]] == m->tag_label[x[i]])
+                e++;
+            unsigned l = m->tag_label[x[i]];
+            if (side == 0) {
+                r->ng[l]++;
+                continue;
+            }
+            r->np[l]++;
+            /* same span in gold? */
+            if (gold[i] == x[i] && (e == n || !(m->tag_kind[gold[e]] == 2 &&
+                                                m->tag_label[gold[e]] == l))) {
+                int same = 1;
+                for (size_t k = i + 1; k < e; k++)
+                    if (gold[k] != x[k])
+                        same = 0;
+                if (same)
+                    r->tp[l]++;
+            }
+        }
+    }
+}
+
+static double f1(size_t tp, size_t np, size_t ng)
+{
+    return np + ng ? 2.0 * (double)tp / (double)(np + ng) : 0.0;
+}
+
+static int evaluate(const ner_model *m, const float *w, const float *start,
+                    const float (*trans)[NER_MAX_TAGS], const corpus *cp,
+                    prf *r, int *maxbuf_err)
+{
+    memset(r, 0, sizeof *r);
+    unsigned T = m->n_tags;
+    size_t maxn = 1;
+    for (size_t s = 0; s < cp->c.n_sent; s++)
+        if (cp->c.sent[s].n > maxn)
+            maxn = cp->c.sent[s].n;
+    float *em = malloc(maxn * T * sizeof *em);
+    int *bp = malloc(maxn * T * sizeof *bp), *out = malloc(maxn * sizeof *out);
+    if (!em || !bp || !out) {
+        free(em);
+        free(bp);
+        free(out);
+        *maxbuf_err = 1;
+        return -ENOMEM;
+    }
+    for (size_t s = 0; s < cp->c.n_sent; s++) {
+        size_t first = cp->c.sent[s].first, n = cp->c.sent[s].n;
+        emissions(w, T, cp, first, n, em);
+        ner_viterbi(T, m->tag_kind, m->tag_label, start, trans, em, n, bp, out);
+        count_spans(m, cp->gold + first, out, n, r);
+    }
+    free(em);
+    free(bp);
+    free(out);
+    return 0;
+}
+
+static void print_prf(FILE *f, const ner_model *m, const prf *r)
+{
+    size_t tp = 0, np = 0, ng = 0;
+    for (unsigned l = 0; l < m->n_labels; l++) {
+        tp += r->tp[l];
+        np += r->np[l];
+        ng += r->ng[l];
+    }
+    fprintf(f, "F1 %.4f (P %.4f R %.4f)", f1(tp, np, ng),
+            np ? (double)tp / (double)np : 0.0, ng ? (double)tp / (double)ng : 0.0);
+    for (unsigned l = 0; l < m->n_labels; l++)
+        fprintf(f, " %s %.4f", m->labels[l], f1(r->tp[l], r->np[l], r->ng[l]));
+}
+
+static int load_files(corpus *cp, char **files, int n)
+{
+    char msg[512];
+    for (int i = 0; i < n; i++) {
+        int rc = conll_read(&cp->c, files[i], msg, sizeof msg);
+        if (rc) {
+            fprintf(stderr, "docproc-train: %s\n", msg);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    char **train = NULL, *dev = NULL, *out = NULL, *test = NULL, *model = NULL;
+    char *gazf[32];
+    int n_train = 0, n_gaz = 0, quiet = 0;
+    long epochs = 12, bits = 20;
+    unsigned long seed = 1;
+    train = calloc((size_t)argc, sizeof *train);
+    if (train == NULL)
+        return 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            free(train);
+            return 0;
+        } else if (strcmp(a, "--train") == 0) {
+            while (i + 1 < argc && argv[i + 1][0] != '-')
+                train[n_train++] = argv[++i];
+            if (n_train == 0)
+                goto needval;
+            continue;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            quiet = 1;
+            continue;
+        }
+        if (val == NULL)
+            goto needval;
+        char *end = NULL;
+        if (strcmp(a, "--dev") == 0)
+            dev = argv[++i];
+        else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
+            out = argv[++i];
+        else if (strcmp(a, "--test") == 0)
+            test = argv[++i];
+        else if (strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0)
+            model = argv[++i];
+        else if (strcmp(a, "--gazetteer") == 0) {
+            if (n_gaz == 32) {
+                fprintf(stderr, "docproc-train: at most 32 gazetteers\n");
+                free(train);
+                return 2;
+            }
+            gazf[n_gaz++] = argv[++i];
+        } else if (strcmp(a, "--epochs") == 0) {
+            epochs = strtol(argv[++i], &end, 10);
+            if (*end || epochs < 1 || epochs > 1000) {
+                fprintf(stderr, "docproc-train: --epochs: expected 1..1000\n");
+                free(train);
+                return 2;
+            }
+        } else if (strcmp(a, "--bits") == 0) {
+            bits = strtol(argv[++i], &end, 10);
+            if (*end || bits < 8 || bits > 26) {
+                fprintf(stderr, "docproc-train: --bits: expected 8..26\n");
+                free(train);
+                return 2;
+            }
+        } else if (strcmp(a, "--seed") == 0) {
+            seed = strtoul(argv[++i], &end, 10);
+            if (*end) {
+                fprintf(stderr, "docproc-train: --seed: expected a number\n");
+                free(train);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "docproc-train: unknown option '%s'\n", a);
+            usage(stderr);
+            free(train);
+            return 2;
+        }
+        continue;
+    needval:
+        fprintf(stderr, "docproc-train: %s needs a value\n", a);
+        usage(stderr);
+        free(train);
+        return 2;
+    }
+    if (test ? (model == NULL || n_train || out) : (n_train == 0 || out == NULL)) {
+        fprintf(stderr, test ? "docproc-train: --test needs -m MODEL (and no --train/-o)\n"
+                             : "docproc-train: --train FILE... and -o MODEL are required\n");
+        usage(stderr);
+        free(train);
+        return 2;
+    }
+
+    int status = 1;
+    char msg[512];
+    gaz g;
+    gaz_init(&g);
+    for (int i = 0; i < n_gaz; i++)
+        if (gaz_load(&g, gazf[i], msg, sizeof msg)) {
+            fprintf(stderr, "docproc-train: %s\n", msg);
+            gaz_free(&g);
+            free(train);
+            return 1;
+        }
+
+    if (test) {
+        ner_model m;
+        if (ner_model_load(&m, model, msg, sizeof msg)) {
+            fprintf(stderr, "docproc-train: %s\n", msg);
+            goto done_g;
+        }
+        corpus tc = {0};
+        tagset ts = {0};
+        ts.n = m.n_tags;
+        memcpy(ts.names, m.tags, sizeof ts.names);
+        size_t rows = (size_t)1 << m.hash_bits;
+        float *w = malloc(rows * m.n_tags * sizeof *w);
+        int err = 0;
+        prf r;
+        if (w && load_files(&tc, &test, 1) == 0 &&
+            prepare(&tc, &g, m.hash_bits, &ts, 0) == 0) {
+            for (size_t i = 0; i < rows * m.n_tags; i++)
+                w[i] = (float)m.w[i] * m.scale;
+            if (evaluate(&m, w, m.start, (const float (*)[NER_MAX_TAGS])m.trans,
+                         &tc, &r, &err) == 0) {
+                printf("%s: %zu tokens, ", test, tc.c.n_tok);
+                print_prf(stdout, &m, &r);
+                printf("\n");
+                status = 0;
+            }
+        }
+        free(w);
+        corpus_free(&tc);
+        ner_model_free(&m);
+        goto done_g;
+    }
+
+    clock_t t0 = clock();
+    corpus tr_c = {0}, dev_c = {0};
+    tagset ts = {.n = 1};
+    snprintf(ts.names[0], NER_TAGNAME, "O");
+    trainer tr = {0};
+    float *aw = NULL;
+    int *order = NULL;
+    if (load_files(&tr_c, train, n_train))
+        goto done;
+    /* Tag set: O then B-/I- of each label in sorted order (reproducible). */
+    {
+        char labs[NER_MAX_LABELS][NER_TAGNAME];
+        unsigned nl = 0;
+        for (size_t i = 0; i < tr_c.c.n_tok; i++) {
+            const char *t = tr_c.c.tag[i];
+            if (t[0] != 'B')
+                continue;
+            unsigned l;
+            for (l = 0; l < nl; l++)
+                if (strcmp(labs[l], t + 2) == 0)
+                    break;
+            if (l < nl)
+                continue;
+            if (nl == NER_MAX_LABELS || strlen(t + 2) >= NER_TAGNAME - 2) {
+                fprintf(stderr, "docproc-train: too many or too long labels\n");
+                goto done;
+            }
+            snprintf(labs[nl++], NER_TAGNAME, "%s", t + 2);
+        }
+        if (nl == 0) {
+            fprintf(stderr, "docproc-train: the training data has no entities\n");
+            goto done;
+        }
+        qsort(labs, nl, NER_TAGNAME, (int (*)(const void *, const void *))strcmp);
+        for (unsigned l = 0; l < nl; l++) {
+            size_t ll = strnlen(labs[l], NER_TAGNAME - 3);
+            for (int bi = 0; bi < 2; bi++) {
+                char *nm = ts.names[ts.n++];
+                nm[0] = bi ? 'I' : 'B';
+                nm[1] = '-';
+                memcpy(nm + 2, labs[l], ll);
+                nm[2 + ll] = 0;
+            }
+        }
+    }
+    if (prepare(&tr_c, &g, (unsigned)bits, &ts, 0)) {
+        fprintf(stderr, "docproc-train: out of memory\n");
+        goto done;
+    }
+    if (dev && (load_files(&dev_c, &dev, 1) ||
+                prepare(&dev_c, &g, (unsigned)bits, &ts, 0)))
+        goto done;
+    tr.T = ts.n;
+    tr.bits = (unsigned)bits;
+    tr.rows = (size_t)1 << bits;
+    tr.m.n_tags = ts.n;
+    memcpy(tr.m.tags, ts.names, sizeof ts.names);
+    if (ner_tags_parse(&tr.m)) {
+        fprintf(stderr, "docproc-train: bad tags\n");
+        goto done;
+    }
+    tr.w = calloc(tr.rows * tr.T, sizeof *tr.w);
+    tr.u = calloc(tr.rows * tr.T, sizeof *tr.u);
+    aw = malloc(tr.rows * tr.T * sizeof *aw);
+    order = malloc((tr_c.c.n_sent + 1) * sizeof *order);
+    size_t maxn = 1;
+    for (size_t s = 0; s < tr_c.c.n_sent; s++)
+        if (tr_c.c.sent[s].n > maxn)
+            maxn = tr_c.c.sent[s].n;
+    float *em = malloc(maxn * tr.T * sizeof *em);
+    int *bp = malloc(maxn * tr.T * sizeof *bp), *pred = malloc(maxn * sizeof *pred);
+    if (!tr.w || !tr.u || !aw || !order || !em || !bp || !pred) {
+        fprintf(stderr, "docproc-train: out of memory\n");
+        free(em);
+        free(bp);
+        free(pred);
+        goto done;
+    }
+    if (!quiet)
+        fprintf(stderr, "docproc-train: %zu tokens, %zu sentences, %u documents, "
+                "%u tags, 2^%ld buckets\n", tr_c.c.n_tok, tr_c.c.n_sent,
+                tr_c.c.n_docs, tr.T, bits);
+    for (size_t s = 0; s < tr_c.c.n_sent; s++)
+        order[s] = (int)s;
+    uint64_t rng = 0x853c49e6748fea9bULL ^ (uint64_t)seed * 0x9E3779B97F4A7C15ULL;
+    tr.c = 1;
+    float astart[NER_MAX_TAGS], atrans[NER_MAX_TAGS][NER_MAX_TAGS];
+    for (long ep = 1; ep <= epochs; ep++) {
+        for (size_t s = tr_c.c.n_sent; s > 1; s--) {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            size_t j = (size_t)(rng % s);
+            int tmp = order[s - 1];
+            order[s - 1] = order[j];
+            order[j] = tmp;
+        }
+        size_t errors = 0;
+        for (size_t k = 0; k < tr_c.c.n_sent; k++) {
+            const conll_sent *st = &tr_c.c.sent[order[k]];
+            emissions(tr.w, tr.T, &tr_c, st->first, st->n, em);
+            ner_viterbi(tr.T, tr.m.tag_kind, tr.m.tag_label, tr.start,
+                        (const float (*)[NER_MAX_TAGS])tr.trans, em, st->n, bp, pred);
+            for (size_t i = 0; i < st->n; i++)
+                if (pred[i] != tr_c.gold[st->first + i]) {
+                    errors++;
+                    update(&tr, &tr_c, st->first, st->n, pred);
+                    break;
+                }
+            tr.c += 1;
+        }
+        if (!quiet) {
+            fprintf(stderr, "epoch %ld/%ld: %zu sentences wrong (%.1f%%), %.1fs",
+                    ep, epochs, errors,
+                    100.0 * (double)errors / (double)(tr_c.c.n_sent ? tr_c.c.n_sent : 1),
+                    (double)(clock() - t0) / CLOCKS_PER_SEC);
+            if (dev) {
+                prf r;
+                int err = 0;
+                average(&tr, aw, astart, atrans);
+                if (evaluate(&tr.m, aw, astart, (const float (*)[NER_MAX_TAGS])atrans,
+                             &dev_c, &r, &err) == 0) {
+                    fprintf(stderr, ", dev ");
+                    print_prf(stderr, &tr.m, &r);
+                }
+            }
+            fprintf(stderr, "\n");
+        }
+    }
+    free(em);
+    free(bp);
+    free(pred);
+    average(&tr, aw, astart, atrans);
+    {
+        float packed[NER_MAX_TAGS * NER_MAX_TAGS];
+        for (unsigned a = 0; a < tr.T; a++)
+            for (unsigned b = 0; b < tr.T; b++)
+                packed[a * tr.T + b] = atrans[a][b];
+        if (ner_model_write(out, tr.bits, tr.T, ts.names, astart, packed, aw,
+                            msg, sizeof msg)) {
+            fprintf(stderr, "docproc-train: %s\n", msg);
+            goto done;
+        }
+    }
+    if (!quiet)
+        fprintf(stderr, "docproc-train: wrote %s (%.1fs)\n", out,
+                (double)(clock() - t0) / CLOCKS_PER_SEC);
+    status = 0;
+done:
+    free(order);
+    free(aw);
+    free(tr.w);
+    free(tr.u);
+    corpus_free(&tr_c);
+    corpus_free(&dev_c);
+done_g:
+    gaz_free(&g);
+    free(train);
+    return status;
+}
