@@ -1,0 +1,415 @@
+/* End-to-end tests of the command-line front ends: `docproc` on files and
+ * on JSON lines, and `docprocd --check-config`. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "e2e.h"
+
+typedef struct fx {
+    e2e_tree t;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    e2e_tree_init(&f->t, 0);
+    e2e_write_config(&f->t, e2e_example_stages("{\"fail_on\": \"BOOM\"}"),
+                     200, NULL);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    e2e_tree_free(&f->t);
+    free(f);
+    return 0;
+}
+
+/* Split stdout into parsed lines; returns their count (<= max). */
+static size_t parse_lines(const char *out, json_t **lines, size_t max)
+{
+    size_t n = 0;
+    const char *p = out;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        if (nl == NULL)
+            fail_msg("the output does not end with a newline: %s", p);
+        json_error_t je;
+        json_t *o = json_loadb(p, (size_t)(nl - p), 0, &je);
+        if (o == NULL)
+            fail_msg("output line %zu is not JSON (%s): %.*s", n + 1, je.text,
+                     (int)(nl - p), p);
+        assert_true(n < max);
+        lines[n++] = o;
+        p = nl + 1;
+    }
+    return n;
+}
+
+static void free_lines(json_t **lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        json_decref(lines[i]);
+}
+
+static json_int_t word_count(const json_t *o)
+{
+    const json_t *v = json_object_get(o, "word_count");
+    if (!json_is_integer(v)) {
+        char *s = json_dumps(o, 0);
+        fail_msg("no word_count in %s", s ? s : "?");
+    }
+    return json_integer_value(v);
+}
+
+static int is_error(const json_t *o)
+{
+    return json_is_object(json_object_get(o, "error"));
+}
+
+static const char *error_stage(const json_t *o)
+{
+    return json_string_value(
+        json_object_get(json_object_get(o, "error"), "stage"));
+}
+
+static int run(char **argv, const char *input, char **out, char **err)
+{
+    return e2e_run(argv, input, out, err);
+}
+
+#define DOCPROC (char *)e2e_env("E2E_DOCPROC")
+#define DOCPROCD (char *)e2e_env("E2E_DOCPROCD")
+
+/* ------------------------------------------------------------------------ */
+/* docproc FILE...                                                           */
+
+static void test_cli_files(void **state)
+{
+    fx *f = *state;
+    char a[600], b[600], bad[600], missing[600], boom[600];
+    snprintf(a, sizeof a, "%s/a.txt", f->t.root);
+    snprintf(b, sizeof b, "%s/b.txt", f->t.root);
+    snprintf(bad, sizeof bad, "%s/latin1.txt", f->t.root);
+    snprintf(missing, sizeof missing, "%s/missing.txt", f->t.root);
+    snprintf(boom, sizeof boom, "%s/boom.txt", f->t.root);
+    e2e_writef(a, "one two three");
+    e2e_writef(b, "four five");
+    e2e_writef(bad, "caf\xe9");
+    e2e_writef(boom, "it goes BOOM");
+    char *out, *err;
+
+    /* One file: one JSON object, exit 0. */
+    char *argv1[] = {DOCPROC, "--config", f->t.config, a, NULL};
+    assert_int_equal(run(argv1, NULL, &out, &err), 0);
+    json_t *lines[8];
+    size_t n = parse_lines(out, lines, 8);
+    assert_int_equal(n, 1);
+    assert_int_equal(json_integer_value(json_object_get(lines[0], "docproc")),
+                     1);
+    assert_int_equal(word_count(lines[0]), 3);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(lines[0], "source"), "name")),
+        "a.txt");
+    assert_string_equal(json_string_value(json_object_get(lines[0], "text")),
+                        "one two three");
+    free_lines(lines, n);
+    free(out);
+    free(err);
+
+    /* Several files: a line each, in order. */
+    char *argv2[] = {DOCPROC, "--config", f->t.config, a, b, NULL};
+    assert_int_equal(run(argv2, NULL, &out, &err), 0);
+    n = parse_lines(out, lines, 8);
+    assert_int_equal(n, 2);
+    assert_int_equal(word_count(lines[0]), 3);
+    assert_int_equal(word_count(lines[1]), 2);
+    free_lines(lines, n);
+    free(out);
+    free(err);
+
+    /* Some fail: an error line each, the others still done, exit 1. */
+    char *argv3[] = {DOCPROC, "--config", f->t.config, a,    missing,
+                     bad,     boom,       b,           NULL};
+    assert_int_equal(run(argv3, NULL, &out, &err), 1);
+    n = parse_lines(out, lines, 8);
+    assert_int_equal(n, 5);
+    assert_int_equal(word_count(lines[0]), 3);
+    assert_true(is_error(lines[1]));
+    assert_true(is_error(lines[2]));
+    assert_true(is_error(lines[3]));
+    assert_string_equal(error_stage(lines[3]), "example");
+    assert_int_equal(word_count(lines[4]), 2);
+    free_lines(lines, n);
+    assert_true(strlen(err) > 0); /* and said so on stderr */
+    free(out);
+    free(err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* docproc --jsonl                                                           */
+
+static void test_cli_jsonl(void **state)
+{
+    fx *f = *state;
+    char *out, *err;
+    char *argv[] = {DOCPROC, "--config", f->t.config, "--jsonl", NULL};
+    const char *input = "{\"id\": \"a\", \"text\": \"x y\"}\n"
+                        "{\"id\": 7, \"text\": \"one\"}\n"
+                        "this is not json\n"
+                        "{\"id\": \"n\", \"text\": 5}\n"
+                        "{\"id\": \"b\", \"text\": \"has BOOM\"}\n"
+                        "{\"id\": {\"k\": [1, 2]}, \"text\": \"a b c d\"}\n";
+    assert_int_equal(run(argv, input, &out, &err), 1);
+    json_t *lines[16];
+    size_t n = parse_lines(out, lines, 16);
+    assert_int_equal(n, 6);
+    assert_string_equal(json_string_value(json_object_get(lines[0], "id")),
+                        "a");
+    assert_int_equal(word_count(lines[0]), 2);
+    assert_int_equal(json_integer_value(json_object_get(lines[1], "id")), 7);
+    assert_int_equal(word_count(lines[1]), 1);
+    assert_true(is_error(lines[2]));
+    assert_true(is_error(lines[3]));
+    assert_string_equal(json_string_value(json_object_get(lines[3], "id")),
+                        "n");
+    assert_true(is_error(lines[4]));
+    assert_string_equal(json_string_value(json_object_get(lines[4], "id")),
+                        "b");
+    assert_string_equal(error_stage(lines[4]), "example");
+    /* Any JSON id is carried as it was. */
+    json_t *want = json_pack("{s:[i,i]}", "k", 1, 2);
+    assert_true(json_equal(json_object_get(lines[5], "id"), want));
+    json_decref(want);
+    assert_int_equal(word_count(lines[5]), 4);
+    free_lines(lines, n);
+    free(out);
+    free(err);
+
+    /* All good: exit 0; empty input: no output, exit 0. */
+    assert_int_equal(run(argv, "{\"id\": 1, \"text\": \"fine\"}\n", &out, &err),
+                     0);
+    assert_non_null(strstr(out, "\"word_count\":1"));
+    free(out);
+    free(err);
+    assert_int_equal(run(argv, "", &out, &err), 0);
+    assert_string_equal(out, "");
+    free(out);
+    free(err);
+}
+
+/* Order is kept across batches (the CLI runs documents in parallel). */
+static void test_cli_jsonl_order(void **state)
+{
+    fx *f = *state;
+    enum { N = 700 };
+    size_t cap = N * 80, len = 0;
+    char *input = malloc(cap);
+    assert_non_null(input);
+    for (int i = 0; i < N; i++) {
+        len += (size_t)snprintf(input + len, cap - len,
+                                "{\"id\": \"doc-%d\", \"text\": \"", i);
+        for (int w = 0; w <= i % 7; w++)
+            len += (size_t)snprintf(input + len, cap - len, "w%d ", w);
+        len += (size_t)snprintf(input + len, cap - len, "\"}\n");
+    }
+    char *out, *err;
+    char *argv[] = {DOCPROC, "--config", f->t.config, "--jsonl", NULL};
+    assert_int_equal(run(argv, input, &out, &err), 0);
+    free(input);
+    json_t **lines = calloc(N + 1, sizeof *lines);
+    assert_non_null(lines);
+    size_t n = parse_lines(out, lines, N + 1);
+    assert_int_equal(n, N);
+    for (int i = 0; i < N; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "doc-%d", i);
+        assert_string_equal(
+            json_string_value(json_object_get(lines[i], "id")), id);
+        assert_int_equal(word_count(lines[i]), i % 7 + 1);
+    }
+    free_lines(lines, n);
+    free(lines);
+    free(out);
+    free(err);
+}
+
+/* --set and --stages */
+static void test_cli_options(void **state)
+{
+    fx *f = *state;
+    char *out, *err;
+    const char *input = "{\"id\": 1, \"text\": \"a bb ccc dddd\"}\n";
+
+    char *plain[] = {DOCPROC, "--config", f->t.config, "--jsonl", NULL};
+    assert_int_equal(run(plain, input, &out, &err), 0);
+    assert_non_null(strstr(out, "\"word_count\":4"));
+    free(out);
+    free(err);
+
+    char *set[] = {DOCPROC, "--config", f->t.config, "--jsonl",
+                   "--set", "example.min_length=3", NULL};
+    assert_int_equal(run(set, input, &out, &err), 0);
+    assert_non_null(strstr(out, "\"word_count\":2"));
+    free(out);
+    free(err);
+
+    /* A string value, and the --set overriding the configured option. */
+    char *set_str[] = {DOCPROC, "--config", f->t.config, "--jsonl",
+                       "--set", "example.fail_on=ccc", NULL};
+    assert_int_equal(run(set_str, input, &out, &err), 1);
+    assert_non_null(strstr(out, "\"error\""));
+    free(out);
+    free(err);
+
+    char *stages[] = {DOCPROC, "--config", f->t.config, "--jsonl",
+                      "--stages", "example", NULL};
+    assert_int_equal(run(stages, input, &out, &err), 0);
+    assert_non_null(strstr(out, "\"word_count\":4"));
+    free(out);
+    free(err);
+
+    /* Usage and config errors: exit 2, a message, no output. */
+    struct {
+        const char *a, *b, *mention;
+    } bad[] = {
+        {"--stages", "nosuchstage", "nosuchstage"},
+        {"--set", "example.min_length=0", "min_length"},
+        {"--set", "nosuchstage.x=1", "nosuchstage"},
+        {"--set", "no-dot-here", "no-dot-here"},
+        {"--set", "example.min_length=\"many\"", "min_length"},
+        {"--set", "example.no_such_option=1", "no_such_option"},
+        {"--no-such-flag", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[] = {DOCPROC, "--config", f->t.config, "--jsonl",
+                        (char *)bad[i].a, (char *)bad[i].b, NULL};
+        int rc = run(argv, input, &out, &err);
+        if (rc != 2)
+            fail_msg("docproc %s %s: exit %d, expected 2; stderr: %s",
+                     bad[i].a, bad[i].b ? bad[i].b : "", rc, err);
+        assert_string_equal(out, "");
+        if (bad[i].mention && strstr(err, bad[i].mention) == NULL)
+            fail_msg("docproc %s %s: the message does not name %s: %s",
+                     bad[i].a, bad[i].b, bad[i].mention, err);
+        free(out);
+        free(err);
+    }
+    /* No input at all. */
+    char *none[] = {DOCPROC, "--config", f->t.config, NULL};
+    assert_int_equal(run(none, NULL, &out, &err), 2);
+    free(out);
+    free(err);
+    /* A config that does not exist. */
+    char *nocfg[] = {DOCPROC, "--config", "/nonexistent/docprocd.json",
+                     "--jsonl", NULL};
+    assert_int_equal(run(nocfg, input, &out, &err), 2);
+    assert_non_null(strstr(err, "/nonexistent/docprocd.json"));
+    free(out);
+    free(err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* docprocd --check-config                                                   */
+
+static void check_config(fx *f, const char *json, int want_rc,
+                         const char *mention)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/check.json", f->t.root);
+    e2e_write(path, json, strlen(json));
+    char *out, *err;
+    char *argv[] = {DOCPROCD, "--check-config", path, NULL};
+    int rc = run(argv, NULL, &out, &err);
+    if (rc != want_rc)
+        fail_msg("--check-config on %s: exit %d, expected %d; stderr: %s",
+                 json, rc, want_rc, err);
+    if (mention && strstr(err, mention) == NULL)
+        fail_msg("--check-config on %s: the message does not name \"%s\": "
+                 "%s",
+                 json, mention, err);
+    free(out);
+    free(err);
+}
+
+static void test_check_config(void **state)
+{
+    fx *f = *state;
+    char *out, *err;
+    char *good[] = {DOCPROCD, "--check-config", f->t.config, NULL};
+    int rc = run(good, NULL, &out, &err);
+    if (rc != 0)
+        fail_msg("--check-config on a good config: exit %d: %s", rc, err);
+    free(out);
+    free(err);
+    /* Checking creates no folder. */
+    assert_false(e2e_exists(f->t.inbox));
+    assert_false(e2e_exists(f->t.outbox));
+
+    char stage[1024];
+    snprintf(stage, sizeof stage,
+             "{\"name\": \"example\", \"plugin\": \"%s\"",
+             e2e_env("E2E_EXAMPLE_SO"));
+    char json[4096];
+#define CFG(...) (snprintf(json, sizeof json, __VA_ARGS__), json)
+    check_config(f, CFG("{\"stages\": [%s}]}", stage), 0, NULL);
+    check_config(f, CFG("{\"inbx\": \"in\", \"stages\": [%s}]}", stage), 2,
+                 "inbx");
+    check_config(f, CFG("{\"workers\": \"two\", \"stages\": [%s}]}", stage),
+                 2, "workers");
+    check_config(f, CFG("{\"workers\": 0, \"stages\": [%s}]}", stage), 2,
+                 "workers");
+    check_config(f, CFG("{\"settle_ms\": -5, \"stages\": [%s}]}", stage), 2,
+                 "settle_ms");
+    check_config(f, CFG("{\"originals\": \"keep\", \"stages\": [%s}]}", stage),
+                 2, "originals");
+    check_config(f,
+                 CFG("{\"stages\": [%s, \"options\": {\"min_length\": "
+                     "\"three\"}}]}",
+                     stage),
+                 2, "stages[0].options.min_length");
+    check_config(f,
+                 CFG("{\"stages\": [%s, \"options\": {\"min_lenght\": 3}}]}",
+                     stage),
+                 2, "stages[0].options.min_lenght");
+    check_config(f, CFG("{\"stages\": [%s, \"plugn\": 1}]}", stage), 2,
+                 "stages[0].plugn");
+    check_config(f,
+                 CFG("{\"stages\": [%s}, {\"name\": \"other\", \"plugin\": "
+                     "\"/nonexistent/other.so\"}]}",
+                     stage),
+                 2, "/nonexistent/other.so");
+    check_config(f, CFG("{\"stages\": [%s}, %s}]}", stage, stage), 2,
+                 "duplicate");
+    check_config(f, CFG("{\"stages\": []}"), 2, "stages");
+    check_config(f, CFG("{\"stages\": [%s}]", stage), 2, "check.json");
+    check_config(f, CFG("[1, 2]"), 2, NULL);
+#undef CFG
+    /* A file that does not exist. */
+    char *missing[] = {DOCPROCD, "--check-config", "/nonexistent/x.json",
+                       NULL};
+    assert_int_equal(run(missing, NULL, &out, &err), 2);
+    assert_non_null(strstr(err, "/nonexistent/x.json"));
+    free(out);
+    free(err);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_cli_files),    T(test_cli_jsonl),    T(test_cli_jsonl_order),
+        T(test_cli_options),  T(test_check_config),
+    };
+    return cmocka_run_group_tests_name("e2e cli", tests, NULL, NULL);
+}

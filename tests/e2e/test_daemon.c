@@ -1,0 +1,925 @@
+/* End-to-end tests of docprocd: each case starts the real daemon on a
+ * temporary folder tree with its own config, drops documents the way
+ * producers do, and checks inbox/, processing/, outbox/, failed/ and done/.
+ *
+ * Run one group: e2e_daemon basic | inputs | crash | burst | privilege.
+ * Every wait polls with a deadline (E2E_DEADLINE_MS); nothing asserts on
+ * how long the daemon takes. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "e2e.h"
+
+#define SETTLE_MS 200
+
+typedef struct fx {
+    e2e_tree t;
+    e2e_daemon d;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    e2e_tree_init(&f->t, 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    e2e_daemon_kill(&f->d);
+    e2e_tree_free(&f->t);
+    free(f);
+    return 0;
+}
+
+static int folders_exist(void *p)
+{
+    const e2e_tree *t = p;
+    return e2e_exists(t->inbox) && e2e_exists(t->outbox) &&
+           e2e_exists(t->failed) && e2e_exists(t->done) &&
+           e2e_exists(t->processing);
+}
+
+/* Write the config and start the daemon; returns once it has made its
+ * folders (it watches before it scans, so anything dropped from now on is
+ * seen either way). */
+static void start(fx *f, const char *stages, int settle_ms, const char *extra)
+{
+    e2e_write_config(&f->t, stages, settle_ms, extra);
+    e2e_daemon_start(&f->d, &f->t, -1, -1);
+    if (!e2e_wait_for(folders_exist, &f->t, E2E_DEADLINE_MS)) {
+        int st = e2e_daemon_exited(&f->d);
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("docprocd did not create its folders (exit status %d); "
+                 "log:\n%s",
+                 st, log ? log : "(none)");
+    }
+}
+
+/* outbox/<name>.json exists: wait for it and return it parsed. */
+static json_t *wait_output(fx *f, const char *outname)
+{
+    const char *p = e2e_path(f->t.outbox, outname);
+    char path[1024];
+    snprintf(path, sizeof path, "%s", p);
+    if (!e2e_wait_for((int (*)(void *))e2e_exists, path, E2E_DEADLINE_MS)) {
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("no %s; docprocd log:\n%s", path, log ? log : "(none)");
+    }
+    return e2e_read_json(path);
+}
+
+static json_int_t word_count(const json_t *out)
+{
+    const json_t *v = json_object_get(out, "word_count");
+    assert_true(json_is_integer(v));
+    return json_integer_value(v);
+}
+
+static const char *source_name(const json_t *out)
+{
+    const char *s =
+        json_string_value(json_object_get(json_object_get(out, "source"),
+                                          "name"));
+    assert_non_null(s);
+    return s;
+}
+
+/* failed/<name> and its .error.json: wait for them and return the error. */
+static json_t *wait_failed(fx *f, const char *name)
+{
+    char ej[1024];
+    snprintf(ej, sizeof ej, "%s/%s.error.json", f->t.failed, name);
+    if (!e2e_wait_for((int (*)(void *))e2e_exists, ej, E2E_DEADLINE_MS)) {
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("no %s; docprocd log:\n%s", ej, log ? log : "(none)");
+    }
+    assert_true(e2e_exists(e2e_path(f->t.failed, name)));
+    json_t *e = e2e_read_json(ej);
+    assert_true(json_is_string(json_object_get(e, "stage")));
+    assert_true(json_is_string(json_object_get(e, "message")));
+    assert_true(json_string_length(json_object_get(e, "message")) > 0);
+    return e;
+}
+
+static const char *err_message(const json_t *e)
+{
+    return json_string_value(json_object_get(e, "message"));
+}
+
+/* Nothing left behind: the inbox and processing/ are empty. */
+static void assert_drained(fx *f)
+{
+    assert_true(e2e_wait_count(f->t.inbox, 0));
+    assert_true(e2e_wait_count(f->t.processing, 0));
+}
+
+/* ------------------------------------------------------------------------ */
+/* group "basic"                                                             */
+
+/* The recommended convention: write elsewhere, rename into the inbox. */
+static void test_rename_dropped(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    static const char text[] = "one two three\nfour\n";
+    e2e_drop(&f->t, "report.txt", text, strlen(text));
+    json_t *out = wait_output(f, "report.txt.json");
+    assert_int_equal(word_count(out), 4);
+    assert_string_equal(source_name(out), "report.txt");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(out, "source"), "bytes")),
+                     strlen(text));
+    assert_string_equal(json_string_value(json_object_get(out, "text")), text);
+    json_decref(out);
+    /* The original is archived in done/, unchanged. */
+    assert_true(e2e_wait_count(f->t.done, 1));
+    char *kept = e2e_read(e2e_path(f->t.done, "report.txt"), NULL);
+    assert_non_null(kept);
+    assert_string_equal(kept, text);
+    free(kept);
+    assert_drained(f);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+    assert_int_equal(e2e_count(f->t.outbox, 0), 1);
+    e2e_daemon_stop(&f->d);
+    /* No temporary output left behind either. */
+    assert_int_equal(e2e_count(f->t.outbox, 1), 1);
+    /* Every log line carries a syslog priority prefix for journald. */
+    char *log = e2e_read(f->t.log, NULL);
+    assert_non_null(log);
+    for (char *line = log, *next; *line; line = next) {
+        next = strchr(line, '\n');
+        next = next ? next + 1 : line + strlen(line);
+        if (*line == '\n')
+            continue;
+        if (!(line[0] == '<' && line[1] >= '0' && line[1] <= '7' &&
+              line[2] == '>'))
+            fail_msg("log line without a <N> priority prefix: %.*s",
+                     (int)(next - line), line);
+    }
+    free(log);
+}
+
+/* Documents already in the inbox at start, and one left in processing/ by a
+ * crash, are processed. */
+static void test_backlog_at_start(void **state)
+{
+    fx *f = *state;
+    e2e_tree_free(&f->t);
+    e2e_tree_init(&f->t, 1);
+    e2e_writef(e2e_path(f->t.inbox, "early.txt"), "already here");
+    e2e_writef(e2e_path(f->t.processing, "crashed.txt"), "left by a crash");
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    json_t *a = wait_output(f, "early.txt.json");
+    json_t *b = wait_output(f, "crashed.txt.json");
+    assert_int_equal(word_count(a), 2);
+    assert_int_equal(word_count(b), 4);
+    json_decref(a);
+    json_decref(b);
+    assert_true(e2e_wait_count(f->t.done, 2));
+    assert_drained(f);
+    e2e_daemon_stop(&f->d);
+}
+
+/* A file written in place, in pieces, with pauses both shorter and longer
+ * than settle_ms while the writer keeps it open: never read half-way,
+ * processed exactly once, complete. */
+static void test_slow_writer(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    const char *path = e2e_path(f->t.inbox, "slow.txt");
+    char copy[1024];
+    snprintf(copy, sizeof copy, "%s", path);
+    int fd = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    assert_true(fd >= 0);
+    int words = 0;
+    for (int i = 0; i < 8; i++) {
+        char piece[64];
+        int n = snprintf(piece, sizeof piece, "piece%d word%d ", i, i);
+        assert_int_equal(write(fd, piece, (size_t)n), n);
+        words += 2;
+        /* Alternate: well under the settle time, then well over it. */
+        e2e_sleep_ms(i % 2 ? SETTLE_MS * 3 : SETTLE_MS / 4);
+        /* Still being written: nothing may have happened to it. */
+        assert_true(e2e_exists(copy));
+        assert_int_equal(e2e_count(f->t.outbox, 0), 0);
+        assert_int_equal(e2e_count(f->t.processing, 0), 0);
+        assert_int_equal(e2e_count(f->t.failed, 0), 0);
+    }
+    assert_int_equal(close(fd), 0);
+    json_t *out = wait_output(f, "slow.txt.json");
+    assert_int_equal(word_count(out), words);
+    json_decref(out);
+    assert_true(e2e_wait_count(f->t.done, 1));
+    assert_drained(f);
+    /* Exactly once. */
+    e2e_sleep_ms(SETTLE_MS * 2);
+    assert_int_equal(e2e_count(f->t.outbox, 0), 1);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+    e2e_daemon_stop(&f->d);
+}
+
+/* A writer (another process) that stalls mid-file for many settle times,
+ * as a network copy does, and a zero-byte placeholder filled right after
+ * it is created, as scanners do. */
+static void test_writer_pauses_mid_file(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), 1000, NULL);
+    char path[1024], holder[1024];
+    snprintf(path, sizeof path, "%s", e2e_path(f->t.inbox, "stalled.txt"));
+    snprintf(holder, sizeof holder, "%s",
+             e2e_path(f->t.inbox, "placeholder.txt"));
+
+    /* The placeholder: created empty and closed, then filled at once. */
+    e2e_write(holder, "", 0);
+    e2e_writef(holder, "filled after the placeholder");
+
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(go[1]);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0)
+            _exit(1);
+        char buf[4096];
+        memset(buf, 'a', sizeof buf);
+        for (int i = 63; i < (int)sizeof buf; i += 64)
+            buf[i] = ' ';
+        /* First half: 32 KiB. */
+        for (int i = 0; i < 8; i++)
+            if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf)
+                _exit(1);
+        /* Stall until the parent says so. */
+        char c;
+        if (read(go[0], &c, 1) != 1)
+            _exit(1);
+        for (int i = 0; i < 8; i++)
+            if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf)
+                _exit(1);
+        _exit(close(fd) == 0 ? 0 : 1);
+    }
+    close(go[0]);
+    /* The placeholder went through whole, while the writer stalls. */
+    json_t *out = wait_output(f, "placeholder.txt.json");
+    assert_int_equal(word_count(out), 4);
+    json_decref(out);
+    /* Stalled for three settle times past the placeholder's output. */
+    e2e_sleep_ms(3000);
+    assert_true(e2e_exists(path));
+    assert_false(e2e_exists(e2e_path(f->t.outbox, "stalled.txt.json")));
+    assert_int_equal(e2e_count(f->t.processing, 0), 0);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+    assert_int_equal(write(go[1], "x", 1), 1);
+    close(go[1]);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    out = wait_output(f, "stalled.txt.json");
+    /* 64 KiB of 64-byte words: all of them, not the first half only. */
+    assert_int_equal(word_count(out), 16 * 4096 / 64);
+    json_decref(out);
+    assert_true(e2e_wait_count(f->t.done, 2));
+    assert_drained(f);
+    assert_int_equal(e2e_count(f->t.outbox, 0), 2);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+    e2e_daemon_stop(&f->d);
+}
+
+/* A second document with the same name never overwrites the first's
+ * output: x.json, then x.1.json; also when it arrives while the first is
+ * still being processed. */
+static void test_same_name_twice(void **state)
+{
+    fx *f = *state;
+    char stages[2048];
+    snprintf(stages, sizeof stages,
+             "[{\"name\": \"slow\", \"plugin\": \"%s\", \"options\": "
+             "{\"ms\": 300}},"
+             " {\"name\": \"example\", \"plugin\": \"%s\"}]",
+             e2e_env("E2E_SLOW_SO"), e2e_env("E2E_EXAMPLE_SO"));
+    start(f, stages, SETTLE_MS, NULL);
+    e2e_drop(&f->t, "x", "alpha beta", 10);
+    json_t *a = wait_output(f, "x.json");
+    assert_true(e2e_wait_count(f->t.done, 1));
+    e2e_drop(&f->t, "x", "gamma delta epsilon", 19);
+    json_t *b = wait_output(f, "x.1.json");
+    assert_int_equal(word_count(a), 2);
+    assert_int_equal(word_count(b), 4);
+    json_decref(a);
+    json_decref(b);
+    /* Both originals kept in done/. */
+    assert_true(e2e_wait_count(f->t.done, 2));
+    assert_true(e2e_exists(e2e_path(f->t.done, "x")));
+    assert_true(e2e_exists(e2e_path(f->t.done, "x.1")));
+
+    /* The same name again while the first "y" is still in flight. */
+    e2e_drop(&f->t, "y", "one", 3);
+    assert_true(e2e_wait_count(f->t.processing, 1));
+    e2e_drop(&f->t, "y", "one two", 7);
+    json_t *y0 = wait_output(f, "y.json");
+    json_t *y1 = wait_output(f, "y.1.json");
+    json_int_t c0 = word_count(y0), c1 = word_count(y1);
+    assert_true((c0 == 1 && c1 == 2) || (c0 == 2 && c1 == 1));
+    json_decref(y0);
+    json_decref(y1);
+    assert_drained(f);
+    assert_int_equal(e2e_count(f->t.outbox, 0), 4);
+    assert_int_equal(e2e_count(f->t.done, 0), 4);
+    e2e_daemon_stop(&f->d);
+}
+
+/* Spaces, a newline, non-ASCII and non-UTF-8 bytes in names. */
+static void test_odd_names(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    static const char *const names[] = {
+        "with space.txt", "new\nline.txt",
+        "\xc3\xbcn\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9 \xe6\x96\x87\xe6\x9b\xb8.txt",
+        "bad\xff" "byte.txt", " leading and trailing ", "quote\"back\\slash"};
+    const size_t n = sizeof names / sizeof names[0];
+    for (size_t i = 0; i < n; i++)
+        e2e_drop(&f->t, names[i], "two words", 9);
+    for (size_t i = 0; i < n; i++) {
+        char outname[512];
+        snprintf(outname, sizeof outname, "%s.json", names[i]);
+        json_t *out = wait_output(f, outname);
+        assert_int_equal(word_count(out), 2);
+        if (strchr(names[i], '\xff') == NULL)
+            assert_string_equal(source_name(out), names[i]);
+        else /* still valid JSON, with a replacement character */
+            assert_non_null(strstr(source_name(out), "byte.txt"));
+        json_decref(out);
+        assert_true(e2e_exists(e2e_path(f->t.done, names[i])));
+    }
+    assert_drained(f);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+    e2e_daemon_stop(&f->d);
+}
+
+/* Names of files still being uploaded or edited are left alone; renaming
+ * one to its final name gets it processed. */
+static void test_ignored_names(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS, "{\"rescan_ms\": 300}");
+    static const char *const ignored[] = {".hidden", "~x", "x.tmp", "x.part",
+                                          "x.filepart", "~$report.docx"};
+    const size_t n = sizeof ignored / sizeof ignored[0];
+    for (size_t i = 0; i < n; i++) {
+        if (i % 2)
+            e2e_writef(e2e_path(f->t.inbox, ignored[i]), "ignored %zu", i);
+        else {
+            char text[32];
+            snprintf(text, sizeof text, "ignored %zu", i);
+            e2e_drop(&f->t, ignored[i], text, strlen(text));
+        }
+    }
+    e2e_drop(&f->t, "sentinel.txt", "a b", 3);
+    json_decref(wait_output(f, "sentinel.txt.json"));
+    /* Give the daemon several settle times and rescans to get it wrong. */
+    e2e_sleep_ms(1200);
+    for (size_t i = 0; i < n; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "ignored %zu", i);
+        char *got = e2e_read(e2e_path(f->t.inbox, ignored[i]), NULL);
+        if (got == NULL)
+            fail_msg("%s was taken from the inbox", ignored[i]);
+        assert_string_equal(got, want);
+        free(got);
+    }
+    assert_int_equal(e2e_count(f->t.outbox, 0), 1);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+    assert_int_equal(e2e_count(f->t.processing, 0), 0);
+    /* The upload finishes: x.part becomes x.txt. */
+    assert_int_equal(rename(e2e_path(f->t.inbox, "x.part"),
+                            e2e_path(f->t.inbox, "x.txt")),
+                     0);
+    json_t *out = wait_output(f, "x.txt.json");
+    assert_int_equal(word_count(out), 2);
+    json_decref(out);
+    e2e_daemon_stop(&f->d);
+}
+
+/* A folder in the inbox is left alone and logged once, across rescans. */
+static void test_directory_left_alone(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS, "{\"rescan_ms\": 300}");
+    char sub[1024];
+    snprintf(sub, sizeof sub, "%s", e2e_path(f->t.inbox, "a-folder"));
+    assert_int_equal(mkdir(sub, 0755), 0);
+    e2e_writef(e2e_path(sub, "inside.txt"), "inside the folder");
+    e2e_drop(&f->t, "sentinel.txt", "a b", 3);
+    json_decref(wait_output(f, "sentinel.txt.json"));
+    /* Several rescans. */
+    e2e_sleep_ms(1500);
+    struct stat st;
+    assert_int_equal(lstat(sub, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    char *inside = e2e_read(e2e_path(sub, "inside.txt"), NULL);
+    assert_non_null(inside);
+    assert_string_equal(inside, "inside the folder");
+    free(inside);
+    assert_int_equal(e2e_count(f->t.outbox, 0), 1);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+    assert_int_equal(e2e_count(f->t.processing, 0), 0);
+    e2e_daemon_stop(&f->d);
+    int lines = e2e_log_count(&f->t, "a-folder");
+    if (lines != 1) {
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("the folder is logged %d times, not once:\n%s", lines, log);
+    }
+}
+
+/* error.json beside a failed document: stage, message and time; and the
+ * daemon goes on with the next document. */
+static void test_error_json(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages("{\"fail_on\": \"BOOM\"}"), SETTLE_MS, NULL);
+    time_t before = time(NULL);
+    static const char bad[] = "this one has BOOM inside";
+    e2e_drop(&f->t, "bad.txt", bad, strlen(bad));
+    e2e_drop(&f->t, "good.txt", "this one is fine", 16);
+    json_t *e = wait_failed(f, "bad.txt");
+    assert_string_equal(json_string_value(json_object_get(e, "stage")),
+                        "example");
+    assert_non_null(strstr(err_message(e), "BOOM"));
+    const char *when = json_string_value(json_object_get(e, "time"));
+    assert_non_null(when);
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = strptime(when, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (end == NULL)
+        fail_msg("time is not ISO 8601: %s", when);
+    time_t t = timegm(&tm);
+    /* UTC ('Z') or with an offset; within a day either way. */
+    assert_true(t > before - 86400 && t < time(NULL) + 86400);
+    json_decref(e);
+    /* The failed original is kept whole. */
+    char *kept = e2e_read(e2e_path(f->t.failed, "bad.txt"), NULL);
+    assert_non_null(kept);
+    assert_string_equal(kept, bad);
+    free(kept);
+    json_t *out = wait_output(f, "good.txt.json");
+    assert_int_equal(word_count(out), 4);
+    json_decref(out);
+    assert_false(e2e_exists(e2e_path(f->t.outbox, "bad.txt.json")));
+    assert_drained(f);
+    e2e_daemon_stop(&f->d);
+}
+
+/* ------------------------------------------------------------------------ */
+/* group "inputs": bad inputs end in failed/ with their reason               */
+
+static void expect_failure(fx *f, const char *name, const char *const *any)
+{
+    json_t *e = wait_failed(f, name);
+    const char *msg = err_message(e);
+    int found = 0;
+    for (size_t i = 0; any[i] && !found; i++)
+        found = strcasestr(msg, any[i]) != NULL;
+    if (!found)
+        fail_msg("%s: the reason \"%s\" does not say what is wrong "
+                 "(expected a mention of \"%s\")",
+                 name, msg, any[0]);
+    json_decref(e);
+    char outname[512];
+    snprintf(outname, sizeof outname, "%s.json", name);
+    assert_false(e2e_exists(e2e_path(f->t.outbox, outname)));
+}
+
+static void test_bad_inputs(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS,
+          "{\"max_document_bytes\": 1000}");
+    /* An empty file, written in place and closed. */
+    e2e_write(e2e_path(f->t.inbox, "empty.txt"), "", 0);
+    /* A binary file (a PNG header and some pixels). */
+    static const unsigned char png[] = {
+        0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
+        'I', 'H', 'D', 'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0,
+        0x90, 0x77, 0x53, 0xde, 0xff, 0xfe, 0x00, 0x01};
+    e2e_drop(&f->t, "image.png", png, sizeof png);
+    /* Latin-1, not UTF-8. */
+    static const char latin1[] = "caf\xe9 cr\xe8me br\xfbl\xe9" "e\n";
+    e2e_drop(&f->t, "latin1.txt", latin1, strlen(latin1));
+    /* Text with NUL bytes in it. */
+    static const char nul[] = "hello\0world\0";
+    e2e_drop(&f->t, "nul.txt", nul, sizeof nul - 1);
+    /* One byte over the limit, and one exactly at it (which is fine). */
+    char big[1001];
+    memset(big, 'w', sizeof big);
+    for (size_t i = 9; i < sizeof big; i += 10)
+        big[i] = ' ';
+    e2e_drop(&f->t, "over.txt", big, 1001);
+    e2e_drop(&f->t, "at-limit.txt", big, 1000);
+
+    expect_failure(f, "empty.txt", (const char *[]){"empty", NULL});
+    expect_failure(f, "image.png",
+                   (const char *[]){"binary", "NUL", "UTF-8", NULL});
+    expect_failure(f, "latin1.txt", (const char *[]){"UTF-8", NULL});
+    expect_failure(f, "nul.txt", (const char *[]){"NUL", "binary", NULL});
+    expect_failure(f, "over.txt",
+                   (const char *[]){"1000", "too large", "limit", NULL});
+    json_t *out = wait_output(f, "at-limit.txt.json");
+    assert_int_equal(word_count(out), 100);
+    json_decref(out);
+    /* Failed originals are kept whole beside their reasons. */
+    size_t len;
+    char *kept = e2e_read(e2e_path(f->t.failed, "nul.txt"), &len);
+    assert_non_null(kept);
+    assert_int_equal(len, sizeof nul - 1);
+    assert_memory_equal(kept, nul, len);
+    free(kept);
+    assert_drained(f);
+    assert_int_equal(e2e_count(f->t.failed, 0), 10);
+    e2e_daemon_stop(&f->d);
+}
+
+/* Invalid UTF-8 is not a failure when the pipeline starts with the
+ * decoding stage `clean`. */
+static void test_invalid_utf8_with_clean(void **state)
+{
+    fx *f = *state;
+    const char *clean = e2e_env("E2E_CLEAN_SO");
+    if (access(clean, R_OK) != 0) {
+        print_message("no %s in this build: skipped\n", clean);
+        skip();
+    }
+    char stages[2048];
+    snprintf(stages, sizeof stages,
+             "[{\"name\": \"clean\", \"plugin\": \"%s\"},"
+             " {\"name\": \"example\", \"plugin\": \"%s\"}]",
+             clean, e2e_env("E2E_EXAMPLE_SO"));
+    start(f, stages, SETTLE_MS, NULL);
+    static const char latin1[] = "caf\xe9 cr\xe8me br\xfbl\xe9" "e\n";
+    e2e_drop(&f->t, "latin1.txt", latin1, strlen(latin1));
+    json_t *out = wait_output(f, "latin1.txt.json");
+    const char *text = json_string_value(json_object_get(out, "text"));
+    assert_non_null(text);
+    assert_non_null(strstr(text, "caf\xc3\xa9"));
+    assert_non_null(strstr(text, "cr\xc3\xa8me"));
+    assert_int_equal(word_count(out), 3);
+    json_decref(out);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+    assert_drained(f);
+    e2e_daemon_stop(&f->d);
+}
+
+/* A symlink in the inbox is never followed: failed/ with the reason, and
+ * its target is untouched. */
+static void test_symlink(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    char target[1024], link[1024];
+    snprintf(target, sizeof target, "%s/secret.txt", f->t.root);
+    snprintf(link, sizeof link, "%s", e2e_path(f->t.inbox, "link.txt"));
+    e2e_writef(target, "do not read me");
+    struct stat before;
+    assert_int_equal(stat(target, &before), 0);
+    assert_int_equal(symlink(target, link), 0);
+    /* And one whose target does not exist. */
+    assert_int_equal(symlink("/nonexistent/nowhere",
+                             e2e_path(f->t.inbox, "dangling.txt")),
+                     0);
+    expect_failure(f, "link.txt", (const char *[]){"link", NULL});
+    expect_failure(f, "dangling.txt", (const char *[]){"link", NULL});
+    struct stat after;
+    assert_int_equal(stat(target, &after), 0);
+    assert_int_equal(after.st_ino, before.st_ino);
+    assert_int_equal(after.st_size, before.st_size);
+    char *still = e2e_read(target, NULL);
+    assert_non_null(still);
+    assert_string_equal(still, "do not read me");
+    free(still);
+    /* The link itself went to failed/, still a link. */
+    struct stat ls;
+    assert_int_equal(lstat(e2e_path(f->t.failed, "link.txt"), &ls), 0);
+    assert_true(S_ISLNK(ls.st_mode));
+    assert_int_equal(e2e_count(f->t.outbox, 0), 0);
+    assert_drained(f);
+    e2e_daemon_stop(&f->d);
+}
+
+/* ------------------------------------------------------------------------ */
+/* group "crash": kill -9 and SIGTERM with documents in flight               */
+
+#define CRASH_DOCS 24
+
+static const char *slow_stages(int ms)
+{
+    static char buf[2048];
+    snprintf(buf, sizeof buf,
+             "[{\"name\": \"slow\", \"plugin\": \"%s\", \"options\": "
+             "{\"ms\": %d}},"
+             " {\"name\": \"example\", \"plugin\": \"%s\"}]",
+             e2e_env("E2E_SLOW_SO"), ms, e2e_env("E2E_EXAMPLE_SO"));
+    return buf;
+}
+
+typedef struct at_least {
+    const char *dir;
+    int n;
+} at_least;
+
+static int has_at_least(void *p)
+{
+    at_least *a = p;
+    return e2e_count(a->dir, 0) >= a->n;
+}
+
+/* Each document is in exactly one of inbox/, processing/, done/. */
+static void assert_each_once(fx *f, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "doc-%02d.txt", i);
+        int places = e2e_exists(e2e_path(f->t.inbox, name)) +
+                     e2e_exists(e2e_path(f->t.processing, name)) +
+                     e2e_exists(e2e_path(f->t.done, name));
+        if (places != 1)
+            fail_msg("%s is in %d places after kill -9", name, places);
+    }
+    assert_int_equal(e2e_count(f->t.inbox, 0) +
+                         e2e_count(f->t.processing, 0) +
+                         e2e_count(f->t.done, 0),
+                     n);
+}
+
+static void test_kill9_restart(void **state)
+{
+    fx *f = *state;
+    const char *stages = slow_stages(300);
+    const char *extra = "{\"workers\": 2, \"max_in_flight\": 4}";
+    start(f, stages, SETTLE_MS, extra);
+    for (int i = 0; i < CRASH_DOCS; i++) {
+        char name[64], text[64];
+        snprintf(name, sizeof name, "doc-%02d.txt", i);
+        int n = snprintf(text, sizeof text, "document number %d", i);
+        e2e_drop(&f->t, name, text, (size_t)n);
+    }
+    /* Kill it twice, each time with documents in flight. */
+    for (int round = 0; round < 2; round++) {
+        at_least a = {f->t.outbox, 3 + round * 6};
+        assert_true(e2e_wait_for(has_at_least, &a, E2E_DEADLINE_MS));
+        at_least busy = {f->t.processing, 1};
+        assert_true(e2e_wait_for(has_at_least, &busy, E2E_DEADLINE_MS));
+        e2e_daemon_kill(&f->d);
+        /* Nothing lost: every document is somewhere, once. */
+        assert_each_once(f, CRASH_DOCS);
+        e2e_daemon_start(&f->d, &f->t, -1, -1);
+    }
+    assert_true(e2e_wait_count(f->t.done, CRASH_DOCS));
+    assert_drained(f);
+    e2e_daemon_stop(&f->d);
+    /* None output twice: exactly one output per document, under its own
+     * name (a duplicate would be doc-NN.txt.1.json). */
+    assert_int_equal(e2e_count(f->t.outbox, 0), CRASH_DOCS);
+    for (int i = 0; i < CRASH_DOCS; i++) {
+        char outname[64];
+        snprintf(outname, sizeof outname, "doc-%02d.txt.json", i);
+        json_t *out = e2e_read_json(e2e_path(f->t.outbox, outname));
+        assert_int_equal(word_count(out), 3);
+        json_decref(out);
+    }
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+    assert_int_equal(e2e_count(f->t.done, 0), CRASH_DOCS);
+}
+
+/* SIGTERM: stop claiming, finish what is in flight, exit 0. */
+static void test_sigterm_in_flight(void **state)
+{
+    fx *f = *state;
+    start(f, slow_stages(1000), SETTLE_MS,
+          "{\"workers\": 2, \"max_in_flight\": 2}");
+    for (int i = 0; i < 4; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "doc-%02d.txt", i);
+        e2e_drop(&f->t, name, "in flight", 9);
+    }
+    at_least busy = {f->t.processing, 2};
+    assert_true(e2e_wait_for(has_at_least, &busy, E2E_DEADLINE_MS));
+    char in_flight[2][64];
+    int k = 0;
+    for (int i = 0; i < 4 && k < 2; i++) {
+        snprintf(in_flight[k], sizeof in_flight[k], "doc-%02d.txt", i);
+        if (e2e_exists(e2e_path(f->t.processing, in_flight[k])))
+            k++;
+    }
+    assert_true(k >= 1);
+    e2e_daemon_stop(&f->d); /* asserts exit status 0 */
+    /* The ones in flight were finished, not abandoned. */
+    for (int i = 0; i < k; i++) {
+        char outname[128];
+        snprintf(outname, sizeof outname, "%s.json", in_flight[i]);
+        assert_true(e2e_exists(e2e_path(f->t.outbox, outname)));
+        assert_true(e2e_exists(e2e_path(f->t.done, in_flight[i])));
+    }
+    assert_int_equal(e2e_count(f->t.processing, 0), 0);
+    /* The rest was not claimed: still in the inbox, and each document is
+     * either done with its output or waiting. */
+    assert_true(e2e_count(f->t.inbox, 0) >= 1);
+    assert_int_equal(e2e_count(f->t.inbox, 0) + e2e_count(f->t.done, 0), 4);
+    assert_int_equal(e2e_count(f->t.outbox, 0), e2e_count(f->t.done, 0));
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* group "burst"                                                             */
+
+#define BURST 1000
+
+static void test_burst_1000(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    /* Written first, then all renamed in at once. */
+    char staging[600];
+    snprintf(staging, sizeof staging, "%s/staging", f->t.root);
+    for (int i = 0; i < BURST; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "burst-%04d.txt", i);
+        e2e_writef(e2e_path(staging, name), "burst document %d", i);
+    }
+    for (int i = 0; i < BURST; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "burst-%04d.txt", i);
+        assert_int_equal(rename(e2e_path(staging, name),
+                                e2e_path(f->t.inbox, name)),
+                         0);
+    }
+    int ok = 0;
+    for (int tries = 0; tries < 3 && !ok; tries++)
+        ok = e2e_wait_count(f->t.done, BURST);
+    if (!ok)
+        fail_msg("%d of %d in done/, %d outputs, %d in the inbox, %d in "
+                 "processing/",
+                 e2e_count(f->t.done, 0), BURST, e2e_count(f->t.outbox, 0),
+                 e2e_count(f->t.inbox, 0), e2e_count(f->t.processing, 0));
+    assert_drained(f);
+    e2e_daemon_stop(&f->d);
+    /* Each exactly once. */
+    assert_int_equal(e2e_count(f->t.outbox, 0), BURST);
+    assert_int_equal(e2e_count(f->t.done, 0), BURST);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+    for (int i = 0; i < BURST; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "burst-%04d.txt.json", i);
+        if (!e2e_exists(e2e_path(f->t.outbox, name)))
+            fail_msg("no output %s", name);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* group "privilege": an inbox the daemon may not write to                   */
+
+typedef struct said_ctx {
+    fx *f;
+    int status;
+} said_ctx;
+
+/* The daemon has exited, or has logged a line naming the inbox. */
+static int said(void *p)
+{
+    said_ctx *c = p;
+    if (c->status == -1)
+        c->status = e2e_daemon_exited(&c->f->d);
+    return c->status != -1 || e2e_log_count(&c->f->t, c->f->t.inbox) > 0;
+}
+
+static void test_unwritable_inbox(void **state)
+{
+    fx *f = *state;
+    int uid = -1, gid = -1;
+    e2e_tree_free(&f->t);
+    e2e_tree_init(&f->t, 1);
+    if (geteuid() == 0) {
+        /* As root (CI), drop the daemon to nobody; the inbox stays root's
+         * 0755, the other folders are the daemon's. */
+        uid = gid = 65534;
+        assert_int_equal(chmod(f->t.root, 0755), 0);
+        const char *mine[] = {f->t.outbox, f->t.failed, f->t.done,
+                              f->t.processing};
+        for (size_t i = 0; i < 4; i++)
+            assert_int_equal(chown(mine[i], 65534, 65534), 0);
+        /* nobody must reach the programs under test. */
+        if (access(e2e_env("E2E_DOCPROCD"), X_OK) != 0) {
+            print_message("cannot check as nobody: skipped\n");
+            skip();
+        }
+    } else {
+        assert_int_equal(chmod(f->t.inbox, 0555), 0);
+    }
+    e2e_writef(e2e_path(f->t.inbox, "waiting.txt"), "waiting patiently");
+    e2e_write_config(&f->t, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    assert_int_equal(chmod(f->t.config, 0644), 0);
+    e2e_daemon_start(&f->d, &f->t, uid, gid);
+    /* Either it exits with an error or it keeps running and says why it
+     * cannot claim: both must name the folder. */
+    said_ctx ctx = {f, -1};
+    assert_true(e2e_wait_for(said, &ctx, E2E_DEADLINE_MS));
+    if (ctx.status == -1)
+        e2e_sleep_ms(SETTLE_MS * 3); /* running: give it time to misbehave */
+    char *log = e2e_read(f->t.log, NULL);
+    assert_non_null(log);
+    if (strstr(log, "e2e: cannot exec")) {
+        print_message("nobody cannot run %s here: skipped\n%s",
+                      e2e_env("E2E_DOCPROCD"), log);
+        free(log);
+        skip();
+    }
+    if (e2e_log_count(&f->t, f->t.inbox) == 0)
+        fail_msg("no error naming %s; log:\n%s", f->t.inbox, log);
+    if (ctx.status != -1 &&
+        (WIFEXITED(ctx.status) && WEXITSTATUS(ctx.status) == 0))
+        fail_msg("docprocd exited with status 0 on an unwritable inbox");
+    int err_lines = e2e_log_count(&f->t, "<3>");
+    if (err_lines == 0)
+        fail_msg("the error is not logged at error priority <3>:\n%s", log);
+    free(log);
+    /* Nothing moved. */
+    char *kept = e2e_read(e2e_path(f->t.inbox, "waiting.txt"), NULL);
+    assert_non_null(kept);
+    assert_string_equal(kept, "waiting patiently");
+    free(kept);
+    assert_int_equal(e2e_count(f->t.processing, 0), 0);
+    assert_int_equal(e2e_count(f->t.outbox, 0), 0);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+    assert_int_equal(e2e_count(f->t.done, 0), 0);
+    if (ctx.status == -1)
+        e2e_daemon_stop(&f->d);
+}
+
+/* ------------------------------------------------------------------------ */
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest basic[] = {
+        T(test_rename_dropped),   T(test_backlog_at_start),
+        T(test_slow_writer),      T(test_writer_pauses_mid_file),
+        T(test_same_name_twice),  T(test_odd_names),
+        T(test_ignored_names),    T(test_directory_left_alone),
+        T(test_error_json),
+    };
+    const struct CMUnitTest inputs[] = {
+        T(test_bad_inputs),
+        T(test_invalid_utf8_with_clean),
+        T(test_symlink),
+    };
+    const struct CMUnitTest crash[] = {
+        T(test_kill9_restart),
+        T(test_sigterm_in_flight),
+    };
+    const struct CMUnitTest burst[] = {
+        T(test_burst_1000),
+    };
+    const struct CMUnitTest privilege[] = {
+        T(test_unwritable_inbox),
+    };
+    const char *group = argc > 1 ? argv[1] : "all";
+    int all = strcmp(group, "all") == 0, rc = 0, ran = 0;
+    if (all || strcmp(group, "basic") == 0)
+        ran = 1, rc |= cmocka_run_group_tests_name("e2e basic", basic, NULL,
+                                                   NULL);
+    if (all || strcmp(group, "inputs") == 0)
+        ran = 1, rc |= cmocka_run_group_tests_name("e2e inputs", inputs,
+                                                   NULL, NULL);
+    if (all || strcmp(group, "crash") == 0)
+        ran = 1, rc |= cmocka_run_group_tests_name("e2e crash", crash, NULL,
+                                                   NULL);
+    if (all || strcmp(group, "burst") == 0)
+        ran = 1, rc |= cmocka_run_group_tests_name("e2e burst", burst, NULL,
+                                                   NULL);
+    if (all || strcmp(group, "privilege") == 0)
+        ran = 1, rc |= cmocka_run_group_tests_name("e2e privilege",
+                                                   privilege, NULL, NULL);
+    if (!ran) {
+        fprintf(stderr, "unknown group %s\n", group);
+        return 2;
+    }
+    return rc ? 1 : 0;
+}
