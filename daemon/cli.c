@@ -1,16 +1,22 @@
 /* docproc: the pipeline as a command-line tool. Files given as arguments,
- * or JSON lines on stdin (--jsonl); one result object per line on stdout,
- * in input order. Documents of a batch run in parallel on libuv's pool. */
+ * or JSON lines on stdin (--jsonl); the results go to stdout in input
+ * order (one JSON object per line by default), or with --output-dir to one
+ * file (or pair of files, for brat) per document. --format picks json,
+ * jsonl, html, md, brat or conll (daemon/format.h, docs/formats.md).
+ * Documents of a batch run in parallel on libuv's pool. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <uv.h>
 
 #include "config.h"
 #include "fileio.h"
+#include "format.h"
 #include "log.h"
 #include "output.h"
 #include "pipeline.h"
@@ -18,13 +24,31 @@
 
 enum { EXIT_DOC_FAILED = 1, EXIT_USAGE = 2 };
 
+/* How this run writes its results. */
+typedef struct run_opts {
+    const dp_format *fmt;
+    const char *outdir; /* NULL: stdout */
+    json_t *names;      /* output base names taken so far (a set) */
+} run_opts;
+
+/* The progress line on stderr. */
+typedef struct progress {
+    int on;
+    size_t total, done, failed;
+    uint64_t t0, last_draw;
+    int drawn;
+} progress;
+
 /* One document of a batch. */
 typedef struct job {
     uv_work_t req;
     const dp_pipeline *pipeline;
+    const run_opts *ro;
+    progress *pg;
     dp_doc *doc;       /* NULL when the input was already bad */
     json_t *id;        /* output id */
     char *name;
+    char *base;        /* output file name without extension (--output-dir) */
     char *error;       /* input error, or the stage's error after work */
     const char *error_stage;
     dp_membuf out;
@@ -33,23 +57,59 @@ typedef struct job {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: docproc [--config F] [--stages a,b,...] "
-            "[--set STAGE.KEY=VALUE]... FILE...\n"
-            "       docproc --jsonl [--config F] [--stages ...] [--set ...] "
-            "< lines\n"
+            "usage: docproc [OPTIONS] FILE...\n"
+            "       docproc --jsonl [OPTIONS] < lines\n"
             "\n"
-            "Runs the docproc pipeline and writes one JSON result per line.\n"
-            "  --config F        config file (default: %s)\n"
-            "  --stages a,b      run only these configured stages, in "
+            "Runs the docproc pipeline on each FILE (or on each JSON line "
+            "{\"id\":...,\"text\":...}\n"
+            "of stdin with --jsonl) and writes the results in input order.\n"
+            "\n"
+            "  -f, --format F       json (default), jsonl, html, md, brat or "
+            "conll\n"
+            "  -o, --output-dir D   write one file per document into D "
+            "(created if\n"
+            "                       needed) instead of stdout: NAME.json, "
+            "NAME.html,\n"
+            "                       NAME.md, NAME.conll, or NAME.txt + "
+            "NAME.ann for brat,\n"
+            "                       NAME being the file name without its "
+            "extension (or\n"
+            "                       the jsonl id); required for brat, and "
+            "for html with\n"
+            "                       several documents\n"
+            "  -c, --config F       config file (default: %s)\n"
+            "  -s, --stages a,b     run only these configured stages, in "
             "configured order\n"
-            "  --set S.K=V       override option K of stage S (V parsed as "
-            "JSON, else a string)\n"
-            "  --jsonl           read {\"id\":...,\"text\":...} lines from "
-            "stdin\n"
-            "  --help, --version\n"
+            "      --set S.K=V      override option K of stage S (V parsed "
+            "as JSON,\n"
+            "                       else a string); repeatable\n"
+            "  -j, --jsonl          read {\"id\":...,\"text\":...} lines "
+            "from stdin\n"
+            "      --progress       show a progress line on stderr (default: "
+            "only when\n"
+            "                       stderr is a terminal and there are "
+            "several files)\n"
+            "      --no-progress    never show it\n"
+            "  -h, --help           this help\n"
+            "  -V, --version        version and stage interface\n"
+            "\n"
+            "On stdout, json/jsonl write one result object per line (a "
+            "failed document\n"
+            "gives an {\"error\":...} object), md and conll one document "
+            "after another.\n"
             "Exit status: 0 all fine, 1 some documents failed, 2 usage or "
-            "config error.\n",
+            "config error.\n"
+            "See docproc(1) and docs/formats.md.\n",
             dp_config_default_path());
+}
+
+/* `fmt` has one %s, for `arg`. */
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("docproc: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'docproc --help' for more information.\n", stderr);
+    return EXIT_USAGE;
 }
 
 static int parse_set(json_t *overrides, const char *arg)
@@ -69,10 +129,15 @@ static int parse_set(json_t *overrides, const char *arg)
     json_t *v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
     if (v == NULL)
         v = json_string(eq + 1);
+    if (v == NULL)
+        return -EINVAL; /* not UTF-8 */
     json_t *obj = json_object_get(overrides, stage);
     if (obj == NULL) {
         obj = json_object();
-        json_object_set_new(overrides, stage, obj);
+        if (obj == NULL || json_object_set_new(overrides, stage, obj) != 0) {
+            json_decref(v);
+            return -ENOMEM;
+        }
     }
     return json_object_set_new(obj, key, v) == 0 ? 0 : -ENOMEM;
 }
@@ -91,8 +156,15 @@ static char **split_stages(const char *arg)
     }
     size_t i = 0;
     for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save))
-        list[i++] = strdup(tok);
+         tok = strtok_r(NULL, ",", &save)) {
+        if ((list[i++] = strdup(tok)) == NULL) {
+            for (size_t k = 0; k < i; k++)
+                free(list[k]);
+            free(list);
+            free(copy);
+            return NULL;
+        }
+    }
     free(copy);
     return list;
 }
@@ -104,6 +176,160 @@ static void free_list(char **list)
     free(list);
 }
 
+/* ---- progress ------------------------------------------------------------ */
+
+static void progress_draw(progress *pg, int force)
+{
+    if (!pg->on)
+        return;
+    uint64_t now = uv_hrtime();
+    if (!force && pg->drawn && now - pg->last_draw < 100000000ull)
+        return;
+    pg->last_draw = now;
+    pg->drawn = 1;
+    double secs = (double)(now - pg->t0) / 1e9;
+    double rate = secs > 0 ? (double)pg->done / secs : 0;
+    char bar[31];
+    size_t fill = pg->total ? pg->done * 30 / pg->total : 0;
+    for (size_t i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[30] = 0;
+    char eta[32] = "--:--";
+    if (rate > 0 && pg->done < pg->total) {
+        unsigned long s = (unsigned long)((double)(pg->total - pg->done) /
+                                              rate +
+                                          0.5);
+        if (s >= 3600)
+            snprintf(eta, sizeof eta, "%lu:%02lu:%02lu", s / 3600,
+                     s / 60 % 60, s % 60);
+        else
+            snprintf(eta, sizeof eta, "%lu:%02lu", s / 60, s % 60);
+    } else if (pg->done >= pg->total) {
+        snprintf(eta, sizeof eta, "0:00");
+    }
+    fprintf(stderr, "\r\033[K[%s] %zu/%zu  %.1f docs/s  ETA %s", bar,
+            pg->done, pg->total, rate, eta);
+    if (pg->failed)
+        fprintf(stderr, "  %zu failed", pg->failed);
+    fflush(stderr);
+}
+
+/* Clear the line, so that a message or the shell prompt starts clean. */
+static void progress_clear(progress *pg)
+{
+    if (pg->on && pg->drawn) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+        pg->drawn = 0;
+    }
+}
+
+/* ---- output files -------------------------------------------------------- */
+
+/* Make `dir` and its parents. */
+static int mkdirs(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return -ENAMETOOLONG;
+    for (char *p = path + 1;; p++) {
+        if (*p == '/' || *p == 0) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(path, 0755) != 0 && errno != EEXIST)
+                return -errno;
+            *p = c;
+            if (c == 0)
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return -errno;
+    return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+/* The output base name of a document: the file name without its last
+ * extension, or the jsonl id, made safe as a file name, and unique in this
+ * run ("a", "a-2", ...). */
+static char *output_base(run_opts *ro, const char *name, int strip_ext)
+{
+    char safe[201];
+    size_t n = 0;
+    for (const char *p = name; *p && n < sizeof safe - 1; p++) {
+        unsigned char c = (unsigned char)*p;
+        safe[n++] = (c < 0x20 || c == 0x7F || c == '/' || c == '\\' ||
+                     c == ' ')
+                        ? (c == ' ' ? '-' : '_')
+                        : (char)c;
+    }
+    safe[n] = 0;
+    /* Do not cut a UTF-8 character in two. */
+    while (n > 0 && ((unsigned char)safe[n - 1] & 0xC0) == 0x80 &&
+           n == sizeof safe - 1)
+        safe[--n] = 0;
+    if (n > 0 && ((unsigned char)safe[n - 1] & 0xC0) == 0xC0)
+        safe[--n] = 0;
+    if (strip_ext) {
+        char *dot = strrchr(safe, '.');
+        if (dot && dot != safe)
+            *dot = 0;
+    }
+    if (safe[0] == '.')
+        safe[0] = '_';
+    if (safe[0] == 0)
+        snprintf(safe, sizeof safe, "doc");
+    char cand[220];
+    snprintf(cand, sizeof cand, "%s", safe);
+    for (unsigned k = 2; json_object_get(ro->names, cand); k++)
+        snprintf(cand, sizeof cand, "%s-%u", safe, k);
+    /* Keys must be UTF-8; names that are not are still unique enough by
+     * their numbered fallback. */
+    if (json_object_set_new(ro->names, cand, json_true()) != 0) {
+        for (unsigned k = 1;; k++) {
+            snprintf(cand, sizeof cand, "doc-%u", k);
+            if (json_object_get(ro->names, cand) == NULL)
+                break;
+        }
+        json_object_set_new(ro->names, cand, json_true());
+    }
+    return strdup(cand);
+}
+
+/* Write one part into DIR/BASE.EXT through a temporary and a rename, so
+ * that a reader never sees half a file. */
+static int write_part_file(const char *dir, const char *base,
+                           const dp_format_part *part, dp_doc *doc,
+                           dp_err *err)
+{
+    static unsigned counter;
+    char path[4096], tmp[4096];
+    unsigned k = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+    snprintf(path, sizeof path, "%s/%s%s", dir, base, part->ext);
+    snprintf(tmp, sizeof tmp, "%s/.%s%s.%ld.%u.tmp", dir, base, part->ext,
+             (long)getpid(), k);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL) {
+        dp_err_set(err, "cannot create %s: %s", tmp, strerror(errno));
+        return -EIO;
+    }
+    int rc = part->write(doc, dp_sink_file, f, err);
+    if (fclose(f) != 0 && rc == 0) {
+        dp_err_set(err, "cannot write %s: %s", path, strerror(errno));
+        rc = -EIO;
+    }
+    if (rc == 0 && rename(tmp, path) != 0) {
+        dp_err_set(err, "cannot rename %s to %s: %s", tmp, path,
+                   strerror(errno));
+        rc = -EIO;
+    }
+    if (rc != 0)
+        unlink(tmp);
+    return rc;
+}
+
+/* ---- the batch ----------------------------------------------------------- */
+
 static void work_cb(uv_work_t *req)
 {
     job *j = req->data;
@@ -114,51 +340,88 @@ static void work_cb(uv_work_t *req)
         j->error = strdup(err.msg);
         return;
     }
-    if (dp_output_write(j->doc, dp_sink_membuf, &j->out) != 0) {
-        j->error_stage = "output";
-        j->error = strdup("cannot write the output");
+    const dp_format *f = j->ro->fmt;
+    if (f->check && f->check(j->doc, &err) != 0)
+        goto fail;
+    for (size_t p = 0; p < f->n_parts; p++) {
+        int rc = j->ro->outdir
+                     ? write_part_file(j->ro->outdir, j->base, &f->parts[p],
+                                       j->doc, &err)
+                     : f->parts[p].write(j->doc, dp_sink_membuf, &j->out,
+                                         &err);
+        if (rc != 0)
+            goto fail;
     }
+    return;
+fail:
+    j->error_stage = "output";
+    j->error = strdup(err.msg[0] ? err.msg : "cannot write the output");
 }
 
 static void after_work_cb(uv_work_t *req, int status)
 {
-    (void)req;
+    job *j = req->data;
     (void)status;
+    j->pg->done++;
+    if (j->error || j->error_stage)
+        j->pg->failed++;
+    progress_draw(j->pg, 0);
+}
+
+static void free_job(job *j)
+{
+    dp_doc_free(j->doc);
+    json_decref(j->id);
+    free(j->name);
+    free(j->base);
+    free(j->error);
+    dp_membuf_free(&j->out);
+    memset(j, 0, sizeof *j);
 }
 
 /* Run a batch in parallel and print it in order. Returns how many failed. */
-static size_t run_batch(uv_loop_t *loop, job *jobs, size_t n)
+static size_t run_batch(uv_loop_t *loop, job *jobs, size_t n, progress *pg,
+                        size_t *printed)
 {
     size_t failed = 0;
     for (size_t i = 0; i < n; i++) {
         jobs[i].req.data = &jobs[i];
-        if (jobs[i].doc)
+        if (jobs[i].doc) {
             uv_queue_work(loop, &jobs[i].req, work_cb, after_work_cb);
+        } else {
+            pg->done++;
+            pg->failed++;
+        }
     }
     uv_run(loop, UV_RUN_DEFAULT);
     for (size_t i = 0; i < n; i++) {
         job *j = &jobs[i];
+        const run_opts *ro = j->ro;
+        int json = ro->fmt->parts[0].write == dp_format_json;
         if (j->error || j->error_stage) {
             failed++;
+            progress_clear(pg);
             dp_log(DP_LOG_ERR, "%s: %s: %s", j->name,
                    j->error_stage ? j->error_stage : "input",
                    j->error ? j->error : "out of memory");
-            dp_output_write_error(j->id, j->name,
-                                  j->error_stage ? j->error_stage : "input",
-                                  j->error ? j->error : "out of memory",
-                                  dp_sink_file, stdout);
-        } else {
+            if (json && ro->outdir == NULL) {
+                dp_output_write_error(j->id, j->name,
+                                      j->error_stage ? j->error_stage
+                                                     : "input",
+                                      j->error ? j->error : "out of memory",
+                                      dp_sink_file, stdout);
+                fputc('\n', stdout);
+            }
+        } else if (ro->outdir == NULL) {
+            if (*printed && strcmp(ro->fmt->name, "md") == 0)
+                fputs("\n---\n\n", stdout);
             fwrite(j->out.data, 1, j->out.len, stdout);
+            (*printed)++;
         }
-        fputc('\n', stdout);
-        dp_doc_free(j->doc);
-        json_decref(j->id);
-        free(j->name);
-        free(j->error);
-        dp_membuf_free(&j->out);
-        memset(j, 0, sizeof *j);
+        free_job(j);
     }
     fflush(stdout);
+    progress_draw(pg, 1);
     return failed;
 }
 
@@ -166,22 +429,34 @@ static size_t run_batch(uv_loop_t *loop, job *jobs, size_t n)
 #define BATCH_BYTES (16u << 20)
 
 static int run_files(uv_loop_t *loop, const dp_pipeline *p,
-                     const dp_config *cfg, char **files, int nfiles)
+                     const dp_config *cfg, run_opts *ro, progress *pg,
+                     char **files, int nfiles)
 {
     job *jobs = calloc(BATCH_DOCS, sizeof *jobs);
-    size_t n = 0, bytes = 0, failed = 0;
+    size_t n = 0, bytes = 0, failed = 0, printed = 0;
     if (jobs == NULL)
         return EXIT_USAGE;
+    pg->total = (size_t)nfiles;
     for (int i = 0; i < nfiles; i++) {
         job *j = &jobs[n++];
         const char *base = strrchr(files[i], '/');
         j->pipeline = p;
+        j->ro = ro;
+        j->pg = pg;
         j->name = strdup(base ? base + 1 : files[i]);
         j->id = json_string(files[i]);
+        /* A path that is not UTF-8 has no JSON id: the output then uses
+         * the document's name, made valid. */
         unsigned char *data;
         size_t len;
         dp_err err = {{0}};
-        if (dp_read_file(files[i], 0, cfg->max_bytes, &data, &len, &err)) {
+        if (j->name == NULL) {
+            j->error_stage = "input";
+        } else if (ro->outdir &&
+                   (j->base = output_base(ro, j->name, 1)) == NULL) {
+            j->error_stage = "input";
+        } else if (dp_read_file(files[i], 0, cfg->max_bytes, &data, &len,
+                                &err)) {
             j->error_stage = "input";
             j->error = strdup(err.msg);
         } else {
@@ -192,7 +467,7 @@ static int run_files(uv_loop_t *loop, const dp_pipeline *p,
             bytes += len;
         }
         if (n == BATCH_DOCS || bytes >= BATCH_BYTES || i == nfiles - 1) {
-            failed += run_batch(loop, jobs, n);
+            failed += run_batch(loop, jobs, n, pg, &printed);
             n = 0;
             bytes = 0;
         }
@@ -202,10 +477,10 @@ static int run_files(uv_loop_t *loop, const dp_pipeline *p,
 }
 
 static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
-                     const dp_config *cfg)
+                     const dp_config *cfg, run_opts *ro, progress *pg)
 {
     job *jobs = calloc(BATCH_DOCS, sizeof *jobs);
-    size_t n = 0, bytes = 0, failed = 0, lineno = 0;
+    size_t n = 0, bytes = 0, failed = 0, lineno = 0, printed = 0;
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -223,6 +498,9 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
         job *j = &jobs[n++];
         char msg[600];
         j->pipeline = p;
+        j->ro = ro;
+        j->pg = pg;
+        pg->total++;
         json_error_t je;
         json_t *o = json_loadb(line, (size_t)len, 0, &je);
         json_t *text = json_object_get(o, "text");
@@ -231,10 +509,15 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
         char name[64];
         if (json_is_string(id))
             snprintf(name, sizeof name, "%.60s", json_string_value(id));
+        else if (json_is_integer(id))
+            snprintf(name, sizeof name, "%lld",
+                     (long long)json_integer_value(id));
         else
             snprintf(name, sizeof name, "line %zu", lineno);
         j->name = strdup(name);
         j->error_stage = "input";
+        if (ro->outdir && j->name)
+            j->base = output_base(ro, j->name, 0);
         if (o == NULL) {
             snprintf(msg, sizeof msg, "line %zu: not JSON: %s", lineno,
                      je.text);
@@ -248,7 +531,7 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
             snprintf(msg, sizeof msg, "line %zu: text larger than %llu bytes",
                      lineno, (unsigned long long)cfg->max_bytes);
             j->error = strdup(msg);
-        } else {
+        } else if (j->name && (ro->outdir == NULL || j->base)) {
             j->doc = dp_doc_new(j->name, j->id, json_string_value(text),
                                 json_string_length(text));
             if (j->doc)
@@ -257,13 +540,13 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
         }
         json_decref(o);
         if (n == BATCH_DOCS || bytes >= BATCH_BYTES) {
-            failed += run_batch(loop, jobs, n);
+            failed += run_batch(loop, jobs, n, pg, &printed);
             n = 0;
             bytes = 0;
         }
     }
     if (n)
-        failed += run_batch(loop, jobs, n);
+        failed += run_batch(loop, jobs, n, pg, &printed);
     free(line);
     free(jobs);
     return failed ? EXIT_DOC_FAILED : 0;
@@ -271,36 +554,56 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
 
 int main(int argc, char **argv)
 {
+    enum { OPT_SET = 0x100, OPT_PROGRESS, OPT_NO_PROGRESS };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"stages", required_argument, NULL, 's'},
-        {"set", required_argument, NULL, 'S'},
+        {"set", required_argument, NULL, OPT_SET},
         {"jsonl", no_argument, NULL, 'j'},
+        {"format", required_argument, NULL, 'f'},
+        {"output-dir", required_argument, NULL, 'o'},
+        {"progress", no_argument, NULL, OPT_PROGRESS},
+        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
-    const char *config_path = NULL;
+    const char *config_path = NULL, *format = "json";
     char **only = NULL;
-    int jsonl = 0, c, rc = EXIT_USAGE;
+    int jsonl = 0, c, rc = EXIT_USAGE, progress_opt = -1;
+    run_opts ro = {0};
+    progress pg = {0};
     json_t *overrides = json_object();
-    if (overrides == NULL)
-        return EXIT_USAGE;
-    while ((c = getopt_long(argc, argv, "c:s:S:jhV", opts, NULL)) != -1) {
+    ro.names = json_object();
+    if (overrides == NULL || ro.names == NULL) {
+        fprintf(stderr, "docproc: out of memory\n");
+        goto out;
+    }
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":c:s:jf:o:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config_path = optarg; break;
         case 's':
             free_list(only);
             only = split_stages(optarg);
+            if (only == NULL || only[0] == NULL) {
+                rc = usage_error("--stages '%s': expected stage names "
+                                 "separated by commas",
+                                 optarg);
+                goto out;
+            }
             break;
-        case 'S':
+        case OPT_SET:
             if (parse_set(overrides, optarg) != 0) {
-                fprintf(stderr,
-                        "docproc: --set %s: expected STAGE.KEY=VALUE\n",
-                        optarg);
+                rc = usage_error("--set '%s': expected STAGE.KEY=VALUE",
+                                 optarg);
                 goto out;
             }
             break;
         case 'j': jsonl = 1; break;
+        case 'f': format = optarg; break;
+        case 'o': ro.outdir = optarg; break;
+        case OPT_PROGRESS: progress_opt = 1; break;
+        case OPT_NO_PROGRESS: progress_opt = 0; break;
         case 'h':
             usage(stdout);
             rc = 0;
@@ -310,18 +613,60 @@ int main(int argc, char **argv)
                    DP_ABI_MAJOR, DP_ABI_MINOR);
             rc = 0;
             goto out;
-        default: usage(stderr); goto out;
+        case ':':
+            rc = usage_error("%s needs a value", argv[optind - 1]);
+            goto out;
+        default:
+            if (optopt) {
+                char o[3] = {'-', (char)optopt, 0};
+                rc = usage_error("unknown option '%s'", o);
+            } else {
+                rc = usage_error("unknown option '%s'", argv[optind - 1]);
+            }
+            goto out;
         }
     }
-    if (!jsonl && optind >= argc) {
-        fprintf(stderr, "docproc: no input files (or use --jsonl)\n");
-        usage(stderr);
+    ro.fmt = dp_format_find(format);
+    if (ro.fmt == NULL) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "unknown --format '%%s' (expected %s)",
+                 dp_format_names());
+        rc = usage_error(msg, format);
         goto out;
     }
-    if (jsonl && optind < argc) {
-        fprintf(stderr, "docproc: --jsonl reads stdin; no files expected\n");
+    int nfiles = argc - optind;
+    if (!jsonl && nfiles <= 0) {
+        rc = usage_error("no input files%s", " (give FILE... or --jsonl)");
         goto out;
     }
+    if (jsonl && nfiles > 0) {
+        rc = usage_error("--jsonl reads stdin; unexpected file '%s'",
+                         argv[optind]);
+        goto out;
+    }
+    if (ro.outdir == NULL && ro.fmt->n_parts > 1) {
+        rc = usage_error("--format %s writes two files per document: give "
+                         "--output-dir DIR",
+                         ro.fmt->name);
+        goto out;
+    }
+    if (ro.outdir == NULL && !(ro.fmt->flags & DP_FORMAT_STREAMS) &&
+        (jsonl || nfiles > 1)) {
+        rc = usage_error("--format %s makes one page per document: give "
+                         "--output-dir DIR for several documents",
+                         ro.fmt->name);
+        goto out;
+    }
+    if (ro.outdir) {
+        int e = mkdirs(ro.outdir);
+        if (e != 0) {
+            fprintf(stderr, "docproc: --output-dir %s: %s\n", ro.outdir,
+                    strerror(-e));
+            goto out;
+        }
+    }
+    pg.on = progress_opt == 1 ||
+            (progress_opt < 0 && !jsonl && nfiles > 1 && isatty(2));
 
     dp_config cfg;
     dp_err err = {{0}};
@@ -346,13 +691,24 @@ int main(int argc, char **argv)
         setenv("UV_THREADPOOL_SIZE", threads, 1);
     uv_loop_t loop;
     uv_loop_init(&loop);
-    rc = jsonl ? run_jsonl(&loop, &p, &cfg)
-               : run_files(&loop, &p, &cfg, argv + optind, argc - optind);
+    pg.t0 = uv_hrtime();
+    rc = jsonl ? run_jsonl(&loop, &p, &cfg, &ro, &pg)
+               : run_files(&loop, &p, &cfg, &ro, &pg, argv + optind, nfiles);
+    if (pg.on) {
+        progress_clear(&pg);
+        double secs = (double)(uv_hrtime() - pg.t0) / 1e9;
+        fprintf(stderr, "docproc: %zu documents in %.1f s (%.1f docs/s)",
+                pg.done, secs, secs > 0 ? (double)pg.done / secs : 0.0);
+        if (pg.failed)
+            fprintf(stderr, ", %zu failed", pg.failed);
+        fputc('\n', stderr);
+    }
     uv_loop_close(&loop);
     dp_pipeline_free(&p);
     dp_config_free(&cfg);
 out:
     free_list(only);
     json_decref(overrides);
+    json_decref(ro.names);
     return rc;
 }

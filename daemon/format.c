@@ -193,7 +193,16 @@ char *dp_format_title(dp_doc *doc, size_t max)
         o += cl;
         k += cl - 1;
     }
-    while (cut && o > 0 && out[o - 1] == ' ')
+    /* Cut at a word boundary when one is not too far back. */
+    if (cut) {
+        size_t sp = o;
+        while (sp > 0 && out[sp - 1] != ' ')
+            sp--;
+        if (sp > o * 2 / 3)
+            o = sp;
+    }
+    while (cut && o > 0 && (out[o - 1] == ' ' || out[o - 1] == ',' ||
+                            out[o - 1] == ';' || out[o - 1] == ':'))
         o--;
     if (cut) {
         memcpy(out + o, "\xE2\x80\xA6", 3); /* … */
@@ -203,9 +212,25 @@ char *dp_format_title(dp_doc *doc, size_t max)
     return out;
 }
 
+/* Labels in the order a reader looks for them; others after, by name. */
+static int label_rank(const char *label)
+{
+    static const char *const order[] = {
+        "PERSON", "PER", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT",
+        "PRODUCT", "WORK_OF_ART", "LAW", "LANGUAGE", "MISC", "DATE", "TIME",
+        "MONEY", "PERCENT", "QUANTITY", "CARDINAL", "ORDINAL", NULL};
+    for (int i = 0; order[i]; i++)
+        if (strcmp(order[i], label) == 0)
+            return i;
+    return 1000;
+}
+
 static int entry_cmp(const void *a, const void *b)
 {
     const dp_entity_entry *x = a, *y = b;
+    int rx = label_rank(x->label), ry = label_rank(y->label);
+    if (rx != ry)
+        return rx < ry ? -1 : 1;
     int c = strcmp(x->label, y->label);
     if (c)
         return c;

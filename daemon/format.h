@@ -96,7 +96,8 @@ typedef struct dp_entity_entry {
 
 /* The entity index: the "entity_index" output when a stage set one,
  * otherwise counted from the "entity" layer (by text and label). Sorted
- * by label, then by count (most first), then text. Free with
+ * by label (PERSON, ORG, GPE... first), then by count (most first), then
+ * by text. Free with
  * dp_entity_index_free. Returns 0 or -ENOMEM; *n may be 0. */
 typedef struct dp_entity_index {
     dp_entity_entry *e;

@@ -122,13 +122,15 @@ static const char page_css[] =
     ".kp li{background:#eef1f5;border-radius:1rem;padding:.15rem .7rem;"
     "font-size:.92rem}"
     ".kp li span{color:#888;font-size:.75rem;margin-left:.35rem}"
-    "table{border-collapse:collapse;font-size:.92rem}"
-    "th,td{text-align:left;padding:.2rem .8rem .2rem 0;"
-    "border-bottom:1px solid #f0f0f0}"
-    "td.n{text-align:right;color:#555}"
+    ".grp{margin:.35rem 0;line-height:2}"
+    ".grp .tag{min-width:5.5rem;text-align:center;margin-right:.3rem}"
+    ".ent{border:1px solid var(--c);border-radius:.3rem;padding:.05rem .4rem;"
+    "margin-right:.15rem;font-size:.92rem;white-space:nowrap}"
+    ".ent b{font-weight:600;font-size:.72rem;color:#666;margin-left:.35rem}"
     ".tag{display:inline-block;font-size:.72rem;font-weight:600;"
     "letter-spacing:.03em;padding:0 .35rem;border-radius:.25rem;"
     "background:var(--c);color:#333}"
+    "#text .meta{margin-bottom:.6rem}"
     ".doc{white-space:pre-wrap;overflow-wrap:break-word}"
     ".s{border-radius:.2rem;transition:background .1s}"
     ".s:hover{background:#fff4c2;box-shadow:0 0 0 1px #e8d48a}"
@@ -253,7 +255,7 @@ int dp_format_html(dp_doc *doc, dp_sink_fn sink, void *ctx, dp_err *err)
     labels ls = {0};
     dp_entity_index ix = {0};
     unsigned char *in_summary = NULL;
-    char *title = dp_format_title(doc, 160);
+    char *title = dp_format_title(doc, 110);
     size_t len, ne, ns;
     const char *text = dp_host_api.text(doc, &len);
     int rc = -ENOMEM;
@@ -306,12 +308,12 @@ int dp_format_html(dp_doc *doc, dp_sink_fn sink, void *ctx, dp_err *err)
     html_esc(w, title);
     dp_fw_puts(w, "</h1><p class=\"meta\">");
     html_esc(w, dp_doc_get_name(doc));
-    size_t raw_len;
-    dp_host_api.raw(doc, &raw_len);
     dp_fw_printf(w, " &middot; %zu characters", dp_utf8_cps(text, len));
-    if (dp_doc_encoding(doc)) {
+    const char *enc = dp_doc_encoding(doc);
+    if (enc && strcmp(enc, "utf-8") != 0 && strcmp(enc, "ascii") != 0 &&
+        strcmp(enc, "us-ascii") != 0) {
         dp_fw_puts(w, " &middot; decoded from ");
-        html_esc(w, dp_doc_encoding(doc));
+        html_esc(w, enc);
     }
     dp_fw_puts(w, "</p></header>\n");
 
@@ -345,22 +347,32 @@ int dp_format_html(dp_doc *doc, dp_sink_fn sink, void *ctx, dp_err *err)
     }
 
     if (ix.n) {
-        dp_fw_puts(w, "<section id=\"entities\"><h2>Entities</h2><table>"
-                      "<thead><tr><th>Entity</th><th>Label</th>"
-                      "<th>Mentions</th></tr></thead><tbody>\n");
+        /* One line per label: the tag, then each distinct entity with its
+         * mention count. */
+        dp_fw_puts(w, "<section id=\"entities\"><h2>Entities</h2>\n");
         for (size_t i = 0; i < ix.n; i++) {
-            dp_fw_puts(w, "<tr><td>");
+            int li = label_index(&ls, ix.e[i].label, 0);
+            if (i == 0 || strcmp(ix.e[i].label, ix.e[i - 1].label) != 0) {
+                if (i)
+                    dp_fw_puts(w, "</p>\n");
+                dp_fw_printf(w, "<p class=\"grp\"><span class=\"tag l%d\">",
+                             li);
+                html_esc(w, ix.e[i].label);
+                dp_fw_puts(w, "</span> ");
+            }
+            dp_fw_printf(w, "<span class=\"ent l%d\" data-count=\"%lld\">",
+                         li, ix.e[i].count);
             html_esc(w, ix.e[i].text);
-            dp_fw_printf(w, "</td><td><span class=\"tag l%d\">",
-                         label_index(&ls, ix.e[i].label, 0));
-            html_esc(w, ix.e[i].label);
-            dp_fw_printf(w, "</span></td><td class=\"n\">%lld</td></tr>\n",
-                         ix.e[i].count);
+            dp_fw_printf(w, "<b>%lld</b></span> ", ix.e[i].count);
         }
-        dp_fw_puts(w, "</tbody></table></section>\n");
+        dp_fw_puts(w, "</p></section>\n");
     }
 
     dp_fw_puts(w, "<section id=\"text\"><h2>Text</h2>\n");
+    if (ns)
+        dp_fw_puts(w, "<p class=\"meta\">Hover over the text to see each "
+                      "sentence; sentences of the summary are underlined."
+                      "</p>\n");
     write_body_text(w, doc, &ls, in_summary);
     dp_fw_puts(w, "</section>\n<footer>Made by docproc " DP_VERSION);
     size_t nrec = dp_doc_n_stage_recs(doc);

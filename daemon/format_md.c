@@ -59,7 +59,7 @@ int dp_format_md(dp_doc *doc, dp_sink_fn sink, void *ctx, dp_err *err)
 {
     dp_fw *w = malloc(sizeof *w);
     dp_entity_index ix = {0};
-    char *title = dp_format_title(doc, 160);
+    char *title = dp_format_title(doc, 110);
     int rc = -ENOMEM;
     if (w == NULL || title == NULL || dp_entity_index_build(doc, &ix) != 0)
         goto out;

@@ -10,17 +10,10 @@
 
 #include "doc.h"
 #include "fileio.h"
+#include "format.h"
 #include "fsops.h"
 #include "output.h"
 #include "version.h"
-
-static int write_doc(FILE *f, void *ctx)
-{
-    int rc = dp_output_write(ctx, dp_sink_file, f);
-    if (rc == 0 && fputc('\n', f) == EOF)
-        rc = -EIO;
-    return rc;
-}
 
 typedef struct error_rec {
     const dp_job *job;
@@ -75,6 +68,102 @@ void dp_job_fail(dp_job *job, const char *stage, const char *message)
         snprintf(job->message + strlen(job->message),
                  sizeof job->message - strlen(job->message),
                  " (the reason could not be written: %s)", err.msg);
+}
+
+/* ---- outputs ------------------------------------------------------------ */
+
+typedef struct part_ctx {
+    dp_doc *doc;
+    dp_format_fn write;
+    dp_err *err;
+} part_ctx;
+
+static int write_part(FILE *f, void *ctx)
+{
+    part_ctx *p = ctx;
+    return p->write(p->doc, dp_sink_file, f, p->err);
+}
+
+/* Write every configured format of `doc` into the outbox, each part
+ * through dp_write_atomic. The JSON result goes last: its presence is what
+ * already_output() takes as "this document was output" after a crash. On
+ * a write failure the parts written so far are removed, so that a retry
+ * does not leave numbered duplicates. Returns 0; -EINVAL (err filled) when
+ * the document lacks what a format needs, before anything is written; or
+ * another negative errno when writing failed. */
+static int write_outputs(dp_job *job, dp_doc *doc, dp_err *err)
+{
+    const dp_config *cfg = job->cfg;
+    const dp_format *fmts[16];
+    size_t nf = 0;
+    int json = 0;
+    for (size_t i = 0; i < cfg->n_outputs && nf < 15; i++) {
+        const dp_format *f = dp_format_find(cfg->outputs[i]);
+        if (f == NULL || strcmp(f->name, "jsonl") == 0) {
+            json = 1;
+            continue;
+        }
+        if (strcmp(f->name, "json") == 0) {
+            json = 1;
+            continue;
+        }
+        int dup = 0;
+        for (size_t k = 0; k < nf; k++)
+            dup |= fmts[k] == f;
+        if (dup)
+            continue;
+        dp_err e = {{0}};
+        if (f->check && f->check(doc, &e) != 0) {
+            dp_err_set(err, "%s output: %s", f->name, e.msg);
+            return -EINVAL;
+        }
+        fmts[nf++] = f;
+    }
+    if (json || nf == 0)
+        fmts[nf++] = dp_format_find("json");
+
+    char written[32][NAME_MAX + 1];
+    size_t nw = 0;
+    int rc = 0;
+    job->out_name[0] = 0;
+    for (size_t i = 0; i < nf && rc == 0; i++) {
+        const dp_format *f = fmts[i];
+        /* Parts after the first take the first one's name, so that brat's
+         * x.txt.txt and x.txt.ann (or x.txt.1.txt and x.txt.1.ann) pair. */
+        char base[NAME_MAX + 1];
+        snprintf(base, sizeof base, "%s", job->name);
+        for (size_t p = 0; p < f->n_parts && rc == 0; p++) {
+            dp_err e = {{0}};
+            part_ctx pc = {doc, f->parts[p].write, &e};
+            char final[NAME_MAX + 1];
+            rc = dp_write_atomic(cfg->outbox, base, f->parts[p].ext,
+                                 write_part, &pc, final, sizeof final, err);
+            if (rc != 0) {
+                if (rc == -EINVAL) /* -EINVAL means "the document's fault" */
+                    rc = -EIO;
+                if (e.msg[0])
+                    dp_err_set(err, "%s output: %s", f->name, e.msg);
+                break;
+            }
+            if (nw < 32)
+                snprintf(written[nw++], NAME_MAX + 1, "%s", final);
+            size_t fl = strlen(final), el = strlen(f->parts[p].ext);
+            if (p == 0 && fl > el)
+                snprintf(base, sizeof base, "%.*s", (int)(fl - el), final);
+            if (strcmp(f->name, "json") == 0 || job->out_name[0] == 0)
+                snprintf(job->out_name, sizeof job->out_name, "%s", final);
+        }
+    }
+    if (rc != 0) {
+        char path[PATH_MAX];
+        for (size_t i = 0; i < nw; i++) {
+            snprintf(path, sizeof path, "%s/%s", cfg->outbox, written[i]);
+            unlink(path);
+        }
+        if (nw)
+            dp_fsync_dir(cfg->outbox);
+    }
+    return rc;
 }
 
 /* After a crash, the output may already be in the outbox: look for one
@@ -167,9 +256,13 @@ void dp_job_run(dp_job *job)
         dp_job_fail(job, stage ? stage : "pipeline", err.msg);
         goto out;
     }
-    int rc = dp_write_atomic(job->cfg->outbox, job->name, ".json", write_doc,
-                             doc, job->out_name, sizeof job->out_name, &err);
+    int rc = write_outputs(job, doc, &err);
     dp_doc_free(doc);
+    if (rc == -EINVAL) {
+        /* The document lacks what a format needs (e.g. tokens for conll). */
+        dp_job_fail(job, "output", err.msg);
+        goto out;
+    }
     if (rc != 0) {
         /* Not the document's fault (disk full, permissions): keep it. */
         job->result = DP_JOB_RETRY;
