@@ -172,6 +172,16 @@ static const int32_t common_syms[] = {
     0x2122, 0xAE, 0x2039, 0x203A, 0xAB, 0xBB, 0xA0, 0xB4, 0xD7, 0xDF, 0xFEFF,
     0};
 
+/* Characters nearly only seen in mojibake. */
+static int bad_char(int32_t c)
+{
+    return (c >= 0x80 && c <= 0x9F) || c == 0xA6 || c == 0xA4 || c == 0xA8 ||
+           c == 0xAC || c == 0xAF || c == 0xB6 || c == 0xA7 || c == 0xB8 ||
+           c == 0x192 || c == 0x2C6 || c == 0x2C7 || c == 0x2D8 ||
+           c == 0x2DB || c == 0x2DC || c == 0x2020 || c == 0x2021 ||
+           c == 0x2030 || c == 0x25CA || c == 0xAA || c == 0xBA;
+}
+
 static int is_word(int32_t c)
 {
     if (c < 0x80)
@@ -181,7 +191,7 @@ static int is_word(int32_t c)
     return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_NO;
 }
 
-static long text_cost(const int32_t *t, size_t n)
+static long text_cost2(const int32_t *t, size_t n, long *badness)
 {
     long weird = 0, moji = 0, common = 0;
     char prev = ' ';
@@ -217,7 +227,7 @@ static long text_cost(const int32_t *t, size_t n)
         int32_t nx2 = i + 2 < n ? t[i + 2] : 0;
         if (c == 0xC2 || c == 0xC3 || c == 0x102) {
             if ((nx >= 0x80 && nx <= 0x9F) || in_set(nx, after_a_hat) ||
-                (in_set(nx, after_a_hat_word) && is_word(nx2)))
+                in_set(nx, after_a_hat_word))
                 moji++;
             /* "Ã " for "à " inside lowercase words */
             if (c == 0xC3 && nx == ' ' && nx2 >= 'a' && nx2 <= 'z' &&
@@ -234,9 +244,29 @@ static long text_cost(const int32_t *t, size_t n)
             moji++;
         } else if (c == 0x432 && nx == 0x402 && in_set(nx2, after_ve_je)) {
             moji++;
+        } else if (c == 0xD7 && ((nx >= 0x80 && nx <= 0x9F) ||
+                                 (nx >= 0x2013 && nx <= 0x2022) ||
+                                 nx == 0xA2 || nx == 0xA9 || nx == 0xAA)) {
+            moji++; /* Hebrew read as Windows-1252 */
         }
+        if (c >= 0x2500 && c <= 0x257F &&
+            ((nx >= 0xC0 && nx <= 0x17F) ||
+             (i > 0 && t[i - 1] >= 0xC0 && t[i - 1] <= 0x17F)))
+            moji++; /* box drawing against an accented letter: cp437 */
+        if (bad_char(c) &&
+            ((nx >= 0xC0 && nx <= 0x17F && nx != 0xD7 && nx != 0xF7) ||
+             (i > 0 && t[i - 1] >= 0xC0 && t[i - 1] <= 0x17F &&
+              t[i - 1] != 0xD7 && t[i - 1] != 0xF7)))
+            moji++;
     }
+    if (badness)
+        *badness = weird + moji;
     return (long)n + 2 * weird + 2 * moji - common;
+}
+
+static long text_cost(const int32_t *t, size_t n)
+{
+    return text_cost2(t, n, NULL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -440,7 +470,7 @@ static int decode_bytes(ws *w, wtext *t)
  * UTF-8. Returns 0 with `out` filled and *cost the step's cost, 1 for no
  * candidate, or -ENOMEM. */
 static int one_step(const clean_cfg *cfg, const wtext *in, wtext *out, ws *w,
-                    long *cost)
+                    long *cost, int bad)
 {
     int has_1a = 0, ascii = 1;
     for (size_t i = 0; i < in->n; i++) {
@@ -452,8 +482,8 @@ static int one_step(const clean_cfg *cfg, const wtext *in, wtext *out, ws *w,
     for (size_t k = 0; k < sizeof page_order / sizeof *page_order; k++) {
         int pg = page_order[k];
         const codepage *p = &cfg->pages[pg];
-        if (!p->loaded)
-            continue;
+        if (!p->loaded || (pg == CP_437 && !bad))
+            continue; /* code page 437 is rare: it needs evidence */
         int rc = encode_line(p, !has_1a && pg != CP_LATIN1, in, w);
         if (rc < 0)
             return rc;
@@ -469,7 +499,7 @@ static int one_step(const clean_cfg *cfg, const wtext *in, wtext *out, ws *w,
             return rc;
         if (rc)
             continue;
-        *cost = page_cost[pg] + 2 * restored;
+        *cost = page_cost[pg] + restored;
         return 0;
     }
     return 1;
@@ -486,41 +516,40 @@ static int enc_mixed(const clean_cfg *cfg, int32_t c)
     return b;
 }
 
-/* Is the decoded-looking sequence t[i..i+n) surely mojibake? */
-static int seq_bad(const int32_t *t, size_t n, size_t i, size_t len)
+/* Continuations that follow a Latin-1 capital only in mojibake. */
+static int generic_cont_bad(int32_t b)
 {
-    for (size_t k = 1; k < n; k++)
-        if (t[i + k] >= 0x80 && t[i + k] <= 0x9F)
-            return 1; /* a C1 control */
+    if (b >= 0x80 && b <= 0x9F)
+        return 1;
+    if (b >= 0xA1 && b <= 0xBF)
+        return b != 0xA3 && b != 0xA5 && b != 0xAD;
+    return b == 0x20AC || b == 0x201A || b == 0x192 || b == 0x201E ||
+           b == 0x2020 || b == 0x2021 || b == 0x2C6 || b == 0x2030 ||
+           b == 0x2039 || b == 0x203A || b == 0x160 || b == 0x152 ||
+           b == 0x17D || b == 0x161 || b == 0x153 || b == 0x17E ||
+           b == 0x178 || b == 0x2022 || b == 0x2DC;
+}
+
+/* Is the decoded-looking sequence t[i..i+n) surely mojibake? */
+static int seq_bad(const int32_t *t, size_t n, size_t i)
+{
     int32_t a = t[i], b = t[i + 1];
     if (n == 2) {
         if (a == 0xC2 || a == 0xC3 || a == 0xCE || a == 0xD0) {
-            if (in_set(b, after_a_hat) || b == 0x160 || b == 0x161 ||
-                b == 0x17E || b == 0xA9 || b == 0xAE || b == 0xBB ||
-                b == 0x201D || b == 0x2122 || b == 0x2013 || b == 0x2014 ||
-                b == 0xB4 || b == 0xA0 || b == 0xAD || b == 0x2026) {
-                /* "Ã" + a mark of text: not when a capital letter stands
-                 * before it (acronyms, leetspeak) */
-                if (b == 0xA5 && a == 0xC3)
-                    return 0;
-                return !(i > 0 && t[i - 1] >= 'A' && t[i - 1] <= 'Z' &&
-                         (b == 0xB4 || b == 0x2122));
-            }
+            if (a == 0xC3 && b == 0xA5)
+                return 0; /* "Ã¥" is also plain Latin-1 */
+            return (b >= 0x80 && b <= 0x9F) || in_set(b, after_a_hat) ||
+                   in_set(b, after_a_hat_word) || b == 0x160 || b == 0x161 ||
+                   b == 0x17E || b == 0xA0 || b == 0xAD || b == 0x2013 ||
+                   b == 0x2014;
         }
-        return 0;
+        return generic_cont_bad(b);
     }
-    /* three or four bytes: "â€" and kin, or any continuation from the
-     * Windows-1252 punctuation block */
-    if (a == 0xE2 && b == 0x20AC)
+    /* three or four bytes: only "â€" and kin and the emoji lead "ðŸ" */
+    if (a == 0xE2 && (b == 0x20AC || (b >= 0x80 && b <= 0x9F)))
         return 1;
-    if (n == 4 && a == 0xF0 && b == 0x178)
+    if (n == 4 && a == 0xF0 && (b == 0x178 || b == 0x9F))
         return 1;
-    for (size_t k = 1; k < n; k++) {
-        int32_t c = t[i + k];
-        if (c >= 0x152 && c != 0xA0 && c != 0xAD)
-            return 1; /* a character from bytes 0x80-0x9F */
-    }
-    (void)len;
     return 0;
 }
 
@@ -548,7 +577,7 @@ static int partial(const clean_cfg *cfg, const wtext *in, wtext *out, ws *w,
                 else
                     bytes[k] = (unsigned char)bk;
             }
-            if (ok && seq_bad(in->cp, need, i, in->n)) {
+            if (ok && seq_bad(in->cp, need, i)) {
                 w->nb = 0;
                 if (ws_reserve_bytes(w, 4))
                     return -ENOMEM;
@@ -682,12 +711,13 @@ int clean_mojibake(const clean_cfg *cfg, const char *s, size_t len,
             orig.n++;
             i += n;
         }
-        long best_cost = text_cost(orig.cp, orig.n), steps = 0;
+        long bad0 = 0, steps = 0;
+        long best_cost = text_cost2(orig.cp, orig.n, &bad0);
         if ((rc = wt_copy(&best, &orig)) || (rc = wt_copy(&w.a, &orig)))
             break;
         for (int round = 0; round < 3; round++) {
             long c = 0;
-            rc = one_step(cfg, &w.a, &w.b, &w, &c);
+            rc = one_step(cfg, &w.a, &w.b, &w, &c, round > 0 || bad0 > 0);
             if (rc < 0)
                 break;
             if (rc) {
@@ -705,13 +735,26 @@ int clean_mojibake(const clean_cfg *cfg, const char *s, size_t len,
         }
         if (rc)
             break;
+        /* partial repair, kept only when it leaves no mojibake behind
+         * (a hopeless garble is better left as it is) */
+        if ((rc = wt_copy(&w.a, &best)))
+            break;
+        int any = 0;
         for (int round = 0; round < 2; round++) {
             int changed = 0;
-            if ((rc = partial(cfg, &best, &w.b, &w, &changed)))
+            if ((rc = partial(cfg, &w.a, &w.b, &w, &changed)))
                 break;
             if (!changed)
                 break;
-            if ((rc = wt_copy(&best, &w.b)))
+            any = 1;
+            wt_swap(&w.a, &w.b);
+        }
+        if (rc)
+            break;
+        if (any) {
+            long bad1 = 0;
+            text_cost2(w.a.cp, w.a.n, &bad1);
+            if (bad1 == 0 && (rc = wt_copy(&best, &w.a)))
                 break;
         }
         if (rc || (rc = emit_line(s, ls, &best, out)))

@@ -73,6 +73,20 @@ static int fix_quotes(const char *s, size_t ls, size_t le, const qpos *q,
 {
     if (nq == 0 || nq % 2)
         return 0; /* unbalanced: leave alone */
+    /* The pairing must agree with the spacing: an opener is not glued to
+     * the word before it, a closer not to the word after it. */
+    for (size_t k = 0; k < nq; k++) {
+        size_t a = q[k].at, b = q[k].at + q[k].n;
+        int word_before = a > ls && !is_sp(s[a - 1]);
+        int word_after = b < le && !is_sp(s[b]) &&
+                         !strchr(".,;:!?)]}", s[b]);
+        int space_before = a == ls || is_sp(s[a - 1]);
+        int space_after = b == le || is_sp(s[b]);
+        if (k % 2 == 0 && word_before && space_after)
+            return 0;
+        if (k % 2 == 1 && space_before && word_after)
+            return 0;
+    }
     for (size_t k = 0; k < nq; k++) {
         int open = k % 2 == 0;
         const qpos *p = &q[k];
