@@ -37,69 +37,81 @@ float sz_cosine(const sz_doc *d, uint32_t a, uint32_t b)
     return dot;
 }
 
-int sz_graph_rank(sz_doc *d, dp_err *err)
-{
-    size_t n = d->nsent, nstem = d->stems.n;
-    if (n == 0)
-        return 0;
-    for (size_t s = 0; s < n; s++)
-        qsort(d->vec + d->sent[s].vec0, d->sent[s].nvec, sizeof(sz_entry),
-              cmp_entry);
+/* Neighbours of the sentences of one block [b0, b1), through an inverted
+ * index of the sentences [lo, hi) = the block widened by the window. The
+ * index is local so that it stays in cache however long the document. */
+typedef struct nb_scratch {
+    uint32_t *lid;    /* per global stem: local id, valid when mark == blk */
+    uint32_t *mark;   /* per global stem: block number + 1 */
+    uint32_t *lstart; /* per local stem: start in lpost (+1 sentinel) */
+    uint32_t *lcur;   /* per local stem: cursor */
+    uint32_t *lpost;  /* local postings: sentence ids */
+    float *lpostw;
+    float *acc;       /* 2 * SZ_WINDOW + 1 */
+    uint32_t *touched;
+    uint32_t *amark;
+} nb_scratch;
 
-    int rc = -ENOMEM;
-    /* Postings: CSR layout, stem -> sentence ids in increasing order. */
-    uint32_t *pstart = calloc(nstem + 1, sizeof *pstart);
-    uint32_t *cursor = calloc(nstem + 1, sizeof *cursor);
-    uint32_t *post = malloc((d->nvec ? d->nvec : 1) * sizeof *post);
-    float *postw = malloc((d->nvec ? d->nvec : 1) * sizeof *postw);
-    float *acc = calloc(2 * SZ_WINDOW + 1, sizeof *acc);
-    uint32_t *touched = malloc((2 * SZ_WINDOW + 1) * sizeof *touched);
-    uint32_t *mark = calloc(2 * SZ_WINDOW + 1, sizeof *mark);
-    double *r = malloc(n * sizeof *r), *r2 = malloc(n * sizeof *r2);
-    float *outw = calloc(n, sizeof *outw);
-    d->nb = malloc(n * SZ_K * sizeof *d->nb);
-    d->nbw = malloc(n * SZ_K * sizeof *d->nbw);
-    d->nbn = calloc(n, sizeof *d->nbn);
-    if (!pstart || !cursor || !post || !postw || !acc || !touched || !mark || !r ||
-        !r2 || !outw || !d->nb || !d->nbw || !d->nbn)
-        goto out;
-    for (size_t k = 0; k < d->nvec; k++)
-        pstart[d->vec[k].stem + 1]++;
-    for (size_t k = 0; k < nstem; k++)
-        pstart[k + 1] += pstart[k];
-    memcpy(cursor, pstart, nstem * sizeof *cursor);
-    for (size_t s = 0; s < n; s++) {
+static void block_neighbours(sz_doc *d, nb_scratch *x, uint32_t blk,
+                             size_t b0, size_t b1, float *outw)
+{
+    size_t n = d->nsent;
+    size_t lo = b0 > SZ_WINDOW ? b0 - SZ_WINDOW : 0;
+    size_t hi = b1 + SZ_WINDOW < n ? b1 + SZ_WINDOW : n;
+    size_t e0 = d->sent[lo].vec0, e1 = hi < n ? d->sent[hi].vec0 : d->nvec;
+    uint32_t nl = 0;
+    for (size_t e = e0; e < e1; e++) {
+        uint32_t st = d->vec[e].stem;
+        if (x->mark[st] != blk + 1) {
+            x->mark[st] = blk + 1;
+            x->lid[st] = nl;
+            x->lstart[nl++] = 0;
+        }
+        x->lstart[x->lid[st]]++;
+    }
+    uint32_t sum = 0;
+    for (uint32_t l = 0; l < nl; l++) {
+        uint32_t c = x->lstart[l];
+        x->lstart[l] = sum;
+        x->lcur[l] = sum;
+        sum += c;
+    }
+    x->lstart[nl] = sum;
+    for (size_t s = lo; s < hi; s++) {
         const sz_sent *se = &d->sent[s];
         for (uint32_t k = 0; k < se->nvec; k++) {
-            const sz_entry *e = &d->vec[se->vec0 + k];
-            post[cursor[e->stem]] = (uint32_t)s;
-            postw[cursor[e->stem]++] = e->w;
+            const sz_entry *en = &d->vec[se->vec0 + k];
+            uint32_t l = x->lid[en->stem];
+            x->lpost[x->lcur[l]] = (uint32_t)s;
+            x->lpostw[x->lcur[l]++] = en->w;
         }
     }
-    memcpy(cursor, pstart, nstem * sizeof *cursor);
+    for (uint32_t l = 0; l < nl; l++)
+        x->lcur[l] = x->lstart[l];
 
-    /* Neighbours. */
-    for (size_t s = 0; s < n; s++) {
+    for (size_t s = b0; s < b1; s++) {
         const sz_sent *se = &d->sent[s];
-        size_t lo = s > SZ_WINDOW ? s - SZ_WINDOW : 0;
-        size_t hi = s + SZ_WINDOW; /* inclusive */
+        size_t wlo = s > SZ_WINDOW ? s - SZ_WINDOW : 0;
+        size_t whi = s + SZ_WINDOW; /* inclusive */
         size_t nt = 0;
         for (uint32_t k = 0; k < se->nvec; k++) {
             const sz_entry *e = &d->vec[se->vec0 + k];
-            uint32_t p = cursor[e->stem], pe = pstart[e->stem + 1];
-            while (p < pe && post[p] < lo)
+            uint32_t l = x->lid[e->stem];
+            uint32_t p = x->lcur[l], pe = x->lstart[l + 1];
+            while (p < pe && x->lpost[p] < wlo)
                 p++;
-            cursor[e->stem] = p; /* windows only move forward */
-            for (; p < pe && post[p] <= hi; p++) {
-                uint32_t j = post[p];
+            x->lcur[l] = p; /* windows only move forward */
+            for (; p < pe && x->lpost[p] <= whi; p++) {
+                uint32_t j = x->lpost[p];
                 if (j == s)
                     continue;
                 size_t slot = j + SZ_WINDOW - s;
-                if (mark[slot] != s + 1) {
-                    mark[slot] = (uint32_t)s + 1;
-                    touched[nt++] = (uint32_t)slot;
+                if (x->amark[slot] != s + 1) {
+                    x->amark[slot] = (uint32_t)s + 1;
+                    x->acc[slot] = 0;
+                    x->touched[nt++] = (uint32_t)slot;
                 }
-                acc[slot] += e->w * postw[p];
+                x->acc[slot] += e->w * x->lpostw[p];
             }
         }
         /* keep the SZ_K best (insertion into a small sorted list) */
@@ -107,9 +119,8 @@ int sz_graph_rank(sz_doc *d, dp_err *err)
         float *nw = d->nbw + s * SZ_K;
         unsigned m = 0;
         for (size_t q = 0; q < nt; q++) {
-            size_t slot = touched[q];
-            float w = acc[slot];
-            acc[slot] = 0;
+            size_t slot = x->touched[q];
+            float w = x->acc[slot];
             if (w <= 0.01f)
                 continue;
             if (m == SZ_K && w <= nw[m - 1])
@@ -124,18 +135,64 @@ int sz_graph_rank(sz_doc *d, dp_err *err)
             nb[pos] = (uint32_t)(slot + s - SZ_WINDOW);
         }
         d->nbn[s] = (uint8_t)m;
-        float sum = 0;
+        float total = 0;
         for (unsigned q = 0; q < m; q++)
-            sum += nw[q];
-        outw[s] = sum;
+            total += nw[q];
+        outw[s] = total;
     }
+}
+
+#define SZ_BLOCK 2048 /* sentences per block of the neighbour search */
+
+int sz_graph_rank(sz_doc *d, dp_err *err)
+{
+    size_t n = d->nsent, nstem = d->stems.n;
+    if (n == 0)
+        return 0;
+    for (size_t s = 0; s < n; s++)
+        qsort(d->vec + d->sent[s].vec0, d->sent[s].nvec, sizeof(sz_entry),
+              cmp_entry);
+
+    int rc = -ENOMEM;
+    /* the widest block's entries bound the local index */
+    size_t maxe = 0;
+    for (size_t b0 = 0; b0 < n; b0 += SZ_BLOCK) {
+        size_t b1 = b0 + SZ_BLOCK < n ? b0 + SZ_BLOCK : n;
+        size_t lo = b0 > SZ_WINDOW ? b0 - SZ_WINDOW : 0;
+        size_t hi = b1 + SZ_WINDOW < n ? b1 + SZ_WINDOW : n;
+        size_t e = (hi < n ? d->sent[hi].vec0 : d->nvec) - d->sent[lo].vec0;
+        if (e > maxe)
+            maxe = e;
+    }
+    nb_scratch x = {0};
+    x.lid = malloc((nstem + 1) * sizeof *x.lid);
+    x.mark = calloc(nstem + 1, sizeof *x.mark);
+    x.lstart = malloc((maxe + 2) * sizeof *x.lstart);
+    x.lcur = malloc((maxe + 2) * sizeof *x.lcur);
+    x.lpost = malloc((maxe + 1) * sizeof *x.lpost);
+    x.lpostw = malloc((maxe + 1) * sizeof *x.lpostw);
+    x.acc = calloc(2 * SZ_WINDOW + 1, sizeof *x.acc);
+    x.touched = malloc((2 * SZ_WINDOW + 1) * sizeof *x.touched);
+    x.amark = calloc(2 * SZ_WINDOW + 1, sizeof *x.amark);
+    double *r = malloc(n * sizeof *r), *r2 = malloc(n * sizeof *r2);
+    float *outw = calloc(n, sizeof *outw);
+    d->nb = malloc(n * SZ_K * sizeof *d->nb);
+    d->nbw = malloc(n * SZ_K * sizeof *d->nbw);
+    d->nbn = calloc(n, sizeof *d->nbn);
+    if (!x.lid || !x.mark || !x.lstart || !x.lcur || !x.lpost || !x.lpostw ||
+        !x.acc || !x.touched || !x.amark || !r || !r2 || !outw || !d->nb ||
+        !d->nbw || !d->nbn)
+        goto out;
+    for (size_t b0 = 0, blk = 0; b0 < n; b0 += SZ_BLOCK, blk++)
+        block_neighbours(d, &x, (uint32_t)blk, b0,
+                         b0 + SZ_BLOCK < n ? b0 + SZ_BLOCK : n, outw);
 
     /* PageRank with a uniform jump; a sentence without neighbours spreads
      * its mass uniformly. */
     const double damp = 0.85;
     for (size_t s = 0; s < n; s++)
         r[s] = 1.0 / (double)n;
-    for (int it = 0; it < 50; it++) {
+    for (int it = 0; it < 40; it++) {
         double dangling = 0;
         for (size_t s = 0; s < n; s++)
             if (outw[s] <= 0)
@@ -158,7 +215,7 @@ int sz_graph_rank(sz_doc *d, dp_err *err)
         double *tmp = r;
         r = r2;
         r2 = tmp;
-        if (delta < 1e-7)
+        if (delta < 1e-4)
             break;
     }
     for (size_t s = 0; s < n; s++)
@@ -167,13 +224,15 @@ int sz_graph_rank(sz_doc *d, dp_err *err)
 out:
     if (rc)
         dp_err_set(err, "summarize: out of memory");
-    free(pstart);
-    free(cursor);
-    free(post);
-    free(postw);
-    free(acc);
-    free(touched);
-    free(mark);
+    free(x.lid);
+    free(x.mark);
+    free(x.lstart);
+    free(x.lcur);
+    free(x.lpost);
+    free(x.lpostw);
+    free(x.acc);
+    free(x.touched);
+    free(x.amark);
     free(r);
     free(r2);
     free(outw);

@@ -35,6 +35,14 @@ size_t sz_target_count(const sz_inst *in, size_t nsent)
     return k;
 }
 
+/* Weights of the salience features (see docs/summarize.md). */
+#define W_RANK 0.45     /* graph centrality (LexRank) */
+#define W_KEYWORD 0.40  /* keyword centrality */
+#define W_ENTITY 0.15   /* entity centrality */
+#define LEAD_BOOST 1.0  /* the first body sentence counts double ... */
+#define LEAD_DECAY 1.5  /* ... and the boost fades over the next ones */
+#define LONG_WORDS 20.0 /* longer sentences are discounted by sqrt */
+
 /* Salience of each sentence: graph centrality, keyword and entity
  * centrality, a position prior and penalties for poor summary sentences. */
 static void score_sentences(sz_doc *d)
@@ -55,23 +63,33 @@ static void score_sentences(sz_doc *d)
         double rank = max_rank > 0 ? se->rank / max_rank : 0;
         double kw = max_kw > 0 ? se->kw / max_kw : 0;
         double ent = max_ent > 0 ? se->ent / max_ent : 0;
-        double v = 0.45 * rank + 0.40 * kw + 0.15 * ent;
+        double v = W_RANK * rank + W_KEYWORD * kw + W_ENTITY * ent;
+        /* a summary should be concise: keyword sums grow with length */
+        if (se->nwords > LONG_WORDS)
+            v /= sqrt(se->nwords / LONG_WORDS);
         int fragment = se->nwords < 6 || se->ncontent < 3;
-        if (!fragment && !(se->flags & SZ_NO_END)) {
+        if (!fragment && !(se->flags & (SZ_NO_END | SZ_QUESTION |
+                                         SZ_QUOTE_ONLY | SZ_BOILER))) {
             /* news puts the gist first */
-            v *= 1.0 + 0.5 * exp(-(double)body / 3.0);
+            v *= 1.0 + LEAD_BOOST * exp(-(double)body / LEAD_DECAY);
             body++;
         }
+        /* lists, tables, addresses: mostly numbers and symbols */
+        if (se->ntok > 0) {
+            double prose = (double)(se->nwords - se->nnum) / se->ntok;
+            if (prose < 0.6)
+                v *= prose / 0.6;
+        }
         if (fragment)
-            v *= 0.1;
+            v *= 0.1; /* "Biography", "[1]", "Reuters" */
         if (se->flags & SZ_NO_END)
-            v *= 0.3;
+            v *= 0.3; /* headings, bylines, captions */
         if (se->flags & SZ_QUESTION)
             v *= 0.3;
         if (se->flags & SZ_QUOTE_ONLY)
             v *= 0.5;
         if (se->flags & SZ_LOWER_START)
-            v *= 0.6;
+            v *= 0.6; /* a continuation, or a broken sentence */
         if (se->flags & SZ_BOILER)
             v *= 0.01;
         se->score = (float)v;

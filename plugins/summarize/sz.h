@@ -103,6 +103,7 @@ typedef struct sz_sent {
     uint32_t vec0, nvec;    /* its vector: doc->vec[vec0 .. vec0+nvec) */
     uint32_t nwords;        /* word tokens */
     uint32_t ncontent;      /* content (non-stop word) tokens */
+    uint32_t nnum;          /* number tokens */
     uint32_t flags;
     uint64_t hash;          /* of its content stems, for duplicates */
     float ent;              /* entity centrality */

@@ -378,7 +378,7 @@ int sz_vocab_build(sz_doc *d, dp_doc *doc, dp_err *err)
         for (; t < d->ntok && d->tok[t].start < se->end; t++) {
             const dp_ann *tk = &d->tok[t];
             if (tk->end > se->end || tk->end <= tk->start ||
-                (tk->label && strcmp(tk->label, "punct") == 0)) {
+                (tk->label && tk->label[0] == 'p' && strcmp(tk->label, "punct") == 0)) {
                 d->tok_type[t] = SZ_NONE;
                 continue;
             }
@@ -405,6 +405,8 @@ int sz_vocab_build(sz_doc *d, dp_doc *doc, dp_err *err)
             if (!ty->word)
                 continue;
             se->nwords++;
+            if (ty->number)
+                se->nnum++;
             if (ty->stem == SZ_NONE)
                 continue;
             se->ncontent++;
