@@ -31,4 +31,10 @@ typedef struct ent_tok {
 int link_mentions(const ent_tok *tok, size_t n_tok, ent_span **spans,
                   size_t *n, size_t *cap);
 
+/* "Collective Security Treaty Organization (CSTO)": the capitalised words
+ * before a parenthesised acronym made of their initials become one mention
+ * (ORG unless already tagged otherwise), and the acronym another. */
+int acronym_defs(const ent_tok *tok, size_t n_tok, ent_span **spans,
+                 size_t *n, size_t *cap);
+
 #endif

@@ -141,6 +141,10 @@ static const char *refine(const entities *e, const char *label, uint32_t mask,
                           const ner_tok *next)
 {
     const uint32_t GEO = (1u << GZ_COUNTRY) | (1u << GZ_CITY) | (1u << GZ_REGION);
+    if (strcmp(label, "PERSON") != 0 &&
+        (mask & ((1u << GZ_NORP) | (1u << GZ_LANGUAGE))) && next &&
+        (next->flags & TF_LOWER))
+        return "NORP"; /* "Kazakh counterpart", "Russian forces" */
     if (strcmp(label, "LOC") == 0 && (mask & GEO))
         return "GPE";
     if (strcmp(label, "MISC") == 0 || strcmp(label, "NORP") == 0 ||
@@ -179,6 +183,26 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
                m->tag_label[w->tags[j]] == m->tag_label[tg])
             j++;
         const char *lab = e->label_map[m->tag_label[tg]];
+        size_t i0 = i;
+        if (strcmp(lab, "PERSON") == 0) {
+            /* titles and nationalities before a name are not part of it:
+             * "President Xi Jinping", "Chinese Foreign Minister Wang Yi" */
+            const uint32_t STRIP = (1u << GZ_TITLE) | (1u << GZ_NORP) |
+                                   (1u << GZ_COUNTRY);
+            while (i < j && (t[i].gaz & STRIP) && t[i].gaz_b) {
+                size_t q = i + 1;
+                while (q < j && t[q].gaz && !t[q].gaz_b)
+                    q++;
+                if (q < n && t[q].gaz && !t[q].gaz_b)
+                    break; /* the gazetteer name runs past the span */
+                i = q;
+            }
+            if (i == j) {
+                i = j;
+                continue;
+            }
+        }
+        (void)i0;
         lab = refine(e, lab, span_gaz(e, text, tok, (uint32_t)(t0 + i), (uint32_t)(t0 + j)),
                      j < n ? &t[j] : NULL);
         ent_span s = {(uint32_t)(t0 + i), (uint32_t)(t0 + j), lab, -1, 0};
@@ -223,12 +247,15 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
                 if (mask & (1u << c))
                     lab = e->gaz.class_names[c];
             if (!lab && (t[i].flags & TF_INIT_CAP) && !(t[i].flags & TF_ALLCAPS_SENT)) {
+                int adj = j < n && (t[j].flags & TF_LOWER);
                 if (mask & (1u << GZ_NORP))
+                    lab = "NORP";
+                else if ((mask & (1u << GZ_LANGUAGE)) && adj)
                     lab = "NORP";
                 else if (mask & (1u << GZ_COUNTRY))
                     lab = "GPE";
                 else if (mask & (1u << GZ_LANGUAGE))
-                    lab = j < n && (t[j].flags & TF_LOWER) ? "NORP" : "LANGUAGE";
+                    lab = "LANGUAGE";
             }
             if (lab) {
                 uint32_t a = (uint32_t)(t0 + i), b = (uint32_t)(t0 + j);
@@ -329,7 +356,8 @@ static int ent_process(void *instance, dp_doc *doc, dp_err *err)
     }
     qsort(w.spans, w.n, sizeof *w.spans, cmp_span);
     if (e->link) {
-        if (link_mentions(lt, n_tok, &w.spans, &w.n, &w.cap))
+        if (acronym_defs(lt, n_tok, &w.spans, &w.n, &w.cap) ||
+            link_mentions(lt, n_tok, &w.spans, &w.n, &w.cap))
             goto out;
     } else {
         for (size_t i = 0; i < w.n; i++)

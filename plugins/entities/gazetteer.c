@@ -13,7 +13,7 @@
 
 const char *const gz_builtin_names[GZ_N_BUILTIN] = {
     "COUNTRY", "CITY", "REGION", "NORP", "LANGUAGE", "CURRENCY",
-    "FIRST", "PERSON", "ORG", "LOC"};
+    "FIRST", "PERSON", "ORG", "LOC", "TITLE"};
 
 int gaz_init(gaz *g)
 {

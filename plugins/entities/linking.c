@@ -3,6 +3,7 @@
  * "Xi Jinping", "CSTO" with "Collective Security Treaty Organization"),
  * each with a ref to its canonical (first full) mention and its label. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -274,4 +275,71 @@ out:
     lmap_free(&exact);
     lmap_free(&shortf);
     return rc;
+}
+
+static int connector(const ent_tok *t)
+{
+    static const char *const w[] = {"of", "the", "and", "for", "de", "on",
+                                    "&", "-", "in", "to", NULL};
+    for (const char *const *p = w; *p; p++)
+        if (t->len == strlen(*p) && memcmp(t->s, *p, t->len) == 0)
+            return 1;
+    return 0;
+}
+
+int acronym_defs(const ent_tok *tok, size_t n_tok, ent_span **spans,
+                 size_t *n, size_t *cap)
+{
+    size_t added = 0;
+    for (size_t p = 1; p + 2 < n_tok; p++) {
+        if (!(tok[p].len == 1 && tok[p].s[0] == '(') || !is_acronym_tok(&tok[p + 1]))
+            continue;
+        uint64_t want = seq_add(NH_SEED, tok_hash(&tok[p + 1]));
+        /* furthest start first: the longest name whose initials match */
+        size_t lo = p;
+        while (lo > 0 && p - lo < 12 &&
+               ((tok[lo - 1].flags & TF_INIT_CAP) || connector(&tok[lo - 1])))
+            lo--;
+        size_t start = SIZE_MAX;
+        for (size_t a = lo; a + 1 < p; a++) {
+            if (!(tok[a].flags & TF_INIT_CAP))
+                continue;
+            if (acronym(tok, (uint32_t)a, (uint32_t)p) == want) {
+                start = a;
+                break;
+            }
+        }
+        if (start == SIZE_MAX)
+            continue;
+        /* label: a span already inside the name, else ORG */
+        const char *label = "ORG";
+        for (size_t i = 0; i < *n; i++) {
+            ent_span *s = &(*spans)[i];
+            if (s->label && s->start < p && s->end > start &&
+                !is_numeric_label(s->label) && s->end - s->start > 1) {
+                label = s->label;
+                break;
+            }
+        }
+        for (size_t i = 0; i < *n; i++) {
+            ent_span *s = &(*spans)[i];
+            if (s->label && ((s->start < p && s->end > start) ||
+                             (s->start <= p + 1 && s->end > p + 1)))
+                s->label = NULL;
+        }
+        ent_span a = {(uint32_t)start, (uint32_t)p, label, -1, 3};
+        ent_span b = {(uint32_t)p + 1, (uint32_t)p + 2, label, -1, 3};
+        if (push(spans, n, cap, a) || push(spans, n, cap, b))
+            return -ENOMEM;
+        added++;
+    }
+    if (added) {
+        size_t o = 0;
+        for (size_t i = 0; i < *n; i++)
+            if ((*spans)[i].label)
+                (*spans)[o++] = (*spans)[i];
+        *n = o;
+        qsort(*spans, *n, sizeof **spans, cmp_span);
+    }
+    return 0;
 }

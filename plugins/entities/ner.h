@@ -39,7 +39,7 @@ static inline uint64_t nh_bytes(uint64_t h, const void *p, size_t n)
 /* ---- gazetteer ---------------------------------------------------------- */
 enum {
     GZ_COUNTRY, GZ_CITY, GZ_REGION, GZ_NORP, GZ_LANGUAGE, GZ_CURRENCY,
-    GZ_FIRST, GZ_PERSON, GZ_ORG, GZ_LOC,
+    GZ_FIRST, GZ_PERSON, GZ_ORG, GZ_LOC, GZ_TITLE,
     GZ_N_BUILTIN,
     /* user classes: an OntoNotes label tags matching text directly */
     GZ_USER_FIRST = GZ_N_BUILTIN

@@ -118,7 +118,7 @@ for (const [, s] of syn) {
       }
     }
     if (cls) for (const w of s.words) add(w, cls);
-  } else if (s.lex === 18 && /^(a native or inhabitant of|a member of|an inhabitant of|a native of|a person of)/.test(s.gloss)) {
+  } else if (s.lex === 18 && /^(a native or inhabitant of|a member of|an inhabitant of|a native of|a person of|a believer in|an adherent of|a follower of)/.test(s.gloss)) {
     for (const w of s.words) {
       if (!/^[A-Z][a-z]+$/.test(w)) continue;
       add(w, 'NORP');
@@ -126,4 +126,22 @@ for (const [, s] of syn) {
     }
   }
 }
+// Titles and honorifics that precede names (written for this project,
+// public domain): the stage strips them from PERSON mentions.
+for (const t of ['President', 'Vice President', 'President-elect',
+  'Prime Minister', 'Deputy Prime Minister', 'Minister', 'Foreign Minister',
+  'Defence Minister', 'Defense Minister', 'Finance Minister',
+  'Interior Minister', 'Secretary', 'Secretary of State', 'Secretary-General',
+  'Secretary General', 'Chancellor', 'Premier', 'King', 'Queen', 'Prince',
+  'Princess', 'Emperor', 'Empress', 'Pope', 'Cardinal', 'Bishop',
+  'Archbishop', 'Sheikh', 'Senator', 'Sen.', 'Governor', 'Gov.', 'Mayor',
+  'Judge', 'Justice', 'Chief Justice', 'General', 'Gen.', 'Colonel', 'Col.',
+  'Lieutenant', 'Lt.', 'Captain', 'Capt.', 'Sergeant', 'Sgt.', 'Admiral',
+  'Commander', 'Mr.', 'Mr', 'Mrs.', 'Mrs', 'Ms.', 'Ms', 'Dr.', 'Dr',
+  'Prof.', 'Professor', 'Sir', 'Dame', 'Lord', 'Lady', 'Rev.', 'Reverend',
+  'Chairman', 'Chairwoman', 'CEO', 'Ambassador', 'Spokesman',
+  'Spokeswoman', 'Rep.', 'Congressman', 'Congresswoman', 'Speaker',
+  'Coach', 'Head Coach', 'Detective', 'Inspector', 'Dictator', 'Leader',
+  'Supreme Leader', 'Ayatollah', 'Crown Prince', 'Field Marshal', 'Marshal'])
+  add(t, 'TITLE');
 process.stdout.write([...out.keys()].sort().join('\n') + '\n');
