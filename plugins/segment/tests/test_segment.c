@@ -1,0 +1,204 @@
+/* The stage as a whole: the sample article, paragraphs, the JSON output and
+ * its options, bad configuration, and inputs that must never crash. */
+#include "seghelp.h"
+
+static void sample_article(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = tk_slurp(SHARED_DIR "/samples/kazakhstan.txt", &len);
+    assert_non_null(text);
+    dp_doc *doc = seg_run(text);
+    assert_non_null(doc);
+    size_t n;
+    const dp_ann *s = dp_doc_layer(doc, "sentence", &n);
+    assert_true(n >= 15);
+    int heading = 0, guillemet = 0;
+    for (size_t i = 0; i < n; i++) {
+        char *t = tk_span(doc, &s[i]);
+        /* the quote closed by "»," goes on: no sentence starts at "said" */
+        assert_false(strncmp(t, "said the Chinese", 16) == 0);
+        assert_false(strncmp(t, ", said", 6) == 0);
+        if (strstr(t, "citizens \xC2\xBB, said the Chinese number one"))
+            guillemet = 1;
+        if (strcmp(t, "Need of the Kazakh regime") == 0)
+            heading = 1;
+        /* no sentence begins or ends with white space */
+        assert_false(t[0] == ' ' || t[0] == '\n');
+        size_t l = strlen(t);
+        assert_false(l == 0 || t[l - 1] == ' ' || t[l - 1] == '\n');
+        free(t);
+    }
+    assert_true(heading);
+    assert_true(guillemet);
+    /* every line is a paragraph; the heading is one of them */
+    size_t np;
+    const dp_ann *p = dp_doc_layer(doc, "paragraph", &np);
+    assert_int_equal(np, 7);
+    char *h = tk_span(doc, &p[3]);
+    assert_string_equal(h, "Need of the Kazakh regime");
+    free(h);
+    dp_doc_free(doc);
+    free(text);
+}
+
+static void paragraphs(void **state)
+{
+    (void)state;
+    seg_check("paragraph", 0,
+              "Title here\n\nFirst line of a para.\nIt goes on. And on.\n\n\nLast one.",
+              "Title here | First line of a para.\nIt goes on. And on. | Last one.");
+    seg_check("paragraph", 0, "One line.\nAnother line.", "One line. | Another line.");
+}
+
+static void json_output(void **state)
+{
+    (void)state;
+    dp_doc *doc = seg_run("Caf\xC3\xA9 is open. Come in.");
+    assert_non_null(doc);
+    json_t *out = tk_output(doc);
+    assert_non_null(out);
+    json_t *sents = json_object_get(out, "sentences");
+    assert_int_equal(json_array_size(sents), 2);
+    /* code-point offsets in the output */
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(sents, 1), "start")), 14);
+    json_t *toks = json_object_get(out, "tokens");
+    assert_int_equal(json_array_size(toks), 7);
+    json_decref(out);
+    dp_doc_free(doc);
+
+    /* tokens stay out of the output unless asked for */
+    seg_teardown(NULL);
+    assert_int_equal(seg_setup_opts("{}"), 0);
+    doc = seg_run("Short text. Two.");
+    assert_non_null(doc);
+    out = tk_output(doc);
+    assert_null(json_object_get(out, "tokens"));
+    assert_int_equal(json_array_size(json_object_get(out, "sentences")), 2);
+    size_t n;
+    assert_non_null(dp_doc_layer(doc, "token", &n));
+    assert_int_equal(n, 5);
+    json_decref(out);
+    dp_doc_free(doc);
+    seg_teardown(NULL);
+    assert_int_equal(seg_setup(NULL), 0);
+}
+
+static void bad_configuration(void **state)
+{
+    (void)state;
+    dp_pipeline p;
+    dp_err err = {{0}};
+    assert_int_not_equal(
+        tk_pipeline(&p, "[{\"name\":\"segment\",\"options\":{\"language\":\"xx\"}}]", &err), 0);
+    assert_non_null(strstr(err.msg, "abbrev.xx.txt"));
+    memset(&err, 0, sizeof err);
+    assert_int_not_equal(
+        tk_pipeline(&p, "[{\"name\":\"segment\",\"options\":{\"language\":\"../etc\"}}]", &err), 0);
+    memset(&err, 0, sizeof err);
+    assert_int_not_equal(
+        tk_pipeline(&p, "[{\"name\":\"segment\",\"options\":{\"abbreviations\":[\"Mr frob\"]}}]", &err), 0);
+    assert_non_null(strstr(err.msg, "frob"));
+}
+
+/* Layers are well formed: sorted, inside the text, sentences cover tokens. */
+static void check_layers(dp_doc *doc, size_t len)
+{
+    size_t nt, ns;
+    const dp_ann *t = dp_doc_layer(doc, "token", &nt);
+    const dp_ann *s = dp_doc_layer(doc, "sentence", &ns);
+    size_t k = 0;
+    for (size_t i = 0; i < ns; i++) {
+        assert_true(s[i].start < s[i].end && s[i].end <= len);
+        if (i)
+            assert_true(s[i - 1].end <= s[i].start);
+        /* every token sits inside one sentence */
+        for (; k < nt && t[k].start < s[i].end; k++)
+            assert_true(t[k].start >= s[i].start && t[k].end <= s[i].end);
+    }
+    assert_int_equal(k, nt);
+    for (size_t i = 0; i < nt; i++) {
+        assert_true(t[i].start < t[i].end && t[i].end <= len);
+        assert_non_null(t[i].label);
+    }
+}
+
+static void odd_inputs_never_crash(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        ".", "...", ". . .", "!!!", "'", "\"", "-", "--", "***", ":-)", "@", "#",
+        "http://", "www.", "a@b", "1.", "1)", "a.", "\xE2\x80\xA2", "Mr.", "U.S.",
+        "'s", "n't", "\r\n\r\n", "\xE2\x80\xA8x\xE2\x80\xA9y", "x\x01y\x7f",
+        "\xCC\x81\xCC\x81 combining first", "\xEF\xBB\xBF" "BOM. Then.",
+        "a.b.c.d.e.f.g.h.i.j.k.l", "1,2,3,4,5.6.7.8", "((((((((((", "[1] [2]",
+        "www.x.com)))))).", "\xF0\x9F\x98\x80\xF0\x9F\x98\x80 emoji. Ok.",
+        "Mr.\nSmith", "e.g.\n\n1. a\n2. b", NULL};
+    for (size_t i = 0; cases[i]; i++) {
+        dp_doc *doc = seg_run(cases[i]);
+        assert_non_null(doc);
+        size_t len;
+        dp_host_api.text(doc, &len);
+        check_layers(doc, len);
+        dp_doc_free(doc);
+    }
+    /* pseudo-random printable ASCII and UTF-8 soup */
+    unsigned seed = 12345;
+    static const char *const atoms[] = {
+        "a", "B", " ", "\n", ".", "!", "?", "'", "\"", "(", ")", "1", ",", ":",
+        "-", "@", "#", "/", "\xC3\xA9", "\xE2\x80\x9D", "\xE2\x80\xA6", "Mr",
+        "http://", "\t", "\xE3\x80\x82", "$", "*", "&", ";", "[", "]"};
+    char buf[4096];
+    for (int round = 0; round < 300; round++) {
+        size_t used = 0;
+        while (used + 8 < sizeof buf) {
+            seed = seed * 1103515245u + 12345u;
+            const char *a = atoms[(seed >> 16) % (sizeof atoms / sizeof *atoms)];
+            size_t l = strlen(a);
+            memcpy(buf + used, a, l);
+            used += l;
+            if ((seed >> 8) % 97 == 0)
+                break;
+        }
+        buf[used] = 0;
+        dp_doc *doc = seg_run(buf);
+        assert_non_null(doc);
+        check_layers(doc, used);
+        dp_doc_free(doc);
+    }
+}
+
+static void long_input_is_linear(void **state)
+{
+    (void)state;
+    /* one big line of abbreviations and markers: must finish and segment */
+    size_t reps = 20000;
+    const char *unit = "Mr. A. B. Smith of the U.S. met 1. Dr. Who at 5 p.m. ";
+    size_t ul = strlen(unit);
+    char *big = malloc(reps * ul + 1);
+    assert_non_null(big);
+    for (size_t i = 0; i < reps; i++)
+        memcpy(big + i * ul, unit, ul);
+    big[reps * ul] = 0;
+    dp_doc *doc = seg_run(big);
+    assert_non_null(doc);
+    size_t n;
+    dp_doc_layer(doc, "token", &n);
+    assert_true(n > reps * 10);
+    check_layers(doc, reps * ul);
+    dp_doc_free(doc);
+    free(big);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sample_article),
+        cmocka_unit_test(paragraphs),
+        cmocka_unit_test(json_output),
+        cmocka_unit_test(bad_configuration),
+        cmocka_unit_test(odd_inputs_never_crash),
+        cmocka_unit_test(long_input_is_linear),
+    };
+    return cmocka_run_group_tests(tests, seg_setup, seg_teardown);
+}
