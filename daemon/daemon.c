@@ -35,6 +35,8 @@
 #include "pipeline.h"
 #include "version.h"
 #include "watch.h"
+#include "worker.h"
+#include "workerpool.h"
 
 /* One loaded configuration and its pipeline. A reload makes a new one;
  * documents in flight keep the one they started with, which is freed when
@@ -235,11 +237,22 @@ static void after_work_cb(uv_work_t *req, int status)
     finish(req->data);
 }
 
+static dp_workerpool wpool; /* isolation "process": the worker processes */
+
+static void pool_done(dp_job *job, void *data)
+{
+    (void)job;
+    finish(data);
+}
+
 static void start_job(dpd *d, daemon_job *dj)
 {
     d->in_flight++;
     dj->job.req.data = dj;
-    int rc = uv_queue_work(d->loop, &dj->job.req, work_cb, after_work_cb);
+    int rc = d->cfg->isolation_process && wpool.loop
+                 ? dp_workerpool_submit(&wpool, &dj->job, pool_done, dj)
+                 : uv_queue_work(d->loop, &dj->job.req, work_cb,
+                                 after_work_cb);
     if (rc) {
         d->in_flight--;
         dp_log(DP_LOG_ERR, "cannot queue %s: %s", dj->job.name,
@@ -643,6 +656,7 @@ static void on_sighup(uv_signal_t *s, int signum)
 
 static void close_all(dpd *d)
 {
+    dp_workerpool_close(&wpool, NULL);
     if (d->watching)
         dp_watch_stop(&d->watch);
     uv_handle_t *hs[] = {
@@ -762,6 +776,8 @@ static int start_watching(dpd *d)
 
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--worker") == 0)
+        return dp_worker_main(argv[2]);
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"check-config", required_argument, NULL, 'C'},
@@ -819,6 +835,9 @@ int main(int argc, char **argv)
     snprintf(threads, sizeof threads, "%d", d->cfg->workers);
     setenv("UV_THREADPOOL_SIZE", threads, 1);
     signal(SIGPIPE, SIG_IGN);
+    /* The write-lease probe (open_elsewhere) gets SIGIO when a writer opens
+     * the file during the probe; the probe lets go at once anyway. */
+    signal(SIGIO, SIG_IGN);
 
     d->loop = uv_default_loop();
     int rc = 1;
@@ -852,6 +871,12 @@ int main(int argc, char **argv)
                        (uint64_t)d->cfg->metrics_interval_ms,
                        (uint64_t)d->cfg->metrics_interval_ms);
 
+    if (d->cfg->isolation_process &&
+        dp_workerpool_init(d->loop, &wpool, d->cfg, config_path) != 0) {
+        close_all(d);
+        uv_run(d->loop, UV_RUN_DEFAULT);
+        goto out;
+    }
     dp_log(DP_LOG_INFO,
            "docprocd %s: watching %s -> %s (%zu stages, %d workers)",
            DP_VERSION, d->cfg->inbox, d->cfg->outbox, d->gen->pipeline.n,
