@@ -67,7 +67,9 @@ int ner_tags_parse(ner_model *m)
         if (l == m->n_labels) {
             if (m->n_labels >= NER_MAX_LABELS)
                 return -1;
-            snprintf(m->labels[l], NER_TAGNAME, "%s", s + 2);
+            size_t ll = strnlen(s + 2, NER_TAGNAME - 3);
+            memcpy(m->labels[l], s + 2, ll);
+            m->labels[l][ll] = 0;
             m->n_labels++;
         }
         m->tag_label[t] = (uint8_t)l;

@@ -1,0 +1,237 @@
+/* The stage through a pipeline "segment,entities": the sample article,
+ * options and errors, refs and the entity index, any input bytes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testkit.h"
+
+static dp_pipeline pipe_;
+
+static int setup(void **state)
+{
+    (void)state;
+    dp_err err = {{0}};
+    if (tk_pipeline(&pipe_, "[{\"name\":\"segment\"},{\"name\":\"entities\"}]", &err)) {
+        fprintf(stderr, "pipeline: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    dp_pipeline_free(&pipe_);
+    return 0;
+}
+
+static json_t *run(const char *text, long len)
+{
+    dp_err err = {{0}};
+    const char *failed = NULL;
+    dp_doc *doc = tk_run(&pipe_, "t.txt", text, len, &err, &failed);
+    if (doc == NULL)
+        fail_msg("run failed in %s: %s", failed ? failed : "?", err.msg);
+    json_t *out = tk_output(doc);
+    dp_doc_free(doc);
+    assert_non_null(out);
+    return out;
+}
+
+static int has(json_t *out, const char *text, const char *label)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(out, "entities"), i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "text")), text) == 0 &&
+            strcmp(json_string_value(json_object_get(e, "label")), label) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+#define HAS(out, text, label)                                                  \
+    do {                                                                       \
+        if (!has(out, text, label))                                            \
+            fail_msg("no %s entity '%s'", label, text);                        \
+    } while (0)
+
+static void check_refs(json_t *out)
+{
+    json_t *ents = json_object_get(out, "entities");
+    json_t *index = json_object_get(out, "entity_index");
+    assert_true(json_is_array(ents));
+    assert_true(json_is_array(index));
+    size_t i, canon = 0;
+    json_int_t total = 0;
+    json_t *e;
+    json_array_foreach(ents, i, e)
+    {
+        json_t *ref = json_object_get(e, "ref");
+        assert_true(json_is_integer(ref));
+        json_int_t r = json_integer_value(ref);
+        assert_true(r >= 0 && (size_t)r <= i);
+        json_t *c = json_array_get(ents, (size_t)r);
+        assert_int_equal(json_integer_value(json_object_get(c, "ref")), r);
+        assert_string_equal(json_string_value(json_object_get(c, "label")),
+                            json_string_value(json_object_get(e, "label")));
+        if ((size_t)r == i)
+            canon++;
+        assert_non_null(json_object_get(e, "src"));
+    }
+    assert_int_equal(json_array_size(index), canon);
+    json_array_foreach(index, i, e)
+    {
+        assert_non_null(json_string_value(json_object_get(e, "text")));
+        assert_non_null(json_string_value(json_object_get(e, "label")));
+        total += json_integer_value(json_object_get(e, "count"));
+    }
+    assert_int_equal(total, json_array_size(ents));
+}
+
+static void test_sample(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = tk_slurp(SHARED_DIR "/samples/kazakhstan.txt", &len);
+    assert_non_null(text);
+    json_t *out = run(text, (long)len);
+    free(text);
+    HAS(out, "Kassym-Jomart Tokayev", "PERSON");
+    HAS(out, "Xi Jinping", "PERSON");
+    HAS(out, "Wang Yi", "PERSON");
+    HAS(out, "Sergei Lavrov", "PERSON");
+    const char *gpe[] = {"China", "Kazakhstan", "Russia", "Moscow", "Beijing",
+                         "Armenia", "Belarus", "Kyrgyzstan", "Tajikistan",
+                         "Xinjiang", NULL};
+    for (const char **g = gpe; *g; g++)
+        HAS(out, *g, "GPE");
+    HAS(out, "Collective Security Treaty Organization", "ORG");
+    HAS(out, "CSTO", "ORG");
+    HAS(out, "Global Times", "ORG");
+    HAS(out, "Chinese", "NORP");
+    HAS(out, "Kazakh", "NORP");
+    HAS(out, "Russian", "NORP");
+    HAS(out, "Uighurs", "NORP");
+    HAS(out, "January 2", "DATE");
+    HAS(out, "Monday, January 10", "DATE");
+    HAS(out, "18 million", "CARDINAL");
+    /* CSTO is linked to its long form, which is its canonical mention */
+    json_t *index = json_object_get(out, "entity_index");
+    size_t i;
+    json_t *e;
+    int found = 0;
+    json_array_foreach(index, i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "text")),
+                   "Collective Security Treaty Organization") == 0) {
+            assert_int_equal(json_integer_value(json_object_get(e, "count")), 3);
+            found = 1;
+        }
+        assert_string_not_equal(json_string_value(json_object_get(e, "text")), "CSTO");
+    }
+    assert_true(found);
+    check_refs(out);
+    json_decref(out);
+}
+
+static void test_short_forms(void **state)
+{
+    (void)state;
+    json_t *out = run("President Kassym-Jomart Tokayev asked for help. Later, "
+                      "Tokayev thanked Russia. Xi Jinping called. Xi said it "
+                      "was over.", -1);
+    HAS(out, "Tokayev", "PERSON");
+    HAS(out, "Xi", "PERSON");
+    check_refs(out);
+    json_decref(out);
+}
+
+static void test_any_bytes(void **state)
+{
+    (void)state;
+    json_t *out = run("", 0);
+    assert_int_equal(json_array_size(json_object_get(out, "entities")), 0);
+    assert_int_equal(json_array_size(json_object_get(out, "entity_index")), 0);
+    json_decref(out);
+    /* long runs without sentence ends, odd scripts, control characters */
+    size_t n = 20000;
+    char *buf = malloc(n + 1);
+    assert_non_null(buf);
+    unsigned seed = 7;
+    static const char *const pieces[] = {"Alpha ", "Beta ", "( ", "ABC ", "$ ",
+                                         "5 ", "% ", "Январь ", "東京 ", "\t",
+                                         "- ", "'s ", "May ", "2020 ", "x"};
+    size_t k = 0;
+    while (k < n) {
+        seed = seed * 1103515245u + 12345u;
+        const char *p = pieces[(seed >> 16) % 15];
+        size_t l = strlen(p);
+        if (k + l > n)
+            break;
+        memcpy(buf + k, p, l);
+        k += l;
+    }
+    buf[k] = 0;
+    out = run(buf, (long)k);
+    check_refs(out);
+    json_decref(out);
+    free(buf);
+}
+
+static void test_options(void **state)
+{
+    (void)state;
+    dp_pipeline p;
+    dp_err err = {{0}};
+    assert_true(tk_pipeline(&p, "[{\"name\":\"segment\"},{\"name\":\"entities\","
+                                "\"options\":{\"model\":\"/nonexistent/m.bin\"}}]",
+                            &err) != 0);
+    assert_non_null(strstr(err.msg, "/nonexistent/m.bin"));
+    memset(&err, 0, sizeof err);
+    assert_true(tk_pipeline(&p, "[{\"name\":\"segment\"},{\"name\":\"entities\","
+                                "\"options\":{\"gazetteers\":[\"/nonexistent/g.tsv\"]}}]",
+                            &err) != 0);
+    assert_non_null(strstr(err.msg, "gazetteers[0]"));
+    /* a user gazetteer tags its names; numbers can be switched off */
+    char path[] = "/tmp/ent_test_ugaz_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("Frobnicator Pro\tPRODUCT\n", f);
+    fclose(f);
+    char cfg[512];
+    snprintf(cfg, sizeof cfg,
+             "[{\"name\":\"segment\"},{\"name\":\"entities\",\"options\":"
+             "{\"gazetteers\":[\"%s\"],\"numbers\":false}}]", path);
+    assert_int_equal(tk_pipeline(&p, cfg, &err), 0);
+    const char *failed = NULL;
+    dp_doc *doc = tk_run(&p, "u.txt", "we bought the frobnicator and a Frobnicator Pro for 5 dollars.",
+                         -1, &err, &failed);
+    assert_non_null(doc);
+    json_t *out = tk_output(doc);
+    HAS(out, "Frobnicator Pro", "PRODUCT");
+    assert_false(has(out, "5 dollars", "MONEY"));
+    json_decref(out);
+    dp_doc_free(doc);
+    dp_pipeline_free(&p);
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sample),
+        cmocka_unit_test(test_short_forms),
+        cmocka_unit_test(test_any_bytes),
+        cmocka_unit_test(test_options),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
