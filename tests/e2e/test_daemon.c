@@ -2,7 +2,8 @@
  * temporary folder tree with its own config, drops documents the way
  * producers do, and checks inbox/, processing/, outbox/, failed/ and done/.
  *
- * Run one group: e2e_daemon basic | inputs | crash | burst | privilege.
+ * Run one group: e2e_daemon basic | writers | inputs | crash | burst |
+ * privilege (no argument: all).
  * Every wait polls with a deadline (E2E_DEADLINE_MS); nothing asserts on
  * how long the daemon takes. */
 #define _GNU_SOURCE
@@ -69,13 +70,23 @@ static void start(fx *f, const char *stages, int settle_ms, const char *extra)
     }
 }
 
+static int exists_cb(void *path) { return e2e_exists(path); }
+
+/* Wait for a path to exist (lstat). */
+static int wait_exists(const char *path)
+{
+    char copy[1024];
+    snprintf(copy, sizeof copy, "%s", path);
+    return e2e_wait_for(exists_cb, copy, E2E_DEADLINE_MS);
+}
+
 /* outbox/<name>.json exists: wait for it and return it parsed. */
 static json_t *wait_output(fx *f, const char *outname)
 {
     const char *p = e2e_path(f->t.outbox, outname);
     char path[1024];
     snprintf(path, sizeof path, "%s", p);
-    if (!e2e_wait_for((int (*)(void *))e2e_exists, path, E2E_DEADLINE_MS)) {
+    if (!e2e_wait_for(exists_cb, path, E2E_DEADLINE_MS)) {
         char *log = e2e_read(f->t.log, NULL);
         fail_msg("no %s; docprocd log:\n%s", path, log ? log : "(none)");
     }
@@ -103,7 +114,7 @@ static json_t *wait_failed(fx *f, const char *name)
 {
     char ej[1024];
     snprintf(ej, sizeof ej, "%s/%s.error.json", f->t.failed, name);
-    if (!e2e_wait_for((int (*)(void *))e2e_exists, ej, E2E_DEADLINE_MS)) {
+    if (!e2e_wait_for(exists_cb, ej, E2E_DEADLINE_MS)) {
         char *log = e2e_read(f->t.log, NULL);
         fail_msg("no %s; docprocd log:\n%s", ej, log ? log : "(none)");
     }
@@ -191,6 +202,27 @@ static void test_backlog_at_start(void **state)
     json_decref(b);
     assert_true(e2e_wait_count(f->t.done, 2));
     assert_drained(f);
+    e2e_daemon_stop(&f->d);
+}
+
+/* originals: "delete": the output is written and the original removed;
+ * there is no done/ folder at all. */
+static void test_delete_originals(void **state)
+{
+    fx *f = *state;
+    e2e_write_config(&f->t, e2e_example_stages(NULL), SETTLE_MS,
+                     "{\"originals\": \"delete\"}");
+    e2e_daemon_start(&f->d, &f->t, -1, -1);
+    /* done/ is not made in this mode: wait for the others. */
+    assert_true(e2e_wait_count(f->t.processing, 0));
+    assert_true(e2e_wait_count(f->t.inbox, 0));
+    e2e_drop(&f->t, "gone.txt", "read once then deleted", 22);
+    json_t *out = wait_output(f, "gone.txt.json");
+    assert_int_equal(word_count(out), 4);
+    json_decref(out);
+    assert_drained(f);
+    assert_true(e2e_count(f->t.done, 0) <= 0);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
     e2e_daemon_stop(&f->d);
 }
 
@@ -368,7 +400,7 @@ static void test_odd_names(void **state)
         else /* still valid JSON, with a replacement character */
             assert_non_null(strstr(source_name(out), "byte.txt"));
         json_decref(out);
-        assert_true(e2e_exists(e2e_path(f->t.done, names[i])));
+        assert_true(wait_exists(e2e_path(f->t.done, names[i])));
     }
     assert_drained(f);
     assert_int_equal(e2e_count(f->t.failed, 0), 0);
@@ -620,6 +652,62 @@ static void test_symlink(void **state)
     assert_true(S_ISLNK(ls.st_mode));
     assert_int_equal(e2e_count(f->t.outbox, 0), 0);
     assert_drained(f);
+    e2e_daemon_stop(&f->d);
+}
+
+/* The default pipeline of config/docprocd.json (clean, segment, entities,
+ * summarize), on the sample the issue names: an output with sentences,
+ * entities and a summary. Skipped while a plugin is missing. */
+static void test_default_pipeline(void **state)
+{
+    fx *f = *state;
+    const char *plugin_dir = e2e_env("E2E_PLUGIN_DIR");
+    json_t *def = e2e_read_json(e2e_env("E2E_DEFAULT_CONFIG"));
+    json_t *stages = json_object_get(def, "stages");
+    assert_true(json_is_array(stages));
+    size_t i;
+    json_t *st;
+    json_array_foreach(stages, i, st) {
+        const char *name = json_string_value(json_object_get(st, "name"));
+        char so[1024];
+        snprintf(so, sizeof so, "%s/%s/%s.so", plugin_dir, name, name);
+        if (access(so, R_OK) != 0) {
+            print_message("no %s in this build: skipped\n", so);
+            json_decref(def);
+            skip();
+        }
+    }
+    char *stages_text = json_dumps(stages, 0);
+    assert_non_null(stages_text);
+    char extra[1200];
+    snprintf(extra, sizeof extra, "{\"plugin_dir\": \"%s\"}", plugin_dir);
+    start(f, stages_text, SETTLE_MS, extra);
+    free(stages_text);
+    size_t len;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/kazakhstan.txt", e2e_env("E2E_SAMPLES"));
+    char *text = e2e_read(path, &len);
+    assert_non_null(text);
+    e2e_drop(&f->t, "kazakhstan.txt", text, len);
+    free(text);
+    json_t *out = wait_output(f, "kazakhstan.txt.json");
+    assert_int_equal(json_integer_value(json_object_get(out, "docproc")), 1);
+    assert_true(json_array_size(json_object_get(out, "sentences")) > 1);
+    assert_true(json_array_size(json_object_get(out, "entities")) > 0);
+    json_t *summary = json_object_get(out, "summary");
+    assert_true(json_is_object(summary));
+    assert_true(json_string_length(json_object_get(summary, "text")) > 0);
+    /* Every stage that ran is recorded, in order. */
+    json_t *ran = json_object_get(out, "stages");
+    assert_int_equal(json_array_size(ran), json_array_size(stages));
+    json_array_foreach(stages, i, st)
+        assert_string_equal(
+            json_string_value(json_object_get(json_array_get(ran, i), "name")),
+            json_string_value(json_object_get(st, "name")));
+    json_decref(out);
+    json_decref(def);
+    assert_drained(f);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
     e2e_daemon_stop(&f->d);
 }
 
@@ -880,15 +968,19 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest basic[] = {
         T(test_rename_dropped),   T(test_backlog_at_start),
-        T(test_slow_writer),      T(test_writer_pauses_mid_file),
-        T(test_same_name_twice),  T(test_odd_names),
-        T(test_ignored_names),    T(test_directory_left_alone),
-        T(test_error_json),
+        T(test_delete_originals), T(test_same_name_twice),
+        T(test_odd_names),        T(test_ignored_names),
+        T(test_directory_left_alone), T(test_error_json),
+    };
+    const struct CMUnitTest writers[] = {
+        T(test_slow_writer),
+        T(test_writer_pauses_mid_file),
     };
     const struct CMUnitTest inputs[] = {
         T(test_bad_inputs),
         T(test_invalid_utf8_with_clean),
         T(test_symlink),
+        T(test_default_pipeline),
     };
     const struct CMUnitTest crash[] = {
         T(test_kill9_restart),
@@ -905,6 +997,9 @@ int main(int argc, char **argv)
     if (all || strcmp(group, "basic") == 0)
         ran = 1, rc |= cmocka_run_group_tests_name("e2e basic", basic, NULL,
                                                    NULL);
+    if (all || strcmp(group, "writers") == 0)
+        ran = 1, rc |= cmocka_run_group_tests_name("e2e writers", writers,
+                                                   NULL, NULL);
     if (all || strcmp(group, "inputs") == 0)
         ran = 1, rc |= cmocka_run_group_tests_name("e2e inputs", inputs,
                                                    NULL, NULL);
