@@ -242,7 +242,8 @@ int clean_layout(const clean_cfg *cfg, const char *s, size_t len, cbuf *out)
             }
         }
         if (!done && cfg->join_lines) {
-            int join = (!ends_sentence(lc) && is_lower(fc)) ||
+            int join = lc == '-' ? 0 : /* hyphens are the rule above */
+                       (!ends_sentence(lc) && is_lower(fc)) ||
                        (wrapped && l->ncp * 10 >= W * 6 &&
                         !list_item(s, m->cs, m->ce) && lc != ':');
             if (join) {

@@ -156,6 +156,17 @@ static int do_line(const clean_cfg *cfg, const char *s, size_t len, size_t ls,
                 if (j < le && s[j] == (char)b && (b != '.' || j > i + 1) &&
                     !(j + 1 < le && s[j + 1] == '.')) {
                     size_t k = j + 1;
+                    for (;;) { /* ". . ." -> "." */
+                        size_t j2 = k;
+                        while (j2 < le && is_sp(s[j2]))
+                            j2++;
+                        if (j2 < le && s[j2] == (char)b &&
+                            (b != '.' || j2 > k) &&
+                            !(j2 + 1 < le && s[j2 + 1] == '.'))
+                            k = j2 + 1;
+                        else
+                            break;
+                    }
                     if (add_edit(E, i + 1, k, "", 0))
                         return -ENOMEM;
                     i = k;

@@ -90,8 +90,8 @@ int clean_unicode(const clean_cfg *cfg, const char *s, size_t len, cbuf *out,
         } else if (cfg->fold_width && fold_compat(cp)) {
             utf8proc_int32_t d[8];
             int last = 0;
-            utf8proc_ssize_t k =
-                utf8proc_decompose_char(cp, d, 8, UTF8PROC_COMPAT, &last);
+            utf8proc_ssize_t k = utf8proc_decompose_char(
+                cp, d, 8, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT, &last);
             if (k > 0 && k <= 4) {
                 for (utf8proc_ssize_t q = 0; q < k; q++)
                     rn += u8_put(d[q], tmp + rn);
