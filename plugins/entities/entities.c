@@ -145,6 +145,8 @@ static const char *refine(const entities *e, const char *label, uint32_t mask,
         (mask & ((1u << GZ_NORP) | (1u << GZ_LANGUAGE))) && next &&
         (next->flags & TF_LOWER))
         return "NORP"; /* "Kazakh counterpart", "Russian forces" */
+    if (strcmp(label, "PERSON") != 0 && (mask & (1u << GZ_NORP)) && !(mask & GEO))
+        return "NORP"; /* "Uighurs", "Muslims" */
     if (strcmp(label, "LOC") == 0 && (mask & GEO))
         return "GPE";
     if (strcmp(label, "MISC") == 0 || strcmp(label, "NORP") == 0 ||
@@ -259,11 +261,15 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
             }
             if (lab) {
                 uint32_t a = (uint32_t)(t0 + i), b = (uint32_t)(t0 + j);
-                int free_ = 1;
+                int free_ = 1, user = (mask >> GZ_USER_FIRST) != 0;
                 for (size_t q = first_new; q < w->n; q++) {
-                    const ent_span *s = &w->spans[q];
-                    if (s->label && s->start < b && s->end > a)
-                        free_ = 0;
+                    ent_span *s = &w->spans[q];
+                    if (s->label && s->start < b && s->end > a) {
+                        if (user && s->src == 0)
+                            s->label = NULL; /* the user's names win */
+                        else
+                            free_ = 0;
+                    }
                 }
                 if (free_) {
                     ent_span s = {a, b, lab, -1, 2};
@@ -273,6 +279,38 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
             }
             i = j;
         }
+    }
+    /* a title followed by capitalised words: "President Xi Jinping" */
+    for (size_t i = 0; i < n; i++) {
+        if (!(t[i].gaz & (1u << GZ_TITLE)) || !t[i].gaz_b || !(t[i].flags & TF_INIT_CAP) ||
+            (t[i].flags & TF_ALLCAPS_SENT))
+            continue;
+        size_t a = i + 1;
+        while (a < n && t[a].gaz && !t[a].gaz_b)
+            a++;
+        size_t b = a;
+        while (b < n && b - a < 4 && (t[b].flags & TF_INIT_CAP) && !(t[b].flags & TF_LCSEEN) &&
+               !(t[b].gaz & ((1u << GZ_TITLE) | (1u << GZ_NORP) | (1u << GZ_COUNTRY))))
+            b++;
+        if (b == a)
+            continue;
+        uint32_t A = (uint32_t)(t0 + a), B = (uint32_t)(t0 + b);
+        int free_ = 1;
+        for (size_t q = first_new; q < w->n; q++) {
+            ent_span *s = &w->spans[q];
+            if (!s->label || s->start >= B || s->end <= A)
+                continue;
+            if (s->src == 0 && s->start >= A && s->end <= B && strcmp(s->label, "PERSON") != 0)
+                s->label = NULL; /* a model span inside the name */
+            else
+                free_ = 0;
+        }
+        if (free_) {
+            ent_span s = {A, B, "PERSON", -1, 2};
+            if (push_span(w, s))
+                return -ENOMEM;
+        }
+        i = b - 1;
     }
     /* drop the spans numbers replaced */
     size_t o = first_new;
