@@ -142,8 +142,8 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The content hashes of the chosen sentences (0 = empty slot; sentences
- * without content words have hash 0 and are never repeats). */
+/* The hashes of the chosen sentences (0 = empty slot; sentence hashes are
+ * never 0). */
 typedef struct hset {
     uint64_t *slots;
     size_t mask;

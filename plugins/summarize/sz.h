@@ -105,7 +105,8 @@ typedef struct sz_sent {
     uint32_t ncontent;      /* content (non-stop word) tokens */
     uint32_t nnum;          /* number tokens */
     uint32_t flags;
-    uint64_t hash;          /* of its content stems, for duplicates */
+    uint64_t hash;          /* of its words (content words by stem), never 0:
+                               equal for repeated sentences */
     float ent;              /* entity centrality */
     float kw;               /* keyword centrality */
     float rank;             /* graph centrality (PageRank, mean 1) */

@@ -407,8 +407,11 @@ int sz_vocab_build(sz_doc *d, dp_doc *doc, dp_err *err)
             se->nwords++;
             if (ty->number)
                 se->nnum++;
-            if (ty->stem == SZ_NONE)
+            if (ty->stem == SZ_NONE) {
+                /* stop words count for repeats only: "Why?" twice */
+                h = (h ^ (0x80000000u | (uint32_t)id)) * 1099511628211ULL;
                 continue;
+            }
             se->ncontent++;
             sz_stem *sm = &d->stem[ty->stem];
             sm->tf++;
@@ -426,7 +429,9 @@ int sz_vocab_build(sz_doc *d, dp_doc *doc, dp_err *err)
         }
         se->ntok = (uint32_t)t - se->tok0;
         se->nvec = (uint32_t)d->nvec - se->vec0;
-        se->hash = se->ncontent ? h : 0;
+        if (se->nwords == 0) /* punctuation only: its bytes */
+            h = sz_hash(d->text + se->start, se->end - se->start);
+        se->hash = h ? h : 1;
     }
     for (; t < d->ntok; t++)
         d->tok_type[t] = SZ_NONE;
