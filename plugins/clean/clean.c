@@ -92,6 +92,7 @@ static int clean_create(const dp_api *api, const json_t *options,
     c->typography = opt_bool(options, "typography");
     c->drop_rule_lines = opt_bool(options, "drop_rule_lines");
     c->ascii_punct = opt_bool(options, "ascii_punctuation");
+    clean_typography_init();
     const char *h = json_string_value(json_object_get(options, "html"));
     const char *g =
         json_string_value(json_object_get(options, "guillemet_space"));
@@ -139,6 +140,23 @@ static int commit(const dp_api *api, dp_doc *doc, cbuf *b, dp_err *err)
     return rc;
 }
 
+static int all_ascii(const char *s, size_t len)
+{
+    size_t i = 0;
+    uint64_t acc = 0;
+    for (; i + 32 <= len; i += 32) {
+        uint64_t w[4];
+        memcpy(w, s + i, 32);
+        acc |= w[0] | w[1] | w[2] | w[3];
+        if (acc & 0x8080808080808080ULL)
+            return 0;
+    }
+    for (; i < len; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
 enum { P_HTML, P_MOJIBAKE, P_UNICODE, P_NFC, P_TYPO, P_LAYOUT, P_COUNT };
 
 static int clean_process(void *instance, dp_doc *doc, dp_err *err)
@@ -172,13 +190,15 @@ static int clean_process(void *instance, dp_doc *doc, dp_err *err)
     if ((rc = api->set_encoding(doc, enc)))
         return rc;
 
-    int html = 0;
+    int html = 0, ascii = 0;
     for (int p = 0; p < P_COUNT; p++) {
         size_t len;
         const char *text = api->text(doc, &len);
         if (text == NULL || len == 0)
             break;
         cb_init(&b, text);
+        if (p == P_MOJIBAKE || p == P_NFC) /* ASCII: no repair, no NFC */
+            ascii = all_ascii(text, len);
         switch (p) {
         case P_HTML:
             html = ci->html_mode == 2 ||
@@ -188,7 +208,7 @@ static int clean_process(void *instance, dp_doc *doc, dp_err *err)
                 rc = clean_html(cfg, text, len, &b);
             break;
         case P_MOJIBAKE:
-            if (cfg->mojibake)
+            if (cfg->mojibake && !ascii)
                 rc = clean_mojibake(cfg, text, len, &b);
             break;
         case P_UNICODE:
@@ -197,7 +217,7 @@ static int clean_process(void *instance, dp_doc *doc, dp_err *err)
                                    cfg->entities && !html);
             break;
         case P_NFC:
-            if (ci->nfc)
+            if (ci->nfc && !ascii)
                 rc = clean_nfc(text, len, &b);
             break;
         case P_TYPO:

@@ -116,24 +116,43 @@ static size_t frag_after(const char *s, size_t a, size_t b, char *w,
     return n;
 }
 
-/* Collapse runs of spaces inside [cs, ce) of one line. */
+/* Has the 8-byte word a zero byte? */
+static inline uint64_t has_zero(uint64_t v)
+{
+    return (v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL;
+}
+
+/* Collapse runs of spaces (and tabs) inside [cs, ce) of one line: a lone
+ * space or tab stays, any longer run becomes one space. Two adjacent spaces
+ * are looked for eight bytes at a time; a line with a tab takes the slow
+ * path. */
 static int collapse(const char *s, size_t cs, size_t ce, cbuf *out)
 {
+    int tabs = memchr(s + cs, '\t', ce - cs) != NULL;
     size_t i = cs;
-    while (i < ce) {
-        const char *p = memchr(s + i, ' ', ce - i);
-        const char *t = memchr(s + i, '\t', ce - i);
-        if (t && (!p || t < p))
-            p = t;
-        if (p == NULL)
+    const uint64_t sp = 0x2020202020202020ULL;
+    while (i + 1 < ce) {
+        if (!tabs) {
+            while (i + 9 <= ce) {
+                uint64_t a, b;
+                memcpy(&a, s + i, 8);
+                memcpy(&b, s + i + 1, 8);
+                if (has_zero((a ^ sp) | (b ^ sp)))
+                    break;
+                i += 8;
+            }
+        }
+        if (i + 1 >= ce)
             break;
-        size_t a = (size_t)(p - s), b = a;
+        if (!(is_sp(s[i]) && is_sp(s[i + 1]))) {
+            i++;
+            continue;
+        }
+        size_t a = i, b = i;
         while (b < ce && is_sp(s[b]))
             b++;
-        if (b - a > 1) { /* a lone space or tab stays */
-            if (cb_replace(out, a, b, " ", 1))
-                return -ENOMEM;
-        }
+        if (cb_replace(out, a, b, " ", 1))
+            return -ENOMEM;
         i = b;
     }
     return 0;
@@ -172,7 +191,9 @@ int clean_layout(const clean_cfg *cfg, const char *s, size_t len, cbuf *out)
     /* Is the document hard-wrapped? */
     size_t W = 0, cont = 0, full = 0;
     for (size_t k = 0; k < nl; k++) {
-        L[k].ncp = count_cp(s, L[k].cs, L[k].ce);
+        size_t nb = L[k].ce - L[k].cs;
+        /* past 480 bytes a line is past 120 characters: no need to count */
+        L[k].ncp = nb > 480 ? nb : count_cp(s, L[k].cs, L[k].ce);
         if (k + 1 < nl && L[k].ce > L[k].cs && L[k + 1].ce > L[k + 1].cs &&
             L[k].ncp > W)
             W = L[k].ncp;

@@ -115,6 +115,18 @@ static int fix_quotes(const char *s, size_t ls, size_t le, const qpos *q,
     return 0;
 }
 
+/* Filled once by clean_typography_init() from create(), read-only after.
+ * Bytes that start a quote, a guillemet, a doubled punctuation mark or a
+ * character to fold: '"', '.', ',', ';' and every non-ASCII lead byte. */
+static unsigned char interesting[256];
+
+void clean_typography_init(void)
+{
+    for (int c = 0; c < 256; c++)
+        interesting[c] = (unsigned char)(c >= 0x80 || c == '"' || c == '.' ||
+                                         c == ',' || c == ';');
+}
+
 static int do_line(const clean_cfg *cfg, const char *s, size_t len, size_t ls,
                    size_t le, edits *E)
 {
@@ -143,6 +155,11 @@ static int do_line(const clean_cfg *cfg, const char *s, size_t len, size_t ls,
     qpos cq[64], aq[64];
     size_t ncq = 0, naq = 0;
     for (size_t i = ls; i < le;) {
+        /* skip the bytes that can start nothing of interest */
+        while (i < le && !interesting[(unsigned char)s[i]])
+            i++;
+        if (i >= le)
+            break;
         unsigned char b = (unsigned char)s[i];
         if (b < 0x80) {
             if (b == '"' && naq < 64)
