@@ -152,9 +152,7 @@ static void open_mark(dp_fw *w, const dp_ann *E, size_t ne, size_t i,
 {
     const char *label = ann_label(&E[i]);
     int li = label_index(ls, label, 0);
-    dp_fw_printf(w, "<mark class=\"e l%d\" data-label=\"", li < 0 ? 0 : li);
-    html_esc(w, label);
-    dp_fw_puts(w, "\" title=\"");
+    dp_fw_printf(w, "<mark class=\"e l%d\" title=\"", li < 0 ? 0 : li);
     html_esc(w, label);
     /* A later mention names its canonical one ("Obama" -> "Barack
      * Obama"). */
@@ -166,6 +164,8 @@ static void open_mark(dp_fw *w, const dp_ann *E, size_t ne, size_t i,
         dp_fw_puts(w, ": ");
         html_escn(w, text + c->start, c->end - c->start);
     }
+    dp_fw_puts(w, "\" data-label=\"");
+    html_esc(w, label);
     dp_fw_puts(w, "\">");
 }
 
