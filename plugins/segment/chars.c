@@ -3,7 +3,7 @@
 
 #include "segment.h"
 
-static const unsigned char ascii_class[128] = {
+const unsigned char seg_ascii_class[128] = {
     /* controls: \t \v \f are spaces; \n \r line breaks */
     [0 ... 8] = CH_PUNCT,
     ['\t'] = CH_SPACE,
@@ -22,14 +22,9 @@ static const unsigned char ascii_class[128] = {
     ['{' ... 127] = CH_PUNCT,
 };
 
-int ch_class(const char *s, size_t len, size_t i, int32_t *cp, size_t *n)
+int ch_class_slow(const char *s, size_t len, size_t i, int32_t *cp,
+                  size_t *n)
 {
-    unsigned char c = (unsigned char)s[i];
-    if (c < 0x80) {
-        *cp = c;
-        *n = 1;
-        return ascii_class[c];
-    }
     utf8proc_int32_t u;
     utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
                                           (utf8proc_ssize_t)(len - i), &u);

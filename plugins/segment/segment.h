@@ -27,8 +27,21 @@ enum {
 };
 
 /* Class of the code point at s[i] (valid UTF-8, i < len); *cp gets the code
- * point and *n its length in bytes. */
-int ch_class(const char *s, size_t len, size_t i, int32_t *cp, size_t *n);
+ * point and *n its length in bytes. ASCII is a table look-up, inline. */
+extern const unsigned char seg_ascii_class[128];
+int ch_class_slow(const char *s, size_t len, size_t i, int32_t *cp,
+                  size_t *n);
+static inline int ch_class(const char *s, size_t len, size_t i, int32_t *cp,
+                           size_t *n)
+{
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80) {
+        *cp = c;
+        *n = 1;
+        return seg_ascii_class[c];
+    }
+    return ch_class_slow(s, len, i, cp, n);
+}
 
 static inline int ch_is_wordish(int c)
 {

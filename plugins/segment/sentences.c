@@ -307,6 +307,10 @@ typedef struct marker {
 static int marker_at(const sx *x, size_t k, marker *m)
 {
     const seg_tok *t = &x->t[k];
+    if (!((t->kind == TK_NUM && t->len <= 3) ||
+          (t->kind == TK_WORD && t->len == 1) ||
+          (t->kind == TK_ABBR && t->len == 2)))
+        return 0;
     int after_bullet = k > 0 && (x->t[k - 1].flags & TF_BULLET);
     if (!(k == 0 || t->gap != GAP_NONE || after_bullet))
         return 0;
@@ -499,7 +503,7 @@ static int num_pattern(const sx *x, const seg_tok *t, const char *pat)
 /* A header time stamp "08/16/2000 12:05 PM" at k: its length in tokens. */
 static size_t datetime_at(const sx *x, size_t k)
 {
-    if (k + 1 >= x->n || x->t[k].kind != TK_NUM || x->t[k + 1].kind != TK_NUM ||
+    if (x->t[k].kind != TK_NUM || k + 1 >= x->n || x->t[k].kind != TK_NUM || x->t[k + 1].kind != TK_NUM ||
         x->t[k + 1].gap != GAP_SPACE)
         return 0;
     if (!num_pattern(x, &x->t[k], "d+/d+/dd+"))
@@ -518,7 +522,8 @@ static size_t datetime_at(const sx *x, size_t k)
  * even when the name follows on the same line. */
 static int closing_comma(const sx *x, size_t k)
 {
-    if (k == 0 || k + 1 >= x->n || !tok_is(x, &x->t[k], ",") ||
+    if (x->t[k].kind != TK_PUNCT || k == 0 || k + 1 >= x->n ||
+        !tok_is(x, &x->t[k], ",") ||
         x->t[k].gap != GAP_NONE || x->t[k + 1].gap != GAP_SPACE ||
         x->lang->closings == NULL)
         return 0;
@@ -557,6 +562,12 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
     size_t start = 0, words = 0, line_words = 0;
     for (size_t k = 0; k < n; k++) {
         const seg_tok *t = &x.t[k];
+        /* most tokens: a word inside a line, nothing to decide */
+        if (t->kind == TK_WORD && t->gap <= GAP_SPACE && !mlen[k]) {
+            words++;
+            line_words++;
+            continue;
+        }
         /* a boundary before k */
         if (k > start && words > 0) {
             int brk = 0;

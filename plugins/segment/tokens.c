@@ -42,6 +42,11 @@ static int cls_at(const tz *z, size_t i, int32_t *cp, size_t *n)
 static int cls_before(const tz *z, size_t i, int32_t *cp)
 {
     size_t k = i - 1;
+    unsigned char b = (unsigned char)z->s[k];
+    if (b < 0x80) {
+        *cp = b;
+        return seg_ascii_class[b];
+    }
     while (k > 0 && ((unsigned char)z->s[k] & 0xC0) == 0x80)
         k--;
     size_t n;
@@ -105,40 +110,39 @@ static int shape_of(const char *s, size_t start, size_t end, size_t len)
     return SH_MIXED;
 }
 
-static int emit(tz *z, size_t start, size_t end, int kind, int shape,
-                unsigned flags)
+static int toks_grow(seg_toks *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 256;
+    seg_tok *v = realloc(t->v, cap * sizeof *v);
+    if (v == NULL)
+        return -ENOMEM;
+    t->v = v;
+    t->cap = cap;
+    return 0;
+}
+
+static inline int emit(tz *z, size_t start, size_t end, int kind, int shape,
+                       unsigned flags)
 {
     seg_toks *t = z->out;
     if (end <= start)
         return 0;
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 256;
-        seg_tok *v = realloc(t->v, cap * sizeof *v);
-        if (v == NULL)
-            return -ENOMEM;
-        t->v = v;
-        t->cap = cap;
-    }
+    if (t->n == t->cap && toks_grow(t))
+        return -ENOMEM;
     if (shape < 0)
         shape = shape_of(z->s, start, end, z->len);
-    t->v[t->n++] = (seg_tok){start, (uint32_t)(end - start), (uint8_t)kind,
-                             (uint8_t)shape, z->gap, (uint8_t)flags};
+    seg_tok *o = &t->v[t->n++];
+    o->start = start;
+    o->len = (uint32_t)(end - start);
+    o->kind = (uint8_t)kind;
+    o->shape = (uint8_t)shape;
+    o->gap = z->gap;
+    o->flags = (uint8_t)flags;
     z->gap = GAP_NONE;
     return 0;
 }
 
 static int lower_ascii(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
-
-static int prefix_ci(const char *s, size_t n, const char *p)
-{
-    size_t k = strlen(p);
-    if (n < k)
-        return 0;
-    for (size_t i = 0; i < k; i++)
-        if (lower_ascii((unsigned char)s[i]) != p[i])
-            return 0;
-    return 1;
-}
 
 static int is_apos(const tz *z, size_t i, size_t *n)
 {
@@ -155,6 +159,27 @@ static int is_apos(const tz *z, size_t i, size_t *n)
     return 0;
 }
 
+static int space_at(const tz *z, size_t i)
+{
+    int32_t cp;
+    size_t n;
+    int c = ch_class(z->s, z->len, i, &cp, &n);
+    return c == CH_SPACE || c == CH_NL;
+}
+
+/* The end of the white-space delimited chunk holding i. */
+static size_t chunk_end(const tz *z, size_t i)
+{
+    while (i < z->len && !space_at(z, i)) {
+        unsigned char b = (unsigned char)z->s[i];
+        i++;
+        if (b >= 0x80)
+            while (i < z->len && ((unsigned char)z->s[i] & 0xC0) == 0x80)
+                i++;
+    }
+    return i;
+}
+
 /* URL trailing characters that are punctuation of the sentence. */
 static int url_trailer(int32_t cp, int cls)
 {
@@ -166,8 +191,9 @@ static int url_trailer(int32_t cp, int cls)
 }
 
 /* End of a URL starting at i within the chunk [i, ce). */
-static size_t url_end(const tz *z, size_t i, size_t ce)
+static size_t url_end(const tz *z, size_t i)
 {
+    size_t ce = chunk_end(z, i);
     size_t e = ce;
     int opens = 0, closes = 0;
     for (size_t k = i; k < ce; k++) {
@@ -193,20 +219,46 @@ static size_t url_end(const tz *z, size_t i, size_t ce)
     return e;
 }
 
+/* Does `p` (n bytes) start with the lower-case ASCII literal `lit`? */
+static int starts_ci(const char *p, size_t n, const char *lit, size_t k)
+{
+    if (n < k)
+        return 0;
+    for (size_t i = 0; i < k; i++)
+        if (lower_ascii((unsigned char)p[i]) != lit[i])
+            return 0;
+    return 1;
+}
+
 static int url_start(const tz *z, size_t i, size_t ce)
 {
     const char *p = z->s + i;
-    size_t n = ce - i;
-    static const char *const schemes[] = {"http://", "https://", "ftp://",
-                                          "mailto:", "www.", NULL};
-    for (size_t k = 0; schemes[k]; k++) {
-        size_t sl = strlen(schemes[k]);
-        if (n > sl + 1 && prefix_ci(p, n, schemes[k])) {
-            unsigned char c = (unsigned char)p[sl];
-            return c != '.' && c > ' ';
-        }
+    size_t n = ce - i, k;
+    if (n < 6)
+        return 0;
+    int c1 = lower_ascii((unsigned char)p[1]);
+    switch (lower_ascii((unsigned char)p[0])) {
+    case 'h':
+        if (c1 != 't')
+            return 0;
+        k = starts_ci(p, n, "http://", 7) ? 7 : starts_ci(p, n, "https://", 8) ? 8 : 0;
+        break;
+    case 'w':
+        k = c1 == 'w' && starts_ci(p, n, "www.", 4) ? 4 : 0;
+        break;
+    case 'f':
+        k = c1 == 't' && starts_ci(p, n, "ftp://", 6) ? 6 : 0;
+        break;
+    case 'm':
+        k = c1 == 'a' && starts_ci(p, n, "mailto:", 7) ? 7 : 0;
+        break;
+    default:
+        return 0;
     }
-    return 0;
+    if (k == 0 || n <= k + 1)
+        return 0;
+    unsigned char c = (unsigned char)p[k];
+    return c != '.' && c > ' ';
 }
 
 static int email_local(unsigned char c)
@@ -290,7 +342,23 @@ static int abbrev_period(const tz *z, size_t ws, size_t i, int dotted)
 
 /* A word, number or hyphenated compound at i; emits it (with clitics
  * and an abbreviation period) and returns the position after it. */
-static size_t word_at(tz *z, size_t i, size_t ce, int *rc)
+static int shape_from(unsigned up, unsigned lo, unsigned nocase, unsigned dig,
+                      int first_upper, int inner_upper)
+{
+    if (up + lo + nocase == 0)
+        return dig ? SH_DD : SH_PUNCT;
+    if (dig)
+        return SH_MIXED;
+    if (up == 0)
+        return SH_XXXX_LOW;
+    if (lo == 0 && nocase == 0)
+        return up >= 2 ? SH_XX : SH_XXXX_CAP;
+    if (first_upper == 1 && !inner_upper)
+        return SH_XXXX_CAP;
+    return SH_MIXED;
+}
+
+static size_t word_at(tz *z, size_t i, size_t ce, int may_mail, int *rc)
 {
     size_t j = i;
     int letters = 0, dotted = 0, dot_ok = 1;
@@ -298,22 +366,86 @@ static size_t word_at(tz *z, size_t i, size_t ce, int *rc)
     int32_t cp;
     size_t n;
     int prev = CH_PUNCT;
+    /* shape counters, as shape_of() */
+    unsigned up = 0, lo = 0, nocase = 0, dig = 0;
+    int first_upper = -1, inner_upper = 0, prev_letter = 0;
     while (j < ce) {
-        int c = cls_at(z, j, &cp, &n);
+        unsigned char b = (unsigned char)z->s[j];
+        int c;
+        if (b < 0x80) {
+            c = seg_ascii_class[b];
+            if (c == CH_LOWER) {
+                lo++;
+                if (first_upper < 0)
+                    first_upper = 0;
+                prev_letter = 1;
+                prev = c;
+                j++;
+                continue;
+            }
+            if (c == CH_UPPER) {
+                if (first_upper < 0)
+                    first_upper = 1;
+                else if (prev_letter)
+                    inner_upper = 1;
+                up++;
+                prev_letter = 1;
+                prev = c;
+                j++;
+                continue;
+            }
+            if (c == CH_DIGIT) {
+                dig++;
+                prev_letter = 0;
+                prev = c;
+                j++;
+                continue;
+            }
+            cp = b;
+            n = 1;
+        } else {
+            c = ch_class_slow(z->s, z->len, j, &cp, &n);
+        }
         if (ch_is_wordish(c)) {
-            if (c != CH_DIGIT && c != CH_NUMOTHER && c != CH_MARK)
-                letters = 1;
+            switch (c) {
+            case CH_UPPER:
+                if (first_upper < 0)
+                    first_upper = 1;
+                else if (prev_letter)
+                    inner_upper = 1;
+                up++;
+                prev_letter = 1;
+                break;
+            case CH_LOWER:
+                if (first_upper < 0)
+                    first_upper = 0;
+                lo++;
+                prev_letter = 1;
+                break;
+            case CH_LETTER:
+                if (first_upper < 0)
+                    first_upper = 0;
+                nocase++;
+                prev_letter = 1;
+                break;
+            case CH_MARK:
+                break;
+            default:
+                dig++;
+                prev_letter = 0;
+            }
             prev = c;
             j += n;
             continue;
         }
-        if (j + 1 >= ce || !ch_is_wordish(prev))
+        if (j + n >= ce || !ch_is_wordish(prev))
             break;
         int32_t ncp;
         size_t nn;
         int nc = cls_at(z, j + n, &ncp, &nn);
-        if (j + n >= ce || !ch_is_wordish(nc))
+        if (!ch_is_wordish(nc))
             break;
+        prev_letter = 0;
         char ch = z->s[j];
         if (ch == '-' || cp == 0x2010 || cp == 0x2011) {
             prev = CH_PUNCT;
@@ -328,12 +460,13 @@ static size_t word_at(tz *z, size_t i, size_t ce, int *rc)
                 size_t k = j + 1, d = 0;
                 while (k < ce && z->s[k] >= '0' && z->s[k] <= '9')
                     k++, d++;
-                if (d != 3 || letters)
+                if (d != 3 || up + lo + nocase > 0)
                     break;
             }
             j += 1;
             continue;
         }
+        letters = up + lo + nocase > 0;
         if (ch == '.' && letters && nc != CH_DIGIT) {
             /* "U.S.A", "e.g", "example.com" stay; "world.Today" splits */
             size_t plen = j - part_start;
@@ -367,6 +500,16 @@ static size_t word_at(tz *z, size_t i, size_t ce, int *rc)
         break;
     }
     size_t we = j;
+    if (may_mail && we < ce &&
+        (z->s[we] == '@' || z->s[we] == '.' || z->s[we] == '_' ||
+         z->s[we] == '-' || z->s[we] == '+' || z->s[we] == '%')) {
+        /* an e-mail address: the word stopped at one of its characters */
+        size_t e = email_at(z, i, ce);
+        if (e) {
+            *rc = emit(z, i, e, TK_URL, SH_MIXED, 0);
+            return e;
+        }
+    }
     if (dotted && we - part_start > 2)
         dot_ok = 0;
     /* clitics: "Russia's" -> "Russia" "'s"; "don't" -> "do" "n't" */
@@ -381,6 +524,7 @@ static size_t word_at(tz *z, size_t i, size_t ce, int *rc)
                  apos - i >= 2 && (z->s[apos - 1] == 'n' || z->s[apos - 1] == 'N'))
             split = apos - 1;
     }
+    letters = up + lo + nocase > 0;
     int kind = letters ? TK_WORD : TK_NUM;
     if (split < we) {
         if ((*rc = emit(z, i, split, kind, -1, 0)) != 0)
@@ -388,12 +532,13 @@ static size_t word_at(tz *z, size_t i, size_t ce, int *rc)
         *rc = emit(z, split, we, TK_WORD, -1, 0);
         return we;
     }
+    int shape = shape_from(up, lo, nocase, dig, first_upper, inner_upper);
     if (letters && we < z->len && z->s[we] == '.' &&
         abbrev_period(z, i, we, dotted && dot_ok)) {
-        *rc = emit(z, i, we + 1, TK_ABBR, -1, 0);
+        *rc = emit(z, i, we + 1, TK_ABBR, shape, 0);
         return we + 1;
     }
-    *rc = emit(z, i, we, kind, -1, 0);
+    *rc = emit(z, i, we, kind, shape, 0);
     return we;
 }
 
@@ -475,24 +620,17 @@ static size_t token_at(tz *z, size_t i, size_t ce, int *rc)
     size_t n;
     int c = cls_at(z, i, &cp, &n);
     int after_word = 0;
-    if (i > 0) {
+    if (i > 0 && z->gap == GAP_NONE) {
         int32_t pcp;
         after_word = ch_is_wordish(cls_before(z, i, &pcp));
     }
     if (ch_is_wordish(c)) {
         if (!after_word && url_start(z, i, ce)) {
-            size_t e = url_end(z, i, ce);
+            size_t e = url_end(z, i);
             *rc = emit(z, i, e, TK_URL, SH_MIXED, 0);
             return e;
         }
-        if (!after_word && c != CH_MARK && memchr(z->s + i, '@', ce - i)) {
-            size_t e = email_at(z, i, ce);
-            if (e) {
-                *rc = emit(z, i, e, TK_URL, SH_MIXED, 0);
-                return e;
-            }
-        }
-        return word_at(z, i, ce, rc);
+        return word_at(z, i, ce, !after_word && c != CH_MARK, rc);
     }
     if ((cp == '@' || cp == '#') && !after_word && i + 1 < ce) {
         size_t j = i + 1;
@@ -581,7 +719,7 @@ static size_t token_at(tz *z, size_t i, size_t ce, int *rc)
     }
     /* a clitic after an abbreviation: Jr.'s */
     size_t an;
-    if (is_apos(z, i, &an) && i > 0 && z->s[i - 1] == '.') {
+    if (i > 0 && z->s[i - 1] == '.' && is_apos(z, i, &an)) {
         size_t j = i + an;
         while (j < ce && ((z->s[j] >= 'a' && z->s[j] <= 'z') ||
                           (z->s[j] >= 'A' && z->s[j] <= 'Z')))
@@ -602,6 +740,11 @@ static size_t token_at(tz *z, size_t i, size_t ce, int *rc)
     return i + n;
 }
 
+/* Bytes after which a run of ASCII letters is a plain word. */
+static const unsigned char plain_end[256] = {
+    [' '] = 1, ['\n'] = 1, ['\t'] = 1, ['\r'] = 1, [','] = 1, [';'] = 1,
+    [')'] = 1, [']'] = 1, ['}'] = 1, ['"'] = 1, ['?'] = 1, ['!'] = 1};
+
 int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                  seg_toks *toks)
 {
@@ -609,7 +752,15 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
     size_t i = 0;
     int rc = 0;
     while (i < len) {
-        /* white space */
+        /* white space: one plain space first, the common case */
+        if (text[i] == ' ' && i + 1 < len && toks->n > 0) {
+            unsigned char nb = (unsigned char)text[i + 1];
+            if (nb > ' ' && nb < 0x80) {
+                i++;
+                z.gap = GAP_SPACE;
+                goto chunk;
+            }
+        }
         size_t ws_start = i;
         unsigned nl = 0, sp_before_nl = 0;
         while (i < len) {
@@ -653,29 +804,47 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
             z.gap = nl >= 2 ? GAP_PARA
                     : nl == 1 ? GAP_NL
                     : i > ws_start ? GAP_SPACE : GAP_NONE;
-        /* the chunk up to the next white space */
-        size_t ce = i;
-        while (ce < len) {
-            unsigned char b = (unsigned char)text[ce];
-            if (b < 0x80) {
-                if (b == ' ' || b == '\n' || b == '\t' || b == '\r' ||
-                    b == '\v' || b == '\f')
-                    break;
-                ce++;
-                continue;
+    chunk:
+        /* the tokens of the chunk up to the next white space */
+        do {
+            /* fast path: a plain ASCII word ended by a space or by simple
+             * punctuation; anything else takes token_at() */
+            unsigned char b = (unsigned char)text[i];
+            if (b < 0x80 && (seg_ascii_class[b] == CH_LOWER ||
+                             seg_ascii_class[b] == CH_UPPER)) {
+                unsigned up = seg_ascii_class[b] == CH_UPPER, inner = 0;
+                size_t j = i + 1;
+                while (j < len) {
+                    unsigned char c = (unsigned char)text[j];
+                    if (c >= 0x80)
+                        break;
+                    int k = seg_ascii_class[c];
+                    if (k == CH_LOWER) {
+                        j++;
+                        continue;
+                    }
+                    if (k != CH_UPPER)
+                        break;
+                    up++;
+                    inner = 1;
+                    j++;
+                }
+                if (j >= len || plain_end[(unsigned char)text[j]]) {
+                    unsigned lo = (unsigned)(j - i) - up;
+                    int shape = shape_from(up, lo, 0, 0,
+                                           seg_ascii_class[b] == CH_UPPER, inner);
+                    if ((rc = emit(&z, i, j, TK_WORD, shape, 0)) != 0)
+                        return rc;
+                    i = j;
+                    continue;
+                }
             }
-            int32_t cp;
-            size_t n;
-            int c = ch_class(text, len, ce, &cp, &n);
-            if (c == CH_SPACE || c == CH_NL)
-                break;
-            ce += n;
-        }
-        while (i < ce) {
-            i = token_at(&z, i, ce, &rc);
+            i = token_at(&z, i, len, &rc);
             if (rc)
                 return rc;
-        }
+        } while (i < len && (((unsigned char)text[i] > ' ' &&
+                              (unsigned char)text[i] < 0x80) ||
+                             !space_at(&z, i)));
     }
     return 0;
 }
