@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -316,6 +317,52 @@ static void test_long_document_completes(void **state)
     free(doc);
 }
 
+/* End to end on a real news article with the real segmenter. */
+static void test_news_with_segment(void **state)
+{
+    (void)state;
+    if (access(SZ_PLUGIN_DIR "/segment/segment.so", R_OK) != 0 ||
+        access(SZ_SAMPLE, R_OK) != 0)
+        skip();
+    size_t len;
+    char *text = tk_slurp(SZ_SAMPLE, &len);
+    assert_non_null(text);
+    dp_pipeline p;
+    dp_err err = {{0}};
+    if (tk_pipeline(&p, "[{\"name\": \"segment\"}, {\"name\": \"summarize\"}]",
+                    &err) != 0)
+        fail_msg("pipeline: %s", err.msg);
+    const char *failed = NULL;
+    dp_doc *doc = tk_run(&p, "kazakhstan.txt", text, (long)len, &err, &failed);
+    if (doc == NULL)
+        fail_msg("run failed in %s: %s", failed ? failed : "?", err.msg);
+    json_t *out = tk_output(doc);
+    assert_non_null(out);
+    size_t n = json_array_size(json_object_get(out, "sentences"));
+    json_t *idx = summary_idx(out);
+    assert_true(n >= 15);
+    assert_int_equal(json_array_size(idx), 3); /* default rule */
+    long prev = -1;
+    for (size_t k = 0; k < json_array_size(idx); k++) {
+        long i = (long)json_integer_value(json_array_get(idx, k));
+        assert_true(i > prev && (size_t)i < n);
+        prev = i;
+    }
+    assert_true(picked(out, 0)); /* news: the lead is part of the gist */
+    json_t *kp = json_object_get(out, "keyphrases");
+    assert_true(json_array_size(kp) >= 5);
+    int found = 0;
+    for (size_t k = 0; k < 3 && k < json_array_size(kp); k++)
+        found |= strcmp(json_string_value(json_object_get(
+                            json_array_get(kp, k), "text")),
+                        "Kazakhstan") == 0;
+    assert_true(found);
+    json_decref(out);
+    dp_doc_free(doc);
+    dp_pipeline_free(&p);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_keyphrases),
         cmocka_unit_test(test_empty_and_odd_input),
         cmocka_unit_test(test_long_document_completes),
+        cmocka_unit_test(test_news_with_segment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
