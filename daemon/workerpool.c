@@ -136,6 +136,14 @@ static void after_fail_work(uv_work_t *req, int status)
 static void worker_died_on(dp_workerpool *pool, dp_wproc *w, dp_wtask *t)
 {
     const char *stage = w->stage[0] ? w->stage : "worker";
+    if (pool->closing) { /* killed by dp_workerpool_close, not a crash */
+        dp_log(DP_LOG_WARNING, "stopped worker %ld in stage '%s' of %s: it "
+               "stays in processing/", w->pid, stage, t->job->name);
+        complete_retry(t, "shutdown",
+                       "docprocd stopped while it ran; it stays in "
+                       "processing/ for the next start");
+        return;
+    }
     snprintf(t->stage, sizeof t->stage, "%s", stage);
     if (w->timed_out)
         snprintf(t->reason, sizeof t->reason,
@@ -151,14 +159,6 @@ static void worker_died_on(dp_workerpool *pool, dp_wproc *w, dp_wtask *t)
                  stage, (long long)w->exit_status);
     if (!w->timed_out)
         pool->crashes++;
-    if (pool->closing) {
-        dp_log(DP_LOG_WARNING, "worker %ld on %s: %s; stopping", w->pid,
-               t->job->name, t->reason);
-        complete_retry(t, "shutdown",
-                       "docprocd stopped while it ran; it stays in "
-                       "processing/ for the next start");
-        return;
-    }
     if (t->attempts < 2) {
         dp_log(DP_LOG_WARNING,
                "worker %ld on %s: %s; trying it once more on another worker",

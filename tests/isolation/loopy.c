@@ -1,14 +1,23 @@
 /* loopy: a deliberately bad stage for the isolation tests. It never returns
  * on a document that contains its marker word (default LOOPME): it spins,
- * as a stage stuck in a runaway loop does. */
+ * as a stage stuck in a runaway loop does. With "sleep_ms" it also takes
+ * that long over every document (a slow stage, to keep documents in
+ * flight). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <docproc/stage.h>
 
+typedef struct loopy {
+    long sleep_ms;
+    char marker[];
+} loopy;
+
 static const dp_option loopy_options[] = {
     {"marker", DP_OPT_STRING, "\"LOOPME\"", "loop forever on this word"},
+    {"sleep_ms", DP_OPT_INT, "0", "sleep this long on every document"},
     {NULL, 0, NULL, NULL}};
 
 static int loopy_create(const dp_api *api, const json_t *options,
@@ -16,21 +25,34 @@ static int loopy_create(const dp_api *api, const json_t *options,
 {
     (void)api;
     (void)data_dir;
-    (void)err;
-    char *marker = strdup(json_string_value(json_object_get(options, "marker")));
-    if (marker == NULL)
+    json_int_t ms = json_integer_value(json_object_get(options, "sleep_ms"));
+    if (ms < 0 || ms > 60000) {
+        dp_err_set(err, "sleep_ms must be from 0 to 60000");
+        return -EINVAL;
+    }
+    const char *m = json_string_value(json_object_get(options, "marker"));
+    loopy *l = malloc(sizeof *l + strlen(m) + 1);
+    if (l == NULL)
         return -ENOMEM;
-    *instance = marker;
+    l->sleep_ms = (long)ms;
+    strcpy(l->marker, m);
+    *instance = l;
     return 0;
 }
 
 static int loopy_process(void *instance, dp_doc *doc, dp_err *err)
 {
-    const char *marker = instance;
+    const loopy *l = instance;
     size_t len;
     const char *text = dp_doc_text(doc, &len);
     (void)err;
-    if (*marker && strstr(text, marker)) {
+    if (l->sleep_ms > 0) {
+        struct timespec ts = {l->sleep_ms / 1000,
+                              (l->sleep_ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
+    if (l->marker[0] && strstr(text, l->marker)) {
         volatile unsigned long spins = 0;
         for (;;)
             spins++;

@@ -296,7 +296,11 @@ static json_t *failure(const tree *t, const char *name)
 static void assert_failed_with(const tree *t, const char *name,
                                const char *stage, const char *reason)
 {
-    json_t *f = failure(t, name);
+    /* The document moves first, then its reason is written. */
+    json_t *f;
+    uint64_t end = now_ms() + DEADLINE_MS;
+    while ((f = failure(t, name)) == NULL && now_ms() < end)
+        sleep_ms(20);
     if (f == NULL) {
         print_log(t);
         fail_msg("%s is not in failed/ with its reason", name);
