@@ -24,6 +24,7 @@ typedef struct ws_table {
 struct wordset {
     ws_table ci; /* folded keys: case-insensitive entries */
     ws_table cs; /* exact keys: case-sensitive entries */
+    size_t max_len; /* of any key: longer words are not looked up */
 };
 
 static uint64_t hash(const char *s, size_t len)
@@ -117,6 +118,8 @@ int wordset_add(wordset *ws, const char *w, size_t len, int cls, int exact)
 {
     if (len == 0 || len > WS_MAXKEY)
         return -EINVAL;
+    if (len > ws->max_len)
+        ws->max_len = len;
     if (exact)
         return table_put(&ws->cs, w, len, cls);
     char k[WS_MAXKEY];
@@ -126,7 +129,7 @@ int wordset_add(wordset *ws, const char *w, size_t len, int cls, int exact)
 
 int wordset_get(const wordset *ws, const char *w, size_t len)
 {
-    if (len == 0 || len > WS_MAXKEY)
+    if (len == 0 || len > ws->max_len)
         return 0;
     const ws_slot *s = table_find(&ws->cs, w, len);
     if (s && s->key)

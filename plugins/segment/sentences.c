@@ -69,8 +69,9 @@ static int word_case(const sx *x, size_t w)
         return W_NONE;
     const seg_tok *t = &x->t[w];
     int c = first_class(x, t);
-    if (t->kind == TK_URL)
-        return (t->shape == SH_MIXED && c == CH_LOWER) ? W_LOWER : W_OTHER;
+    if (t->kind == TK_URL) /* a link after a full stop starts a sentence */
+        return (x->s[t->start] == '@' || x->s[t->start] == '#') ? W_OTHER
+                                                                : W_UPPER;
     if (c == CH_UPPER || c == CH_LETTER)
         return W_UPPER;
     if (c == CH_LOWER)
@@ -154,7 +155,7 @@ static size_t count_dots(const sx *x, const seg_tok *t)
 
 /* Decide whether the sentence ends at the terminal token k. Returns the
  * index of its last token (after attached closers) or (size_t)-1. */
-static size_t decide(const sx *x, size_t k, size_t words)
+static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
 {
     const seg_tok *t = &x->t[k];
     const size_t NO = (size_t)-1;
@@ -164,9 +165,19 @@ static size_t decide(const sx *x, size_t k, size_t words)
            ((x->t[j].kind == TK_PUNCT &&
              (x->t[j].flags & (TF_CLOSE | TF_QUOTE))) ||
             (x->t[j].kind == TK_TERM && x->t[j - 1].kind == TK_PUNCT))) {
+        if (x->t[j].flags & TF_QUOTE)
+            open_q ^= 1;
         if (x->t[j].flags & TF_QUOTE || first_cp(x, &x->t[j]) == 0x201D ||
             first_cp(x, &x->t[j]) == 0x2019 || first_cp(x, &x->t[j]) == 0xBB)
             quoted = 1;
+        j++;
+    }
+    /* a straight quote left open in the sentence and written after a space
+     * closes it: "... the phrase. ' And then" */
+    if (open_q && j < x->n && x->t[j].gap == GAP_SPACE &&
+        x->t[j].kind == TK_PUNCT && (x->t[j].flags & TF_QUOTE) &&
+        (j + 1 >= x->n || x->t[j + 1].gap != GAP_NONE)) {
+        quoted = 1;
         j++;
     }
     /* a citation mark belongs to the sentence before it: "... 1805. [6]" */
@@ -238,7 +249,11 @@ static size_t decide(const sx *x, size_t k, size_t words)
             return NO; /* [...] */
         if (nx->gap == GAP_NONE && !quoted)
             return NO; /* mean...see */
-        if (count_dots(x, t) >= 4) {
+        size_t dots = count_dots(x, t);
+        if (dots == 2 && !(t->flags & TF_SPACED) &&
+            (wc == W_UPPER || wc == W_DIGIT))
+            return last; /* "before.. I should": a doubled full stop */
+        if (dots >= 4) {
             if (wc == W_UPPER || wc == W_DIGIT)
                 return last;
             return NO;
@@ -560,6 +575,7 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
     x.informal = detect_informal(&x);
 
     size_t start = 0, words = 0, line_words = 0;
+    unsigned open_q = 0; /* straight quotes seen in the sentence */
     for (size_t k = 0; k < n; k++) {
         const seg_tok *t = &x.t[k];
         /* most tokens: a word inside a line, nothing to decide */
@@ -633,19 +649,38 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             words = 0;
             continue;
         }
-        if (is_link(&x, t) && k + 1 < n && x.t[k + 1].gap == GAP_SPACE &&
-            words > 1 &&
-            (is_link(&x, &x.t[k + 1]) ||
-             (word_case(&x, k + 1) == W_UPPER && is_starter(&x, k + 1)))) {
-            ends[k] |= E_END;
-            start = k + 1;
-            words = 0;
-            continue;
+        if (is_link(&x, t) && words > 1) {
+            /* a link, its closing brackets, then a link, a sentence
+             * starter or a header field ("Groups:") */
+            size_t e = k;
+            while (e + 1 < n && x.t[e + 1].gap == GAP_NONE &&
+                   x.t[e + 1].kind == TK_PUNCT &&
+                   (x.t[e + 1].flags & (TF_CLOSE | TF_QUOTE) ||
+                    x.s[x.t[e + 1].start] == '>'))
+                e++;
+            size_t w = e + 1;
+            if (w < n && x.t[w].gap == GAP_SPACE &&
+                (is_link(&x, &x.t[w]) ||
+                 (word_case(&x, w) == W_UPPER &&
+                  (is_starter(&x, w) ||
+                   (w + 1 < n && x.t[w + 1].gap == GAP_NONE &&
+                    tok_is(&x, &x.t[w + 1], ":")))))) {
+                ends[e] |= E_END;
+                start = e + 1;
+                words = 0;
+                k = e;
+                continue;
+            }
         }
         if (is_wordtok(t)) {
             words++;
             line_words++;
         }
+        if (k == start)
+            open_q = 0;
+        if (t->kind == TK_PUNCT && (t->flags & TF_QUOTE) &&
+            x.s[t->start] != '`')
+            open_q++;
         if (t->kind == TK_SEP && k == start && k + 1 < n &&
             x.t[k + 1].gap != GAP_NONE) {
             ends[k] |= E_END; /* "***" between sentences */
@@ -655,7 +690,7 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
         }
         if (words > 0 && (t->kind == TK_TERM || t->kind == TK_ELLIPSIS ||
                           t->kind == TK_ABBR || t->kind == TK_EMO)) {
-            size_t e = decide(&x, k, words);
+            size_t e = decide(&x, k, words, open_q & 1);
             if (e != (size_t)-1) {
                 ends[e] |= E_END;
                 k = e;

@@ -504,7 +504,10 @@ static size_t word_at(tz *z, size_t i, size_t ce, int may_mail, int *rc)
         (z->s[we] == '@' || z->s[we] == '.' || z->s[we] == '_' ||
          z->s[we] == '-' || z->s[we] == '+' || z->s[we] == '%')) {
         /* an e-mail address: the word stopped at one of its characters */
-        size_t e = email_at(z, i, ce);
+        size_t k = we;
+        while (k < ce && k < we + 64 && email_local((unsigned char)z->s[k]))
+            k++;
+        size_t e = k < ce && z->s[k] == '@' ? email_at(z, i, ce) : 0;
         if (e) {
             *rc = emit(z, i, e, TK_URL, SH_MIXED, 0);
             return e;
@@ -713,7 +716,10 @@ static size_t token_at(tz *z, size_t i, size_t ce, int *rc)
             return j;
         }
         if (count == 2 && cp == '-') {
-            *rc = emit(z, i, j, TK_PUNCT, SH_PUNCT, 0);
+            /* "--" standing alone between spaces: a separator */
+            int alone = !after_word && z->gap != GAP_NONE &&
+                        (j >= z->len || space_at(z, j));
+            *rc = emit(z, i, j, alone ? TK_SEP : TK_PUNCT, SH_PUNCT, 0);
             return j;
         }
     }
