@@ -15,6 +15,7 @@ typedef struct ent_span {
 
 /* Numbers and time over the tokens of one sentence; spans are token
  * indexes relative to t. Returns the count written (at most n). */
+int numex_init(void); /* once, before numex_find; thread-safe */
 size_t numex_find(const ner_tok *t, size_t n, const gaz *g, ent_span *out);
 
 /* A token of the document, as linking sees it. */

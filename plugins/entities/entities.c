@@ -99,6 +99,11 @@ static int ent_create(const dp_api *api, const json_t *options,
             return rc;
         }
     }
+    if (numex_init() != 0) {
+        dp_err_set(err, "out of memory");
+        ent_destroy(e);
+        return -ENOMEM;
+    }
     e->numbers = json_is_true(json_object_get(options, "numbers"));
     e->link = json_is_true(json_object_get(options, "link"));
     e->gaz_tagging = json_is_true(json_object_get(options, "gazetteer_tagging"));

@@ -290,7 +290,7 @@ static int connector(const ent_tok *t)
 int acronym_defs(const ent_tok *tok, size_t n_tok, ent_span **spans,
                  size_t *n, size_t *cap)
 {
-    size_t added = 0;
+    size_t added = 0, n0 = *n;
     for (size_t p = 1; p + 2 < n_tok; p++) {
         if (!(tok[p].len == 1 && tok[p].s[0] == '(') || !is_acronym_tok(&tok[p + 1]))
             continue;
@@ -311,9 +311,18 @@ int acronym_defs(const ent_tok *tok, size_t n_tok, ent_span **spans,
         }
         if (start == SIZE_MAX)
             continue;
-        /* label: a span already inside the name, else ORG */
+        /* label: a span already inside the name, else ORG. Spans are
+         * sorted and do not overlap: start at the first that may touch. */
+        size_t lo_i = 0, hi_i = n0;
+        while (lo_i < hi_i) {
+            size_t mid = (lo_i + hi_i) / 2;
+            if ((*spans)[mid].end <= start)
+                lo_i = mid + 1;
+            else
+                hi_i = mid;
+        }
         const char *label = "ORG";
-        for (size_t i = 0; i < *n; i++) {
+        for (size_t i = lo_i; i < n0 && (*spans)[i].start < p; i++) {
             ent_span *s = &(*spans)[i];
             if (s->label && s->start < p && s->end > start &&
                 !is_numeric_label(s->label) && s->end - s->start > 1) {
@@ -321,7 +330,7 @@ int acronym_defs(const ent_tok *tok, size_t n_tok, ent_span **spans,
                 break;
             }
         }
-        for (size_t i = 0; i < *n; i++) {
+        for (size_t i = lo_i; i < n0 && (*spans)[i].start <= p + 1; i++) {
             ent_span *s = &(*spans)[i];
             if (s->label && ((s->start < p && s->end > start) ||
                              (s->start <= p + 1 && s->end > p + 1)))

@@ -287,10 +287,19 @@ void ner_tag(const ner_model *m, const ner_tok *t, size_t n, float *em,
              int *bp, int *out)
 {
     unsigned T = m->n_tags;
-    uint32_t f[NER_MAX_FEATS];
+    uint32_t fa[NER_MAX_FEATS], fbuf[NER_MAX_FEATS];
+    uint32_t *f = fa, *next = fbuf;
+    size_t k = n ? ner_features(t, n, 0, m->hash_bits, f) : 0;
     for (size_t i = 0; i < n; i++) {
         int32_t acc[NER_MAX_TAGS] = {0};
-        size_t k = ner_features(t, n, i, m->hash_bits, f);
+        /* features of the next token first, and their rows prefetched, so
+         * that memory loads overlap with this token's sums */
+        size_t nk = 0;
+        if (i + 1 < n) {
+            nk = ner_features(t, n, i + 1, m->hash_bits, next);
+            for (size_t j = 0; j < nk; j++)
+                __builtin_prefetch(m->w + (size_t)next[j] * T);
+        }
         for (size_t j = 0; j < k; j++) {
             const int16_t *row = m->w + (size_t)f[j] * T;
             for (unsigned a = 0; a < T; a++)
@@ -298,6 +307,10 @@ void ner_tag(const ner_model *m, const ner_tok *t, size_t n, float *em,
         }
         for (unsigned a = 0; a < T; a++)
             em[i * T + a] = (float)acc[a] * m->scale;
+        uint32_t *tmp = f;
+        f = next;
+        next = tmp;
+        k = nk;
     }
     ner_viterbi(T, m->tag_kind, m->tag_label, m->start,
                 (const float (*)[NER_MAX_TAGS])m->trans, em, n, bp, out);

@@ -1,12 +1,15 @@
 /* Numbers and time by rules over tokens: DATE, TIME, MONEY, PERCENT,
  * QUANTITY, CARDINAL, ORDINAL. Tokens may come split ("$", "5", "%") or
  * whole ("$5", "3%", "5pm"); both are handled. */
+#include <pthread.h>
 #include <string.h>
 
 #include "ent.h"
 
 static int eq(const ner_tok *t, const char *w)
 {
+    if (t->llen == 0 || w[0] != t->low[0])
+        return 0;
     size_t n = strlen(w);
     return t->llen == n && memcmp(t->low, w, n) == 0;
 }
@@ -295,6 +298,46 @@ static size_t emit(ent_span *out, size_t k, size_t a, size_t b,
     return k + 1;
 }
 
+/* Every word a rule starts from, as hashes of the lower-case form: tokens
+ * without a digit or symbol that are not in this set are skipped fast. */
+static hset keywords;
+static int keywords_ok;
+static pthread_once_t keywords_once = PTHREAD_ONCE_INIT;
+
+static void keywords_init(void)
+{
+    const char *const *lists[] = {MONTHS, WEEKDAYS, NUMWORDS, ORDWORDS, CURRSYM,
+                                  RELDATE, RELMOD, NULL};
+    static const char *const extra[] = {"tonight", "noon", "midnight", NULL};
+    keywords_ok = 1;
+    for (const char *const *const *l = lists; *l; l++)
+        for (const char *const *w = *l; *w; w++)
+            if (hset_add(&keywords, nh_bytes(NH_SEED, *w, strlen(*w))))
+                keywords_ok = 0;
+    for (const char *const *w = extra; *w; w++)
+        if (hset_add(&keywords, nh_bytes(NH_SEED, *w, strlen(*w))))
+            keywords_ok = 0;
+}
+
+int numex_init(void)
+{
+    pthread_once(&keywords_once, keywords_init);
+    return keywords_ok ? 0 : -1;
+}
+
+static int may_start(const ner_tok *c)
+{
+    if (!keywords_ok)
+        return 1;
+    for (size_t i = 0; i < c->slen; i++)
+        if (c->shape[i] == 'd' || c->shape[i] == '-' || c->shape[i] == 'o' ||
+            c->shape[i] == '$' || c->shape[i] == '%')
+            return 1;
+    if (c->len == 3 && c->slen == 1 && c->shape[0] == 'X')
+        return 1; /* currency codes */
+    return hset_has(&keywords, c->h_low);
+}
+
 size_t numex_find(const ner_tok *t, size_t n, const gaz *g, ent_span *out)
 {
     size_t k = 0;
@@ -302,6 +345,10 @@ size_t numex_find(const ner_tok *t, size_t n, const gaz *g, ent_span *out)
     while (i < n) {
         const ner_tok *c = &t[i];
         size_t j;
+        if (!may_start(c)) {
+            i++;
+            continue;
+        }
         /* ---- DATE ---- */
         if ((c->flags & TF_INIT_CAP) && in(c, WEEKDAYS)) {
             j = i + 1;

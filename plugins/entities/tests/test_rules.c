@@ -56,6 +56,7 @@ static void test_numex(void **state)
     (void)state;
     gaz g;
     gaz_init(&g);
+    assert_int_equal(numex_init(), 0);
     assert_int_equal(gaz_add(&g, "USD", 3, GZ_CURRENCY), 0);
     EXPECT("Monday , January 10 , during a call", "DATE:Monday , January 10");
     EXPECT("since January 2 with protests", "DATE:January 2");
