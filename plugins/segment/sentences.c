@@ -153,6 +153,11 @@ static size_t count_dots(const sx *x, const seg_tok *t)
     return d;
 }
 
+static int cp_is(const sx *x, const seg_tok *t, int cp)
+{
+    return t->len == 1 && x->s[t->start] == cp;
+}
+
 /* Decide whether the sentence ends at the terminal token k. Returns the
  * index of its last token (after attached closers) or (size_t)-1. */
 static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
@@ -186,6 +191,12 @@ static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
         x->t[j + 2].gap == GAP_NONE && tok_is(x, &x->t[j + 2], "]") &&
         t->kind != TK_ABBR)
         j += 3;
+    /* a footnote number: "... minority rights. 4 Even though" */
+    if (j + 1 < x->n && cp_is(x, t, '.') && x->t[j].gap == GAP_SPACE &&
+        x->t[j].kind == TK_NUM && x->t[j].len <= 2 &&
+        x->t[j + 1].gap == GAP_SPACE && word_case(x, j + 1) == W_UPPER &&
+        is_starter(x, j + 1) && !is_pronoun_I(x, j + 1))
+        j++;
     size_t last = j - 1;
     if (j >= x->n)
         return last;
@@ -681,6 +692,15 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
         if (t->kind == TK_PUNCT && (t->flags & TF_QUOTE) &&
             x.s[t->start] != '`')
             open_q++;
+        /* a rule of 3+ symbols standing alone ("_____", "*** NOTICE") is
+         * a sentence of its own */
+        if (t->kind == TK_SEP && k > start && words > 0 && t->gap != GAP_NONE &&
+            t->len >= 3 && (k + 1 >= n || (x.t[k + 1].gap != GAP_NONE &&
+                                           word_case(&x, k + 1) != W_LOWER))) {
+            ends[k - 1] |= E_END;
+            start = k;
+            words = 0;
+        }
         if (t->kind == TK_SEP && k == start && k + 1 < n &&
             x.t[k + 1].gap != GAP_NONE) {
             ends[k] |= E_END; /* "***" between sentences */

@@ -312,6 +312,27 @@ static int is_clitic(const char *p, size_t n)
     return 0;
 }
 
+/* "Newsfeed.Com": a top-level domain after a dot, whatever its case. */
+static int ascii_letter(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int tld_at(const tz *z, size_t i)
+{
+    static const char *const tlds[] = {"com", "net", "org", "edu", "gov",
+                                       "info", "biz", NULL};
+    size_t k = i;
+    while (k < z->len && k < i + 5 && ascii_letter((unsigned char)z->s[k]))
+        k++;
+    if (k < z->len && alnum((unsigned char)z->s[k]))
+        return 0;
+    for (size_t t = 0; tlds[t]; t++)
+        if (strlen(tlds[t]) == k - i && starts_ci(z->s + i, k - i, tlds[t], k - i))
+            return 1;
+    return 0;
+}
+
 /* Is the '.' at i (after a word [ws, i)) part of that word, as an
  * abbreviation? */
 static int abbrev_period(const tz *z, size_t ws, size_t i, int dotted)
@@ -474,7 +495,8 @@ static size_t word_at(tz *z, size_t i, size_t ce, int may_mail, int *rc)
                 int32_t c3;
                 size_t n3;
                 size_t k = j + 1 + nn;
-                if (k < ce && cls_at(z, k, &c3, &n3) == CH_LOWER)
+                if (k < ce && cls_at(z, k, &c3, &n3) == CH_LOWER &&
+                    !tld_at(z, j + 1))
                     break;
             }
             if (plen > 2)

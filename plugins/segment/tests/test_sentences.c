@@ -187,6 +187,25 @@ static void separators(void **state)
     (void)state;
     SENTS("Steffen W. Graae. *** Bush also nominated him.",
           "Steffen W. Graae. | *** | Bush also nominated him.");
+    SENTS("Mike McDermott mike@example.com ______ Get your FREE download",
+          "Mike McDermott mike@example.com | ______ | Get your FREE download");
+    SENTS("It was cut off to CPS --- do you know why?",
+          "It was cut off to CPS --- do you know why?");
+    SENTS("It is in the news. -- Posted by Nook",
+          "It is in the news. | -- | Posted by Nook");
+}
+
+static void footnotes_and_links(void **state)
+{
+    (void)state;
+    SENTS("They would be protected by minority rights. 4 Even though few voted, it passed.",
+          "They would be protected by minority rights. 4 | Even though few voted, it passed.");
+    SENTS("It ended in 1990. 15 people died.", "It ended in 1990. | 15 people died.");
+    SENTS("Posted via Newsfeed.Com today.", "Posted via Newsfeed.Com today.");
+    SENTS("A must see for every enthusiast. http://www.example.com",
+          "A must see for every enthusiast. | http://www.example.com");
+    SENTS("I want to party in San Francisco.. I want it now.",
+          "I want to party in San Francisco.. | I want it now.");
 }
 
 static void cjk_stops(void **state)
@@ -214,6 +233,7 @@ int main(void)
         cmocka_unit_test(line_breaks),
         cmocka_unit_test(email_conventions),
         cmocka_unit_test(separators),
+        cmocka_unit_test(footnotes_and_links),
         cmocka_unit_test(cjk_stops),
     };
     return cmocka_run_group_tests(tests, seg_setup, seg_teardown);
