@@ -252,7 +252,12 @@ static void finalize(dp_wproc *w)
     int was_ready = w->ready;
     if (t)
         worker_died_on(pool, w, t);
-    else if (!w->stop_asked) {
+    else if (w->stop_asked) {
+        if (w->term_signal || w->exit_status != 0)
+            dp_log(DP_LOG_WARNING, "worker %ld, asked to stop, ended with "
+                   "%s %d", w->pid, w->term_signal ? "signal" : "status",
+                   w->term_signal ? w->term_signal : (int)w->exit_status);
+    } else {
         if (was_ready)
             dp_log(DP_LOG_WARNING, "worker %ld died while idle: %s%s%d",
                    w->pid, w->term_signal ? strsignal(w->term_signal) : "",

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <docproc/stage.h>
@@ -102,8 +103,13 @@ static int crashy_process(void *instance, dp_doc *doc, dp_err *err)
         return 0;
     if (abrt)
         abort();
-    volatile int *volatile p = NULL;
-    *p = 42; /* the crash this plugin exists for */
+    /* A real segmentation fault: a store to a page that allows nothing
+     * (not a NULL store, which UBSan would report first). */
+    volatile int *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
+    if (p == MAP_FAILED)
+        abort();
+    *p = 42;
     return 0;
 }
 

@@ -206,6 +206,16 @@ static void stop_daemon(tree *t)
         fail_msg("docprocd ended with wait status %d", status);
     }
     t->pid = 0;
+    /* The workers write to the same log: a sanitizer report there, or a
+     * worker that did not end cleanly when told to, is a failure too. */
+    char *log = read_file(t->log);
+    if (log && (strstr(log, "Sanitizer") || strstr(log, "runtime error:") ||
+                strstr(log, "asked to stop, ended with"))) {
+        print_log(t);
+        free(log);
+        fail_msg("docprocd or a worker reported an error at exit");
+    }
+    free(log);
 }
 
 static void tree_free(tree *t)
