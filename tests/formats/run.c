@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -115,6 +116,45 @@ int fmt_run(char *const argv[], const char *input, char **out, char **err)
         *err = be.d;
     else
         free(be.d);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int fmt_run_tty(char *const argv[], char **err)
+{
+    int master, slave;
+    if (openpty(&master, &slave, NULL, NULL, NULL) != 0)
+        abort();
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, devnull, 0);
+    posix_spawn_file_actions_adddup2(&fa, devnull, 1);
+    posix_spawn_file_actions_adddup2(&fa, slave, 2);
+    posix_spawn_file_actions_addclose(&fa, master);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(slave);
+    close(devnull);
+    if (rc != 0)
+        abort();
+    buf b = {0};
+    buf_add(&b, "", 0);
+    char tmp[4096];
+    for (;;) {
+        ssize_t r = read(master, tmp, sizeof tmp);
+        if (r > 0)
+            buf_add(&b, tmp, (size_t)r);
+        else if (r < 0 && errno == EINTR)
+            continue;
+        else
+            break; /* EIO once the child has closed the terminal */
+    }
+    close(master);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    *err = b.d;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 

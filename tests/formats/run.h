@@ -10,6 +10,11 @@
  * outputs, NUL-terminated (free them; either may be NULL to discard). */
 int fmt_run(char *const argv[], const char *input, char **out, char **err);
 
+/* Run argv with stdout to /dev/null and stderr on a new pseudo-terminal,
+ * as on a user's terminal; returns the exit status, *err what the
+ * terminal showed. */
+int fmt_run_tty(char *const argv[], char **err);
+
 /* The environment variable `name` (set by meson), or NULL. */
 const char *fmt_env(const char *name);
 

@@ -351,6 +351,78 @@ static void progress_line(void **state)
     free(err);
 }
 
+/* On a terminal the progress line comes by itself (several files), and
+ * not for one file or with --no-progress. */
+static void progress_on_terminal(void **state)
+{
+    fx *f = *state;
+    char *err;
+    char *several[] = {f->docproc, "--config", f->config, f->a, f->b, f->c,
+                       NULL};
+    assert_int_equal(fmt_run_tty(several, &err), 0);
+    assert_non_null(strstr(err, "\r"));
+    assert_non_null(strstr(err, "3/3"));
+    assert_non_null(strstr(err, "docs/s"));
+    assert_non_null(strstr(err, "ETA"));
+    free(err);
+    char *one[] = {f->docproc, "--config", f->config, f->a, NULL};
+    assert_int_equal(fmt_run_tty(one, &err), 0);
+    assert_null(strstr(err, "docs/s"));
+    free(err);
+    char *off[] = {f->docproc, "--config", f->config, "--no-progress", f->a,
+                   f->b, NULL};
+    assert_int_equal(fmt_run_tty(off, &err), 0);
+    assert_null(strstr(err, "docs/s"));
+    free(err);
+}
+
+/* Every option --help lists is in the man page, so they do not drift. */
+static void man_page_covers_help(void **state)
+{
+    fx *f = *state;
+    const char *mandir = fmt_env("FMT_MAN_DIR");
+    char path[400];
+    snprintf(path, sizeof path, "%s/docproc.1", mandir ? mandir : ".");
+    char *man = fmt_read(path, NULL);
+    if (man == NULL)
+        fail_msg("cannot read %s", path);
+    char *out, *err;
+    char *h[] = {f->docproc, "--help", NULL};
+    assert_int_equal(fmt_run(h, NULL, &out, &err), 0);
+    size_t n = 0;
+    for (char *p = out; (p = strstr(p, "--")) != NULL;) {
+        char opt[64], troff[140];
+        size_t k = 0;
+        p += 2;
+        while (k < sizeof opt - 1 && (p[k] == '-' || (p[k] >= 'a' &&
+                                                      p[k] <= 'z')))
+            k++;
+        snprintf(opt, sizeof opt, "%.*s", (int)k, p);
+        p += k;
+        if (k == 0)
+            continue;
+        /* In troff each '-' is written "\-". */
+        size_t o = 0;
+        o += (size_t)snprintf(troff, sizeof troff, "\\-\\-");
+        for (size_t i = 0; i < k && o + 3 < sizeof troff; i++) {
+            if (opt[i] == '-') {
+                troff[o++] = '\\';
+                troff[o++] = '-';
+            } else {
+                troff[o++] = opt[i];
+            }
+        }
+        troff[o] = 0;
+        if (strstr(man, troff) == NULL)
+            fail_msg("docproc.1 does not document --%s", opt);
+        n++;
+    }
+    assert_true(n >= 10);
+    free(out);
+    free(err);
+    free(man);
+}
+
 /* A document that lacks what the format needs fails alone, with a reason;
  * the others are written. */
 static void conll_without_tokens(void **state)
@@ -435,6 +507,8 @@ int main(void)
         cmocka_unit_test(usage_errors),
         cmocka_unit_test(help_and_version),
         cmocka_unit_test(progress_line),
+        cmocka_unit_test(progress_on_terminal),
+        cmocka_unit_test(man_page_covers_help),
         cmocka_unit_test(conll_without_tokens),
         cmocka_unit_test(conll_round_trip),
     };
