@@ -141,8 +141,9 @@ typedef struct seg_lang {
     wordset *closings; /* letter closings that end a line: "Regards" */
 } seg_lang;
 
-/* Tokenize text[0, len) (valid UTF-8) into toks (appended). 0 or
- * -ENOMEM. */
+/* Tokenize text[0, len) (valid UTF-8, NUL-terminated as the host's text
+ * always is: text[len] == 0 ends the fast word scan) into toks (appended).
+ * 0 or -ENOMEM. */
 int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                  seg_toks *toks);
 void seg_toks_free(seg_toks *toks);

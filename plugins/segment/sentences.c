@@ -473,34 +473,36 @@ static int find_markers(sx *x)
  * sentence goes on. */
 static int detect_informal(const sx *x)
 {
-    unsigned lower_i = 0, lower_q = 0, lower_dot = 0, lower_line = 0;
+    unsigned lower_dot = 0;
     for (size_t k = 0; k < x->n; k++) {
         const seg_tok *t = &x->t[k];
-        if (t->kind == TK_WORD && t->len == 1 && x->s[t->start] == 'i' &&
+        if (t->kind != TK_WORD)
+            continue;
+        /* "i" as a pronoun */
+        if (t->len == 1 && x->s[t->start] == 'i' &&
             (k + 1 >= x->n || x->t[k + 1].gap != GAP_NONE ||
              x->t[k + 1].kind == TK_WORD))
-            lower_i++;
-        if (t->kind != TK_WORD || first_class(x, t) != CH_LOWER)
+            return 1;
+        const seg_tok *p = k > 0 ? &x->t[k - 1] : NULL;
+        if (p && t->gap < GAP_NL && p->kind != TK_TERM)
+            continue;
+        if (first_class(x, t) != CH_LOWER)
             continue;
         /* the text, or a line after a finished one, starts in lower case */
-        if (k == 0 || (t->gap >= GAP_NL &&
-                       (x->t[k - 1].kind == TK_TERM ||
-                        x->t[k - 1].kind == TK_ELLIPSIS ||
-                        x->t[k - 1].kind == TK_EMO))) {
-            lower_line++;
-            continue;
-        }
-        const seg_tok *p = &x->t[k - 1];
+        if (p == NULL || (t->gap >= GAP_NL &&
+                          (p->kind == TK_TERM || p->kind == TK_ELLIPSIS ||
+                           p->kind == TK_EMO)))
+            return 1;
         if (t->gap != GAP_SPACE || p->kind != TK_TERM || k < 2)
             continue;
         int cp = first_cp(x, p);
         if (cp == '?')
-            lower_q++;
-        else if (cp == '.' && x->t[k - 2].kind == TK_WORD &&
-                 x->t[k - 2].len > 3 && abbr_class(x, k - 1) == 0)
-            lower_dot++;
+            return 1; /* "where? india" */
+        if (cp == '.' && x->t[k - 2].kind == TK_WORD && x->t[k - 2].len > 3 &&
+            abbr_class(x, k - 1) == 0 && ++lower_dot >= 2)
+            return 1;
     }
-    return lower_i > 0 || lower_line > 0 || lower_q > 0 || lower_dot >= 2;
+    return 0;
 }
 
 /* ------------------------------------------------------------ e-mail */

@@ -768,6 +768,10 @@ static size_t token_at(tz *z, size_t i, size_t ce, int *rc)
     return i + n;
 }
 
+/* ASCII letters: 1 lower case, 2 upper case. */
+static const unsigned char letter_tab[256] = {
+    ['a' ... 'z'] = 1, ['A' ... 'Z'] = 2};
+
 /* Bytes after which a run of ASCII letters is a plain word. */
 static const unsigned char plain_end[256] = {
     [' '] = 1, ['\n'] = 1, ['\t'] = 1, ['\r'] = 1, [','] = 1, [';'] = 1,
@@ -838,20 +842,17 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
             /* fast path: a plain ASCII word ended by a space or by simple
              * punctuation; anything else takes token_at() */
             unsigned char b = (unsigned char)text[i];
-            if (b < 0x80 && (seg_ascii_class[b] == CH_LOWER ||
-                             seg_ascii_class[b] == CH_UPPER)) {
-                unsigned up = seg_ascii_class[b] == CH_UPPER, inner = 0;
+            if (letter_tab[b]) {
+                /* the text is NUL-terminated: letter_tab[0] stops the scan */
+                unsigned up = letter_tab[b] == 2, inner = 0;
                 size_t j = i + 1;
-                while (j < len) {
+                for (;;) {
                     unsigned char c = (unsigned char)text[j];
-                    if (c >= 0x80)
-                        break;
-                    int k = seg_ascii_class[c];
-                    if (k == CH_LOWER) {
+                    if (letter_tab[c] == 1) {
                         j++;
                         continue;
                     }
-                    if (k != CH_UPPER)
+                    if (letter_tab[c] != 2)
                         break;
                     up++;
                     inner = 1;
@@ -859,8 +860,8 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                 }
                 if (j >= len || plain_end[(unsigned char)text[j]]) {
                     unsigned lo = (unsigned)(j - i) - up;
-                    int shape = shape_from(up, lo, 0, 0,
-                                           seg_ascii_class[b] == CH_UPPER, inner);
+                    int shape = shape_from(up, lo, 0, 0, letter_tab[b] == 2,
+                                           inner);
                     if ((rc = emit(&z, i, j, TK_WORD, shape, 0)) != 0)
                         return rc;
                     i = j;
