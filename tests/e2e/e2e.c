@@ -212,6 +212,44 @@ void e2e_daemon_kill(e2e_daemon *d)
     d->pid = 0;
 }
 
+int e2e_procs_with(const char *needle)
+{
+    DIR *d = opendir("/proc");
+    if (d == NULL)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end || pid <= 0 || pid == (long)getpid())
+            continue;
+        char path[64], buf[4096];
+        snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t r = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (r <= 0)
+            continue; /* a zombie, or gone */
+        for (ssize_t i = 0; i < r; i++)
+            if (buf[i] == 0)
+                buf[i] = ' ';
+        buf[r] = 0;
+        n += strstr(buf, needle) != NULL;
+    }
+    closedir(d);
+    return n;
+}
+
+static int no_procs(void *needle) { return e2e_procs_with(needle) == 0; }
+
+int e2e_wait_no_procs(const char *needle)
+{
+    return e2e_wait_for(no_procs, (void *)needle, E2E_DEADLINE_MS);
+}
+
 /* ------------------------------------------------------------------------ */
 
 void e2e_write(const char *path, const void *data, size_t len)

@@ -64,6 +64,12 @@ void e2e_daemon_kill(e2e_daemon *d);
 /* Exit status when the child has exited by now, else -1 (non-blocking). */
 int e2e_daemon_exited(e2e_daemon *d);
 
+/* Number of processes (other than this one) whose command line contains
+ * needle, e.g. the config path: daemons and their worker processes. */
+int e2e_procs_with(const char *needle);
+/* Wait (up to E2E_DEADLINE_MS) until none is left; returns 1 then. */
+int e2e_wait_no_procs(const char *needle);
+
 /* Files */
 void e2e_write(const char *path, const void *data, size_t len);
 void e2e_writef(const char *path, const char *fmt, ...)

@@ -7,6 +7,7 @@
  * Every wait polls with a deadline (E2E_DEADLINE_MS); nothing asserts on
  * how long the daemon takes. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -131,7 +132,8 @@ static const char *err_message(const json_t *e)
     return json_string_value(json_object_get(e, "message"));
 }
 
-/* Nothing left behind: the inbox and processing/ are empty. */
+/* Nothing left behind: the inbox and processing/ are empty (in this order:
+ * documents leave the inbox for processing/). */
 static void assert_drained(fx *f)
 {
     assert_true(e2e_wait_count(f->t.inbox, 0));
@@ -482,6 +484,66 @@ static void test_directory_left_alone(void **state)
     }
 }
 
+typedef struct gone_ctx {
+    fx *f;
+    int status;
+} gone_ctx;
+
+/* The daemon has exited, or has logged an error naming the inbox. */
+static int noticed_gone(void *p)
+{
+    gone_ctx *c = p;
+    if (c->status == -1)
+        c->status = e2e_daemon_exited(&c->f->d);
+    if (c->status != -1)
+        return 1;
+    char *log = e2e_read(c->f->t.log, NULL);
+    int found = 0;
+    for (char *line = log, *next; line && *line && !found; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        else
+            next = line + strlen(line);
+        found = strncmp(line, "<3>", 3) == 0 && strstr(line, c->f->t.inbox);
+    }
+    free(log);
+    return found;
+}
+
+/* KNOWN DAEMON BUG (see tests/e2e/README.md): the inbox is removed while
+ * the daemon runs. docprocd keeps its inbox open (inbox_fd), so the kernel
+ * sends no IN_DELETE_SELF, and rescans read the deleted folder through that
+ * descriptor: the daemon silently watches a folder that no longer exists,
+ * and documents dropped into a re-created inbox are never seen. Correct:
+ * an error naming the inbox, then either an exit or watching the new inbox.
+ * Skipped unless E2E_RUN_KNOWN_BUGS is set, until daemon/ is fixed. */
+static void test_inbox_removed_BUG_not_noticed(void **state)
+{
+    fx *f = *state;
+    if (getenv("E2E_RUN_KNOWN_BUGS") == NULL) {
+        print_message("skipped: known docprocd bug: a removed inbox is not "
+                      "noticed; set E2E_RUN_KNOWN_BUGS=1 to run\n");
+        skip();
+    }
+    start(f, e2e_example_stages(NULL), SETTLE_MS, "{\"rescan_ms\": 300}");
+    assert_int_equal(rmdir(f->t.inbox), 0);
+    gone_ctx ctx = {f, -1};
+    if (!e2e_wait_for(noticed_gone, &ctx, E2E_DEADLINE_MS)) {
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("the inbox was removed and docprocd neither said so nor "
+                 "exited; log:\n%s",
+                 log);
+    }
+    if (ctx.status != -1)
+        return; /* it stopped, having said why */
+    /* Still running: then it must pick up documents in the new inbox. */
+    assert_int_equal(mkdir(f->t.inbox, 0755), 0);
+    e2e_drop(&f->t, "after.txt", "in the new inbox", 16);
+    json_decref(wait_output(f, "after.txt.json"));
+    e2e_daemon_stop(&f->d);
+}
+
 /* error.json beside a failed document: stage, message and time; and the
  * daemon goes on with the next document. */
 static void test_error_json(void **state)
@@ -655,6 +717,93 @@ static void test_symlink(void **state)
     e2e_daemon_stop(&f->d);
 }
 
+/* A file and a FIFO: the FIFO (not a regular file) fails, never blocks the
+ * daemon. */
+static void test_fifo(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    assert_int_equal(mkfifo(e2e_path(f->t.inbox, "pipe"), 0644), 0);
+    expect_failure(f, "pipe", (const char *[]){"regular", "file", NULL});
+    e2e_drop(&f->t, "after.txt", "still running", 13);
+    json_decref(wait_output(f, "after.txt.json"));
+    assert_drained(f);
+    e2e_daemon_stop(&f->d);
+}
+
+/* Is there an error.json in failed/ whose "name" is `name`? */
+static int has_error_for(fx *f, const char *name)
+{
+    DIR *d = opendir(f->t.failed);
+    if (d == NULL)
+        return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 11 || strcmp(e->d_name + n - 11, ".error.json") != 0)
+            continue;
+        json_t *o = json_load_file(e2e_path(f->t.failed, e->d_name), 0, NULL);
+        const char *s = json_string_value(json_object_get(o, "name"));
+        found = s && strcmp(s, name) == 0;
+        json_decref(o);
+    }
+    closedir(d);
+    return found;
+}
+
+/* Is there an output in the outbox whose source.name is `name`? */
+static int has_output_for(fx *f, const char *name)
+{
+    DIR *d = opendir(f->t.outbox);
+    if (d == NULL)
+        return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        json_t *o = json_load_file(e2e_path(f->t.outbox, e->d_name), 0, NULL);
+        const char *s = json_string_value(
+            json_object_get(json_object_get(o, "source"), "name"));
+        found = s && strcmp(s, name) == 0;
+        json_decref(o);
+    }
+    closedir(d);
+    return found;
+}
+
+/* KNOWN DAEMON BUG (reported to the lead; see tests/e2e/README.md): names
+ * so long that "<name>.json" or "<name>.error.json" exceed NAME_MAX (255
+ * bytes). The output cannot be written (ENAMETOOLONG), which job.c treats
+ * as a retryable output error: the document stays in processing/ forever,
+ * retried every 64 s; and a failed one goes to failed/ without its reason.
+ * Correct: an output (under a shortened name) or failed/ with its reason.
+ * Skipped unless E2E_RUN_KNOWN_BUGS is set, until daemon/job.c is fixed. */
+static void test_long_names_BUG_stuck_in_processing(void **state)
+{
+    fx *f = *state;
+    if (getenv("E2E_RUN_KNOWN_BUGS") == NULL) {
+        print_message("skipped: known docprocd bug: a 251-byte name stays in "
+                      "processing/ forever (output name too long); set "
+                      "E2E_RUN_KNOWN_BUGS=1 to run\n");
+        skip();
+    }
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    char good[256], bad[256];
+    memset(good, 'a', 251);
+    good[251] = 0;
+    memset(bad, 'b', 245);
+    bad[245] = 0;
+    e2e_drop(&f->t, good, "two words", 9);
+    e2e_drop(&f->t, bad, "has a \0 NUL", 11);
+    assert_drained(f); /* not stuck in processing/ */
+    assert_true(has_output_for(f, good));
+    assert_true(e2e_exists(e2e_path(f->t.failed, bad)));
+    assert_true(has_error_for(f, bad));
+    e2e_daemon_stop(&f->d);
+}
+
 /* The default pipeline of config/docprocd.json (clean, segment, entities,
  * summarize), on the sample the issue names: an output with sentences,
  * entities and a summary. Skipped while a plugin is missing. */
@@ -775,6 +924,11 @@ static void test_kill9_restart(void **state)
         at_least busy = {f->t.processing, 1};
         assert_true(e2e_wait_for(has_at_least, &busy, E2E_DEADLINE_MS));
         e2e_daemon_kill(&f->d);
+        /* No process of the killed daemon (a worker) goes on running: it
+         * could write an output the restarted daemon writes again. */
+        if (!e2e_wait_no_procs(f->t.config))
+            fail_msg("%d process(es) of the killed docprocd still run",
+                     e2e_procs_with(f->t.config));
         /* Nothing lost: every document is somewhere, once. */
         assert_each_once(f, CRASH_DOCS);
         e2e_daemon_start(&f->d, &f->t, -1, -1);
@@ -818,6 +972,8 @@ static void test_sigterm_in_flight(void **state)
     }
     assert_true(k >= 1);
     e2e_daemon_stop(&f->d); /* asserts exit status 0 */
+    /* and leaves no worker process behind */
+    assert_true(e2e_wait_no_procs(f->t.config));
     /* The ones in flight were finished, not abandoned. */
     for (int i = 0; i < k; i++) {
         char outname[128];
@@ -928,8 +1084,10 @@ static void test_unwritable_inbox(void **state)
      * cannot claim: both must name the folder. */
     said_ctx ctx = {f, -1};
     assert_true(e2e_wait_for(said, &ctx, E2E_DEADLINE_MS));
+    /* Give it time to exit, or, if it keeps running, to misbehave. */
+    e2e_sleep_ms(SETTLE_MS * 3);
     if (ctx.status == -1)
-        e2e_sleep_ms(SETTLE_MS * 3); /* running: give it time to misbehave */
+        ctx.status = e2e_daemon_exited(&f->d);
     char *log = e2e_read(f->t.log, NULL);
     assert_non_null(log);
     if (strstr(log, "e2e: cannot exec")) {
@@ -956,8 +1114,15 @@ static void test_unwritable_inbox(void **state)
     assert_int_equal(e2e_count(f->t.outbox, 0), 0);
     assert_int_equal(e2e_count(f->t.failed, 0), 0);
     assert_int_equal(e2e_count(f->t.done, 0), 0);
-    if (ctx.status == -1)
-        e2e_daemon_stop(&f->d);
+    if (ctx.status == -1) {
+        /* Still running (waiting for the permissions to be fixed): it must
+         * stop cleanly, having moved nothing. */
+        kill(f->d.pid, SIGTERM);
+        int st = e2e_daemon_wait(&f->d);
+        assert_true(st != -1);
+        assert_int_equal(e2e_count(f->t.processing, 0), 0);
+        assert_true(e2e_exists(e2e_path(f->t.inbox, "waiting.txt")));
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -971,6 +1136,7 @@ int main(int argc, char **argv)
         T(test_delete_originals), T(test_same_name_twice),
         T(test_odd_names),        T(test_ignored_names),
         T(test_directory_left_alone), T(test_error_json),
+        T(test_inbox_removed_BUG_not_noticed),
     };
     const struct CMUnitTest writers[] = {
         T(test_slow_writer),
@@ -980,6 +1146,8 @@ int main(int argc, char **argv)
         T(test_bad_inputs),
         T(test_invalid_utf8_with_clean),
         T(test_symlink),
+        T(test_fifo),
+        T(test_long_names_BUG_stuck_in_processing),
         T(test_default_pipeline),
     };
     const struct CMUnitTest crash[] = {
