@@ -224,7 +224,7 @@ enum {
     F_BIAS = 1, F_WORD, F_LOW, F_SHAPE, F_PRE, F_SUF, F_LOWM1, F_LOWP1,
     F_LOWM2, F_LOWP2, F_SHM1, F_SHP1, F_SHM1SH, F_SHSHP1, F_BIM1, F_BIP1,
     F_FIRST, F_LCSEEN, F_CAPSEEN, F_GAZ, F_GAZM1, F_GAZP1, F_ALLCAPS,
-    F_LEN, F_SHM2, F_SHP2, F_GAZLEN
+    F_LEN, F_SHM2, F_SHP2, F_GAZLEN, F_LOWM1SH, F_LOWP1SH, F_SUFM1, F_LOWM2SH
 };
 
 static const uint64_t BOS = 0x9e3779b97f4a7c15ULL, EOS = 0x7f4a7c159e3779b9ULL;
@@ -269,6 +269,9 @@ size_t ner_features(const ner_tok *t, size_t n, size_t i, unsigned bits,
     out[k++] = fb(F_SHSHP1, c->h_shape * 31 + sp1, bits);
     out[k++] = fb(F_BIM1, lm1 * 31 + c->h_low, bits);
     out[k++] = fb(F_BIP1, c->h_low * 31 + lp1, bits);
+    out[k++] = fb(F_LOWM1SH, lm1 * 31 + c->h_shape, bits);
+    out[k++] = fb(F_LOWP1SH, lp1 * 31 + c->h_shape, bits);
+    out[k++] = fb(F_LOWM2SH, lm2 * 131 + c->h_shape, bits);
     out[k++] = fb(F_LEN, (uint64_t)(c->len > 12 ? 12 : c->len) * 7 +
                              (c->flags & TF_INIT_CAP), bits);
     if (i == 0)

@@ -307,6 +307,9 @@ void ner_tag(const ner_model *m, const ner_tok *t, size_t n, float *em,
         }
         for (unsigned a = 0; a < T; a++)
             em[i * T + a] = (float)acc[a] * m->scale;
+        for (unsigned a = 0; a < T; a++)
+            if (m->tag_kind[a] == 0)
+                em[i * T + a] -= m->o_penalty;
         uint32_t *tmp = f;
         f = next;
         next = tmp;

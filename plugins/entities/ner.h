@@ -139,6 +139,7 @@ typedef struct ner_model {
     unsigned n_labels;
     char labels[NER_MAX_LABELS][NER_TAGNAME];
     float scale;
+    float o_penalty; /* subtracted from the O score of each token (recall) */
     float start[NER_MAX_TAGS];
     float trans[NER_MAX_TAGS][NER_MAX_TAGS];
     const int16_t *w; /* 2^hash_bits rows of n_tags */
