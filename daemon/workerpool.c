@@ -324,6 +324,46 @@ static void on_timer(uv_timer_t *timer)
     }
 }
 
+/* Resident memory of a process in KiB, or 0 when unknown. */
+static unsigned long rss_kb(long pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/statm", pid);
+    FILE *f = fopen(path, "re");
+    unsigned long size = 0, resident = 0;
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    long page = sysconf(_SC_PAGESIZE);
+    return resident * (unsigned long)(page > 0 ? page : 4096) / 1024;
+}
+
+/* True when a worker should be replaced after its last document: it has
+ * done max_documents, or it grew past max_rss_kb (a stage that leaks). */
+static int worn_out(dp_wproc *w)
+{
+    dp_workerpool *pool = w->pool;
+    if (pool->max_documents && w->served >= pool->max_documents) {
+        dp_log(DP_LOG_INFO, "worker %ld replaced after %lu documents",
+               w->pid, w->served);
+        return 1;
+    }
+    if (pool->max_rss_kb) {
+        unsigned long kb = rss_kb(w->pid);
+        if (kb > pool->max_rss_kb) {
+            dp_log(DP_LOG_WARNING,
+                   "worker %ld replaced: %lu KiB resident after %lu "
+                   "documents, over the limit of %lu KiB (a stage that "
+                   "leaks?)",
+                   w->pid, kb, w->served, pool->max_rss_kb);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void on_result(dp_wproc *w, json_t *o)
 {
     dp_wtask *t = w->task;
@@ -371,6 +411,10 @@ static void on_result(dp_wproc *w, json_t *o)
     w->served++;
     dp_workerpool *pool = w->pool;
     if (pool->closing || w->generation != pool->generation) {
+        retire(w);
+        spawn_missing(pool);
+    } else if (worn_out(w)) {
+        pool->recycled++;
         retire(w);
         spawn_missing(pool);
     }

@@ -43,10 +43,17 @@ struct dp_workerpool {
     int closing, closed;
     dp_workerpool_close_cb close_cb;
 
+    /* Recycling (0 = off; set after init): a worker is replaced, between
+     * documents, once it has run max_documents, or once its resident
+     * memory exceeds max_rss_kb KiB (a stage that leaks). */
+    unsigned long max_documents;
+    unsigned long max_rss_kb;
+
     /* Counters, for logs and metrics. */
     unsigned long restarts; /* workers replaced after dying */
     unsigned long timeouts; /* workers killed for the time limit */
     unsigned long crashes;  /* workers that died on a document */
+    unsigned long recycled; /* workers replaced by max_documents/_rss_kb */
 };
 
 /* Start cfg->workers worker processes running the config `cfg` was loaded

@@ -271,6 +271,43 @@ static void test_close_busy(void **state)
                      UV_ECANCELED);
 }
 
+/* Workers are replaced after max_documents, or when over max_rss_kb. */
+static void test_recycle(void **state)
+{
+    fx *f = *state;
+    write_config(f, 0, "beta");
+    assert_int_equal(dp_workerpool_init(&f->loop, &f->pool, &f->cfg,
+                                        f->config),
+                     0);
+    f->pool.max_documents = 2;
+    doc d[6];
+    for (int i = 0; i < 6; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "r%d.txt", i);
+        submit(f, &d[i], name, "recycled workers");
+    }
+    run_until(f, &f->done_count, 6);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(d[i].job.result, DP_JOB_DONE);
+    /* 6 documents, 2 per worker: at most 2 workers end with only one. */
+    assert_true(f->pool.recycled >= 2 && f->pool.recycled <= 3);
+
+    /* Any worker is over 1 KiB: each is replaced after its document. */
+    f->pool.max_documents = 0;
+    f->pool.max_rss_kb = 1;
+    unsigned long before = f->pool.recycled;
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "m%d.txt", i);
+        submit(f, &d[i], name, "big workers");
+        run_until(f, &f->done_count, 7 + i);
+        assert_int_equal(d[i].job.result, DP_JOB_DONE);
+    }
+    assert_int_equal(f->pool.recycled - before, 3);
+    assert_int_equal(f->pool.restarts, 0); /* none of them died */
+    close_pool(f);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--worker") == 0)
@@ -280,6 +317,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_reload_in_flight, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_close_busy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recycle, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
