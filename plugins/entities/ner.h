@@ -13,7 +13,7 @@
 #define NER_TAGNAME 24
 #define NER_TOKMAX 48       /* bytes of a token kept for features */
 #define NER_MAX_FEATS 48    /* features per token, at most */
-#define NER_FEATURE_SET 1   /* bump when features.c changes meaning */
+#define NER_FEATURE_SET 2   /* bump when features.c changes meaning */
 
 /* ---- hashing ------------------------------------------------------------ */
 static inline uint64_t nh_mix(uint64_t h)
