@@ -16,6 +16,7 @@
 #define MAX_LINE (1u << 20)       /* a longer line from a worker is a bug */
 #define EXIT_GRACE_MS 2000        /* wait for the last lines after an exit */
 #define RESPAWN_MAX_MS 30000
+#define START_LIMIT_MS 120000     /* loading the plugins may not take longer */
 
 typedef enum { W_STARTING, W_IDLE, W_BUSY } wstate;
 
@@ -313,6 +314,12 @@ static void on_timer(uv_timer_t *timer)
         finalize(w);
         return;
     }
+    if (w->state == W_STARTING) {
+        dp_log(DP_LOG_ERR, "worker %ld did not load its plugins within %d "
+               "ms: killing it", w->pid, START_LIMIT_MS);
+        kill_worker(w);
+        return;
+    }
     if (w->state == W_BUSY && w->task) {
         w->timed_out = 1;
         w->pool->timeouts++;
@@ -439,6 +446,7 @@ static void on_line(dp_wproc *w, const char *line, size_t len)
         on_result(w, o);
     } else if (strcmp(ev, "ready") == 0) {
         w->ready = 1;
+        uv_timer_stop(&w->timer);
         if (w->state == W_STARTING)
             w->state = W_IDLE;
         w->pool->start_failures = 0;
@@ -620,6 +628,7 @@ static int spawn_one(dp_workerpool *pool)
         close_all_handles(w);
         return rc;
     }
+    start_timer(w, START_LIMIT_MS);
     dp_log(DP_LOG_DEBUG, "started worker %ld", w->pid);
     return 0;
 }
