@@ -47,12 +47,22 @@ static int teardown(void **state)
     return 0;
 }
 
-static int folders_exist(void *p)
+typedef struct start_ctx {
+    fx *f;
+    int status; /* wait status once the daemon has exited, else -1 */
+} start_ctx;
+
+/* The daemon has made its folders, or has exited. */
+static int started(void *p)
 {
-    const e2e_tree *t = p;
-    return e2e_exists(t->inbox) && e2e_exists(t->outbox) &&
-           e2e_exists(t->failed) && e2e_exists(t->done) &&
-           e2e_exists(t->processing);
+    start_ctx *c = p;
+    const e2e_tree *t = &c->f->t;
+    if (c->status == -1)
+        c->status = e2e_daemon_exited(&c->f->d);
+    return c->status != -1 ||
+           (e2e_exists(t->inbox) && e2e_exists(t->outbox) &&
+            e2e_exists(t->failed) && e2e_exists(t->done) &&
+            e2e_exists(t->processing));
 }
 
 /* Write the config and start the daemon; returns once it has made its
@@ -62,12 +72,11 @@ static void start(fx *f, const char *stages, int settle_ms, const char *extra)
 {
     e2e_write_config(&f->t, stages, settle_ms, extra);
     e2e_daemon_start(&f->d, &f->t, -1, -1);
-    if (!e2e_wait_for(folders_exist, &f->t, E2E_DEADLINE_MS)) {
-        int st = e2e_daemon_exited(&f->d);
+    start_ctx c = {f, -1};
+    if (!e2e_wait_for(started, &c, E2E_DEADLINE_MS) || c.status != -1) {
         char *log = e2e_read(f->t.log, NULL);
-        fail_msg("docprocd did not create its folders (exit status %d); "
-                 "log:\n%s",
-                 st, log ? log : "(none)");
+        fail_msg("docprocd did not start (wait status %d); log:\n%s",
+                 c.status, log ? log : "(none)");
     }
 }
 
