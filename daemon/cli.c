@@ -29,6 +29,7 @@ typedef struct run_opts {
     const dp_format *fmt;
     const char *outdir; /* NULL: stdout */
     json_t *names;      /* output base names taken so far (a set) */
+    json_t *labels;     /* entity labels seen (a set), for brat's conf */
 } run_opts;
 
 /* The progress line on stderr. */
@@ -412,7 +413,10 @@ static size_t run_batch(uv_loop_t *loop, job *jobs, size_t n, progress *pg,
                                       dp_sink_file, stdout);
                 fputc('\n', stdout);
             }
-        } else if (ro->outdir == NULL) {
+        } else if (ro->outdir) {
+            if (ro->labels && dp_format_collect_labels(j->doc, ro->labels))
+                dp_log(DP_LOG_WARNING, "out of memory collecting labels");
+        } else {
             if (*printed && strcmp(ro->fmt->name, "md") == 0)
                 fputs("\n---\n\n", stdout);
             fwrite(j->out.data, 1, j->out.len, stdout);
@@ -574,7 +578,8 @@ int main(int argc, char **argv)
     progress pg = {0};
     json_t *overrides = json_object();
     ro.names = json_object();
-    if (overrides == NULL || ro.names == NULL) {
+    ro.labels = json_object();
+    if (overrides == NULL || ro.names == NULL || ro.labels == NULL) {
         fprintf(stderr, "docproc: out of memory\n");
         goto out;
     }
@@ -694,6 +699,12 @@ int main(int argc, char **argv)
     pg.t0 = uv_hrtime();
     rc = jsonl ? run_jsonl(&loop, &p, &cfg, &ro, &pg)
                : run_files(&loop, &p, &cfg, &ro, &pg, argv + optind, nfiles);
+    if (ro.outdir && strcmp(ro.fmt->name, "brat") == 0) {
+        /* So that brat opens the folder as it is. */
+        dp_err cerr = {{0}};
+        if (dp_format_brat_conf(ro.outdir, ro.labels, &cerr) != 0)
+            fprintf(stderr, "docproc: %s\n", cerr.msg);
+    }
     if (pg.on) {
         progress_clear(&pg);
         double secs = (double)(uv_hrtime() - pg.t0) / 1e9;
@@ -710,5 +721,6 @@ out:
     free_list(only);
     json_decref(overrides);
     json_decref(ro.names);
+    json_decref(ro.labels);
     return rc;
 }

@@ -120,6 +120,26 @@ int dp_fw_finish(dp_fw *w, dp_err *err)
 
 /* ---- shared helpers ------------------------------------------------------ */
 
+static const struct {
+    const char *label;
+    const char *colour;
+} known_colours[] = {
+    {"PERSON", "#f9c6d3"},   {"PER", "#f9c6d3"},     {"NORP", "#e2d3f7"},
+    {"FAC", "#d6e4c8"},      {"ORG", "#c5dcf9"},     {"GPE", "#fddcae"},
+    {"LOC", "#cfeabf"},      {"PRODUCT", "#f6d8c4"}, {"EVENT", "#f6e39c"},
+    {"WORK_OF_ART", "#ecd0ec"}, {"LAW", "#dcdcdc"},  {"LANGUAGE", "#cdeeee"},
+    {"DATE", "#c9f0dd"},     {"TIME", "#c3e9f2"},    {"PERCENT", "#e9e6b8"},
+    {"MONEY", "#d6f2bd"},    {"QUANTITY", "#ebe6cf"}, {"ORDINAL", "#e6ddd0"},
+    {"CARDINAL", "#e6ddd0"}, {"MISC", "#e4e0f0"},    {NULL, NULL}};
+
+const char *dp_format_label_colour(const char *label)
+{
+    for (size_t i = 0; label && known_colours[i].label; i++)
+        if (strcmp(known_colours[i].label, label) == 0)
+            return known_colours[i].colour;
+    return NULL;
+}
+
 size_t dp_utf8_cps(const char *text, size_t len)
 {
     size_t n = 0;
@@ -324,4 +344,17 @@ void dp_entity_index_free(dp_entity_index *ix)
     free(ix->e);
     json_decref(ix->hold);
     memset(ix, 0, sizeof *ix);
+}
+
+int dp_format_collect_labels(dp_doc *doc, json_t *labels)
+{
+    size_t n;
+    const dp_ann *E = dp_host_api.layer(doc, "entity", &n);
+    for (size_t i = 0; i < n; i++) {
+        const char *l = E[i].label && *E[i].label ? E[i].label : "ENTITY";
+        if (json_object_get(labels, l) == NULL &&
+            json_object_set_new(labels, l, json_true()) != 0)
+            return -ENOMEM;
+    }
+    return 0;
 }

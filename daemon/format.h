@@ -107,6 +107,20 @@ typedef struct dp_entity_index {
 int dp_entity_index_build(dp_doc *doc, dp_entity_index *ix);
 void dp_entity_index_free(dp_entity_index *ix);
 
+/* The colour of a known label (OntoNotes and CoNLL names) as "#rrggbb",
+ * or NULL. */
+const char *dp_format_label_colour(const char *label);
+
+/* Add the labels of `doc`'s entity layer to the set `labels` (a JSON
+ * object used as a set). 0 or -ENOMEM. */
+int dp_format_collect_labels(dp_doc *doc, json_t *labels);
+
+/* Write brat's annotation.conf and visual.conf into `dir` for the entity
+ * types in the set `labels`, so that brat opens the folder as it is. Files
+ * there that docproc did not write are left alone; ones it wrote are
+ * merged with (types are only added). 0, or a negative errno with err. */
+int dp_format_brat_conf(const char *dir, json_t *labels, dp_err *err);
+
 /* Code points in text[0, len). */
 size_t dp_utf8_cps(const char *text, size_t len);
 

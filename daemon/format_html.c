@@ -49,25 +49,12 @@ static void html_esc(dp_fw *w, const char *s)
 
 /* ---- colours per label -------------------------------------------------- */
 
-static const struct {
-    const char *label;
-    const char *colour;
-} known_colours[] = {
-    {"PERSON", "#f9c6d3"},   {"PER", "#f9c6d3"},     {"NORP", "#e2d3f7"},
-    {"FAC", "#d6e4c8"},      {"ORG", "#c5dcf9"},     {"GPE", "#fddcae"},
-    {"LOC", "#cfeabf"},      {"PRODUCT", "#f6d8c4"}, {"EVENT", "#f6e39c"},
-    {"WORK_OF_ART", "#ecd0ec"}, {"LAW", "#dcdcdc"},  {"LANGUAGE", "#cdeeee"},
-    {"DATE", "#c9f0dd"},     {"TIME", "#c3e9f2"},    {"PERCENT", "#e9e6b8"},
-    {"MONEY", "#d6f2bd"},    {"QUANTITY", "#ebe6cf"}, {"ORDINAL", "#e6ddd0"},
-    {"CARDINAL", "#e6ddd0"}, {"MISC", "#e4e0f0"},    {NULL, NULL}};
-
 static void label_colour(const char *label, char out[32])
 {
-    for (size_t i = 0; known_colours[i].label; i++) {
-        if (strcmp(known_colours[i].label, label) == 0) {
-            snprintf(out, 32, "%s", known_colours[i].colour);
-            return;
-        }
+    const char *known = dp_format_label_colour(label);
+    if (known) {
+        snprintf(out, 32, "%s", known);
+        return;
     }
     uint32_t h = 2166136261u;
     for (const unsigned char *p = (const unsigned char *)label; *p; p++)

@@ -213,6 +213,30 @@ static void brat_output_dir(void **state)
     free(ann);
     free(out);
     free(err);
+    /* brat opens the folder as it is: its types are declared. */
+    snprintf(path, sizeof path, "%s/annotation.conf", od);
+    char *conf = fmt_read(path, NULL);
+    assert_non_null(conf);
+    assert_non_null(strstr(conf, "\n[entities]\n"));
+    assert_non_null(strstr(conf, "\nPERSON\n"));
+    assert_non_null(strstr(conf, "\nGPE\n"));
+    assert_non_null(strstr(conf, "\n[relations]\n"));
+    free(conf);
+    snprintf(path, sizeof path, "%s/visual.conf", od);
+    conf = fmt_read(path, NULL);
+    assert_non_null(strstr(conf, "\nPERSON\tbgColor:#"));
+    free(conf);
+    /* A conf of the user's own is left alone. */
+    snprintf(path, sizeof path, "%s/annotation.conf", od);
+    assert_int_equal(fmt_write(path, "[entities]\nMine\n"), 0);
+    assert_int_equal(dp(f, NULL, &out, &err, "-f", "brat", "-o", od, f->a,
+                        NULL),
+                     0);
+    conf = fmt_read(path, NULL);
+    assert_string_equal(conf, "[entities]\nMine\n");
+    free(conf);
+    free(out);
+    free(err);
 }
 
 static void output_dir_names(void **state)
