@@ -121,12 +121,23 @@ static int toks_grow(seg_toks *t)
     return 0;
 }
 
+static int emit(tz *z, size_t start, size_t end, int kind, int shape,
+                unsigned flags);
 static inline int emit(tz *z, size_t start, size_t end, int kind, int shape,
                        unsigned flags)
 {
     seg_toks *t = z->out;
     if (end <= start)
         return 0;
+    while (end - start > UINT32_MAX) { /* a token over 4 GiB: in pieces */
+        size_t cut = start + UINT32_MAX;
+        while (cut > start && ((unsigned char)z->s[cut] & 0xC0) == 0x80)
+            cut--;
+        int rc = emit(z, start, cut, kind, shape, flags);
+        if (rc)
+            return rc;
+        start = cut;
+    }
     if (t->n == t->cap && toks_grow(t))
         return -ENOMEM;
     if (shape < 0)
