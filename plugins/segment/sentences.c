@@ -238,7 +238,7 @@ static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
                        x->t[k - 1].kind == TK_WORD &&
                        (x->t[k - 1].shape == SH_XXXX_CAP ||
                         x->t[k - 1].shape == SH_XX || x->t[k - 1].shape == SH_MIXED);
-            if (cp0 == '?' || x->informal || !name)
+            if (x->informal || !name)
                 return last;
         }
         return NO;
@@ -269,7 +269,7 @@ static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
                 return last;
             return NO;
         }
-        if (wc == W_UPPER && !is_pronoun_I(x, w))
+        if (wc == W_UPPER && (!is_pronoun_I(x, w) || x->informal))
             return last;
         return NO;
     }
@@ -486,7 +486,7 @@ static int detect_informal(const sx *x)
         const seg_tok *p = k > 0 ? &x->t[k - 1] : NULL;
         if (p && t->gap < GAP_NL && p->kind != TK_TERM)
             continue;
-        if (first_class(x, t) != CH_LOWER)
+        if (t->shape != SH_XXXX_LOW) /* "iPhone" is no evidence */
             continue;
         /* the text, or a line after a finished one, starts in lower case */
         if (p == NULL || (t->gap >= GAP_NL &&
@@ -496,10 +496,10 @@ static int detect_informal(const sx *x)
         if (t->gap != GAP_SPACE || p->kind != TK_TERM || k < 2)
             continue;
         int cp = first_cp(x, p);
-        if (cp == '?')
-            return 1; /* "where? india" */
+        if (cp == '?' && x->t[k - 2].shape == SH_XXXX_LOW)
+            return 1; /* "grow up? india" */
         if (cp == '.' && x->t[k - 2].kind == TK_WORD && x->t[k - 2].len > 3 &&
-            abbr_class(x, k - 1) == 0 && ++lower_dot >= 2)
+            abbr_class(x, k - 1) == 0 && ++lower_dot >= 1)
             return 1;
     }
     return 0;

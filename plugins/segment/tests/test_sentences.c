@@ -149,6 +149,9 @@ static void exclamation_in_names(void **state)
     SENTS("She works at Yahoo! in the accounting department.",
           "She works at Yahoo! in the accounting department.");
     SENTS("Where did you grow up? india? ok.", "Where did you grow up? | india? | ok.");
+    SENTS("Stuff and What Hi-Fi? are hosting a show.", "Stuff and What Hi-Fi? are hosting a show.");
+    SENTS("It was worth the ride... I had fun. me too", "It was worth the ride... I had fun. me too");
+    SENTS("it was worth the ride... I had fun. me too", "it was worth the ride... | I had fun. | me too");
 }
 
 static void line_breaks(void **state)
