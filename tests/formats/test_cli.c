@@ -447,6 +447,31 @@ static void man_page_covers_help(void **state)
     free(man);
 }
 
+/* The four man pages render without a warning (when man is installed). */
+static void man_pages_render(void **state)
+{
+    (void)state;
+    const char *mandir = fmt_env("FMT_MAN_DIR");
+    if (access("/usr/bin/man", X_OK) != 0 || mandir == NULL) {
+        print_message("man is not installed: skipped\n");
+        skip();
+    }
+    const char *pages[] = {"docproc.1", "docproc-train.1", "docprocd.8",
+                           "docprocd.json.5"};
+    for (int i = 0; i < 4; i++) {
+        char path[400], *out, *err;
+        snprintf(path, sizeof path, "%s/%s", mandir, pages[i]);
+        char *argv[] = {"/usr/bin/man", "--warnings", "-l", path, NULL};
+        int rc = fmt_run(argv, NULL, &out, &err);
+        if (rc != 0 || err[0])
+            fail_msg("man %s: exit %d: %s", pages[i], rc, err);
+        assert_non_null(strstr(out, "NAME"));
+        assert_non_null(strstr(out, "SEE ALSO"));
+        free(out);
+        free(err);
+    }
+}
+
 /* A document that lacks what the format needs fails alone, with a reason;
  * the others are written. */
 static void conll_without_tokens(void **state)
@@ -533,6 +558,7 @@ int main(void)
         cmocka_unit_test(progress_line),
         cmocka_unit_test(progress_on_terminal),
         cmocka_unit_test(man_page_covers_help),
+        cmocka_unit_test(man_pages_render),
         cmocka_unit_test(conll_without_tokens),
         cmocka_unit_test(conll_round_trip),
     };
