@@ -959,6 +959,49 @@ static void test_kill9_restart(void **state)
     assert_int_equal(e2e_count(f->t.done, 0), CRASH_DOCS);
 }
 
+/* The state kill -9 leaves between "output renamed into the outbox" and
+ * "original moved to done/", made on purpose: on restart the daemon finds
+ * the output by name and sha256 and does not output the document again.
+ * An older output of another document under the same name is not taken
+ * for it. */
+static void test_resume_finds_output(void **state)
+{
+    fx *f = *state;
+    e2e_tree_free(&f->t);
+    e2e_tree_init(&f->t, 1);
+    e2e_write_config(&f->t, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    /* x.txt: processed, output written, then the crash. */
+    e2e_writef(e2e_path(f->t.processing, "x.txt"), "output before the crash");
+    char *out, *err;
+    char *argv[] = {(char *)e2e_env("E2E_DOCPROC"), "--config", f->t.config,
+                    (char *)e2e_path(f->t.processing, "x.txt"), NULL};
+    assert_int_equal(e2e_run(argv, NULL, &out, &err), 0);
+    e2e_write(e2e_path(f->t.outbox, "x.txt.json"), out, strlen(out));
+    free(err);
+    /* y.txt: the outbox has y.txt.json of an earlier, different y.txt. */
+    e2e_writef(e2e_path(f->t.processing, "y.txt"), "the new y");
+    e2e_writef(e2e_path(f->t.outbox, "y.txt.json"),
+               "{\"docproc\":1,\"id\":\"y.txt\",\"source\":{\"name\":\"y.txt\","
+               "\"bytes\":5,\"sha256\":\"%064d\"},\"text\":\"old y\"}\n",
+               0);
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    assert_true(e2e_wait_count(f->t.done, 2));
+    assert_drained(f);
+    json_t *y1 = wait_output(f, "y.txt.1.json");
+    assert_int_equal(word_count(y1), 3);
+    json_decref(y1);
+    e2e_daemon_stop(&f->d);
+    /* x.txt was not output again, and its output is untouched. */
+    assert_int_equal(e2e_count(f->t.outbox, 0), 3);
+    assert_false(e2e_exists(e2e_path(f->t.outbox, "x.txt.1.json")));
+    char *still = e2e_read(e2e_path(f->t.outbox, "x.txt.json"), NULL);
+    assert_non_null(still);
+    assert_string_equal(still, out);
+    free(still);
+    free(out);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+}
+
 /* SIGTERM: stop claiming, finish what is in flight, exit 0. */
 static void test_sigterm_in_flight(void **state)
 {
@@ -1161,6 +1204,7 @@ int main(int argc, char **argv)
     };
     const struct CMUnitTest crash[] = {
         T(test_kill9_restart),
+        T(test_resume_finds_output),
         T(test_sigterm_in_flight),
     };
     const struct CMUnitTest burst[] = {
