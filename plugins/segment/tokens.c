@@ -792,6 +792,15 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                  seg_toks *toks)
 {
     tz z = {lang, text, len, toks, GAP_PARA};
+    /* about one token per six bytes of prose: reserve once, grow rarely */
+    if (toks->cap == 0 && len > 0) {
+        size_t want = len / 6 + 64;
+        seg_tok *v = malloc(want * sizeof *v);
+        if (v == NULL)
+            return -ENOMEM;
+        toks->v = v;
+        toks->cap = want;
+    }
     size_t i = 0;
     int rc = 0;
     while (i < len) {
