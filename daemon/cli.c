@@ -395,6 +395,9 @@ static size_t run_batch(uv_loop_t *loop, job *jobs, size_t n, progress *pg,
         }
     }
     uv_run(loop, UV_RUN_DEFAULT);
+    /* Results on the same terminal must not start after the bar. */
+    if (pg->on && isatty(1))
+        progress_clear(pg);
     for (size_t i = 0; i < n; i++) {
         job *j = &jobs[i];
         const run_opts *ro = j->ro;
