@@ -174,6 +174,14 @@ static const char *refine(const entities *e, const char *label, uint32_t mask,
     return label;
 }
 
+static int cmp_span_c(const void *a, const void *b)
+{
+    const ent_span *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->end < y->end ? -1 : x->end > y->end;
+}
+
 static int tok_eq(const ner_tok *t, const char *w)
 {
     size_t n = strlen(w);
@@ -261,6 +269,45 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
         if (push_span(w, s))
             return -ENOMEM;
         i = j;
+    }
+    /* a multi-word country, region or city name the model split or cut:
+     * "Bosnia and Herzegovina", "People's Republic of China" */
+    {
+        const uint32_t GEO = (1u << GZ_COUNTRY) | (1u << GZ_CITY) | (1u << GZ_REGION);
+        for (size_t i = 0; i < n;) {
+            if (!t[i].gaz_b || !(t[i].gaz & GEO) || !(t[i].flags & TF_INIT_CAP)) {
+                i++;
+                continue;
+            }
+            size_t j = i + 1;
+            while (j < n && t[j].gaz && !t[j].gaz_b)
+                j++;
+            uint32_t A = (uint32_t)(t0 + i), B = (uint32_t)(t0 + j);
+            size_t inside = 0, across = 0, exact = 0;
+            for (size_t q = first_new; q < w->n; q++) {
+                const ent_span *s = &w->spans[q];
+                if (s->end <= A || s->start >= B)
+                    continue;
+                if (s->start == A && s->end == B)
+                    exact++;
+                else if (s->start >= A && s->end <= B)
+                    inside++;
+                else
+                    across++;
+            }
+            if (j - i >= 2 && inside >= 1 && across == 0 && exact == 0) {
+                size_t o = first_new;
+                for (size_t q = first_new; q < w->n; q++)
+                    if (w->spans[q].end <= A || w->spans[q].start >= B)
+                        w->spans[o++] = w->spans[q];
+                w->n = o;
+                ent_span s = {A, B, "GPE", -1, 2};
+                if (push_span(w, s))
+                    return -ENOMEM;
+                qsort(w->spans + first_new, w->n - first_new, sizeof *w->spans, cmp_span_c);
+            }
+            i = j;
+        }
     }
     size_t n_model = w->n - first_new;
     /* numbers and time: they replace a model span they cover entirely */
@@ -436,7 +483,7 @@ static int ent_process(void *instance, dp_doc *doc, dp_err *err)
                 if ((rc = do_sentence(e, &w, &dc, text, tok, i, j - i)) != 0)
                     goto out;
                 for (size_t q = i; q < j; q++)
-                    lt[q].flags = w.toks[q - i].flags;
+                    lt[q].flags = (uint8_t)(w.toks[q - i].flags | (q == i ? TF_SENT_START : 0));
                 rc = -ENOMEM;
             }
             i = j;

@@ -176,6 +176,9 @@ int link_mentions(const ent_tok *tok, size_t n_tok, ent_span **spans,
         uint32_t len = s->end - s->start;
         if (!(tok[s->start].flags & TF_INIT_CAP) || len > 8)
             continue;
+        /* a lone word at a sentence start is too weak to spread */
+        if (len == 1 && (tok[s->start].flags & TF_SENT_START) && !is_acronym_tok(&tok[s->start]))
+            continue;
         if (lmap_put(&cand, seq_hash(tok, s->start, s->end), (int32_t)i))
             goto out;
         if ((int)len > maxlen)

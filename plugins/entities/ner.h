@@ -86,7 +86,8 @@ enum {
     TF_LCSEEN = 2,     /* its lower-case form occurs in the document */
     TF_CAPSEEN = 4,    /* occurs capitalised, not sentence-initial */
     TF_ALLCAPS_SENT = 8,
-    TF_LOWER = 16      /* all lower case */
+    TF_LOWER = 16,     /* all lower case */
+    TF_SENT_START = 32 /* first token of its sentence (set by the stage) */
 };
 
 typedef struct ner_tok {
