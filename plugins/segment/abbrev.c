@@ -22,8 +22,8 @@ typedef struct ws_table {
 } ws_table;
 
 struct wordset {
-    ws_table ci; /* folded keys: case-insensitive entries */
-    ws_table cs; /* exact keys: case-sensitive entries */
+    ws_table ci;    /* folded keys: case-insensitive entries */
+    ws_table cs;    /* exact keys: case-sensitive entries */
     size_t max_len; /* of any key: longer words are not looked up */
 };
 
@@ -103,7 +103,10 @@ static int table_put(ws_table *t, const char *k, size_t len, int cls)
     return 0;
 }
 
-wordset *wordset_new(void) { return calloc(1, sizeof(wordset)); }
+wordset *wordset_new(void)
+{
+    return calloc(1, sizeof(wordset));
+}
 
 void wordset_free(wordset *ws)
 {
@@ -140,7 +143,10 @@ int wordset_get(const wordset *ws, const char *w, size_t len)
     return s && s->key ? s->cls : 0;
 }
 
-static int is_sp(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+static int is_sp(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
 
 int wordset_add_entry(wordset *ws, const char *line, size_t len, char *msg,
                       size_t msglen)
@@ -178,8 +184,8 @@ int wordset_add_entry(wordset *ws, const char *line, size_t len, char *msg,
         else if (tl == 2 && memcmp(t, "cs", 2) == 0)
             exact = 1;
         else {
-            snprintf(msg, msglen, "unknown tag '%.*s' for '%.*s'", (int)tl,
-                     t, (int)(we - ws0), line + ws0);
+            snprintf(msg, msglen, "unknown tag '%.*s' for '%.*s'", (int)tl, t,
+                     (int)(we - ws0), line + ws0);
             return -EINVAL;
         }
     }

@@ -5,25 +5,17 @@
 
 const unsigned char seg_ascii_class[128] = {
     /* controls: \t \v \f are spaces; \n \r line breaks */
-    [0 ... 8] = CH_PUNCT,
-    ['\t'] = CH_SPACE,
-    ['\n'] = CH_NL,
-    ['\v'] = CH_NL,
-    ['\f'] = CH_NL,
-    ['\r'] = CH_NL,
-    [14 ... 31] = CH_PUNCT,
-    [' '] = CH_SPACE,
-    ['!' ... '/'] = CH_PUNCT,
-    ['0' ... '9'] = CH_DIGIT,
-    [':' ... '@'] = CH_PUNCT,
-    ['A' ... 'Z'] = CH_UPPER,
-    ['[' ... '`'] = CH_PUNCT,
-    ['a' ... 'z'] = CH_LOWER,
+    [0 ... 8] = CH_PUNCT,     ['\t'] = CH_SPACE,
+    ['\n'] = CH_NL,           ['\v'] = CH_NL,
+    ['\f'] = CH_NL,           ['\r'] = CH_NL,
+    [14 ... 31] = CH_PUNCT,   [' '] = CH_SPACE,
+    ['!' ... '/'] = CH_PUNCT, ['0' ... '9'] = CH_DIGIT,
+    [':' ... '@'] = CH_PUNCT, ['A' ... 'Z'] = CH_UPPER,
+    ['[' ... '`'] = CH_PUNCT, ['a' ... 'z'] = CH_LOWER,
     ['{' ... 127] = CH_PUNCT,
 };
 
-int ch_class_slow(const char *s, size_t len, size_t i, int32_t *cp,
-                  size_t *n)
+int ch_class_slow(const char *s, size_t len, size_t i, int32_t *cp, size_t *n)
 {
     utf8proc_int32_t u;
     utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i,

@@ -78,7 +78,8 @@ static int add_option_list(wordset *ws, const json_t *list, const char *key,
 {
     size_t i;
     json_t *v;
-    json_array_foreach(list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         const char *s = json_string_value(v);
         char msg[300];
         if (s == NULL)
@@ -208,8 +209,8 @@ out:
     return rc;
 }
 
-static const char *const segment_provides[] = {"paragraph", "sentence",
-                                               "token", NULL};
+static const char *const segment_provides[] = {"paragraph", "sentence", "token",
+                                               NULL};
 
 static const dp_stage segment_stage = {
     .abi_major = DP_ABI_MAJOR,

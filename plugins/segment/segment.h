@@ -15,22 +15,21 @@
 /* ---------------------------------------------------------------- chars */
 
 enum {
-    CH_SPACE = 1,  /* white space that is not a line break */
-    CH_NL,         /* line break: \n \r \v \f U+0085 U+2028 U+2029 */
-    CH_UPPER,      /* Lu, Lt */
-    CH_LOWER,      /* Ll */
-    CH_LETTER,     /* Lm, Lo: letters without case */
-    CH_MARK,       /* Mn, Mc, Me, Cf: joins the word it follows */
-    CH_DIGIT,      /* Nd */
-    CH_NUMOTHER,   /* Nl, No: numeric but not a decimal digit */
-    CH_PUNCT       /* everything else: P*, S*, controls */
+    CH_SPACE = 1, /* white space that is not a line break */
+    CH_NL,        /* line break: \n \r \v \f U+0085 U+2028 U+2029 */
+    CH_UPPER,     /* Lu, Lt */
+    CH_LOWER,     /* Ll */
+    CH_LETTER,    /* Lm, Lo: letters without case */
+    CH_MARK,      /* Mn, Mc, Me, Cf: joins the word it follows */
+    CH_DIGIT,     /* Nd */
+    CH_NUMOTHER,  /* Nl, No: numeric but not a decimal digit */
+    CH_PUNCT      /* everything else: P*, S*, controls */
 };
 
 /* Class of the code point at s[i] (valid UTF-8, i < len); *cp gets the code
  * point and *n its length in bytes. ASCII is a table look-up, inline. */
 extern const unsigned char seg_ascii_class[128];
-int ch_class_slow(const char *s, size_t len, size_t i, int32_t *cp,
-                  size_t *n);
+int ch_class_slow(const char *s, size_t len, size_t i, int32_t *cp, size_t *n);
 static inline int ch_class(const char *s, size_t len, size_t i, int32_t *cp,
                            size_t *n)
 {
@@ -45,8 +44,8 @@ static inline int ch_class(const char *s, size_t len, size_t i, int32_t *cp,
 
 static inline int ch_is_wordish(int c)
 {
-    return c == CH_UPPER || c == CH_LOWER || c == CH_LETTER ||
-           c == CH_MARK || c == CH_DIGIT || c == CH_NUMOTHER;
+    return c == CH_UPPER || c == CH_LOWER || c == CH_LETTER || c == CH_MARK ||
+           c == CH_DIGIT || c == CH_NUMOTHER;
 }
 
 /* ---------------------------------------------------------------- words */
@@ -54,10 +53,10 @@ static inline int ch_is_wordish(int c)
 /* Abbreviation classes (data file: "<word> [class]"). */
 enum {
     AB_NONE = 0,
-    AB_ANY,    /* may end a sentence: "etc.", "Inc.", "U.S." */
-    AB_TITLE,  /* precedes a name, never ends a sentence: "Mr.", "Dr." */
-    AB_INNER,  /* never ends a sentence: "e.g.", "vs." */
-    AB_NUM     /* an abbreviation only before a number: "No. 5", "p. 55" */
+    AB_ANY,   /* may end a sentence: "etc.", "Inc.", "U.S." */
+    AB_TITLE, /* precedes a name, never ends a sentence: "Mr.", "Dr." */
+    AB_INNER, /* never ends a sentence: "e.g.", "vs." */
+    AB_NUM    /* an abbreviation only before a number: "No. 5", "p. 55" */
 };
 
 typedef struct wordset wordset;
@@ -105,10 +104,10 @@ extern const char *const seg_shape_names[SH_COUNT];
 
 /* gap: what separates a token from the one before it. */
 enum {
-    GAP_NONE = 0,  /* attached */
-    GAP_SPACE,     /* spaces only */
-    GAP_NL,        /* one line break */
-    GAP_PARA       /* two line breaks or more (a blank line) */
+    GAP_NONE = 0, /* attached */
+    GAP_SPACE,    /* spaces only */
+    GAP_NL,       /* one line break */
+    GAP_PARA      /* two line breaks or more (a blank line) */
 };
 
 typedef struct seg_tok {

@@ -11,8 +11,8 @@
 
 #include "segment.h"
 
-/* bits of ends[] */
-enum { E_END = 1, E_MARKER = 2 };
+/* ends[k]: the sentence ends with token k */
+enum { E_END = 1 };
 
 typedef struct sx {
     const seg_lang *lang;
@@ -21,8 +21,8 @@ typedef struct sx {
     const seg_tok *t;
     size_t n;
     uint8_t *ends;
-    uint8_t *mlen;   /* length in tokens of the list marker starting here */
-    int informal;    /* casing is no evidence (lower-case sentence starts) */
+    uint8_t *mlen; /* length in tokens of the list marker starting here */
+    int informal;  /* casing is no evidence (lower-case sentence starts) */
 } sx;
 
 static int is_wordtok(const seg_tok *t)
@@ -232,12 +232,13 @@ static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
         if (wc == W_UPPER || wc == W_DIGIT)
             return last;
         if (wc == W_LOWER && !quoted && nx->gap != GAP_NONE) {
-            /* "what? where": a question ends even before lower case; an
-             * exclamation mark after a name may be part of it ("Yahoo! in") */
-            int name = k > 0 && t->gap == GAP_NONE &&
-                       x->t[k - 1].kind == TK_WORD &&
-                       (x->t[k - 1].shape == SH_XXXX_CAP ||
-                        x->t[k - 1].shape == SH_XX || x->t[k - 1].shape == SH_MIXED);
+            /* "grow up? india": ends even before lower case, but after a
+             * capitalised word the mark may be part of a name ("Yahoo! in",
+             * "What Hi-Fi? are") unless the text ignores capitals anyway */
+            int name =
+                k > 0 && t->gap == GAP_NONE && x->t[k - 1].kind == TK_WORD &&
+                (x->t[k - 1].shape == SH_XXXX_CAP ||
+                 x->t[k - 1].shape == SH_XX || x->t[k - 1].shape == SH_MIXED);
             if (x->informal || !name)
                 return last;
         }
@@ -322,10 +323,10 @@ static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
 /* ------------------------------------------------------------ list markers */
 
 typedef struct marker {
-    size_t k;     /* first token */
-    uint8_t len;  /* tokens */
-    uint8_t type; /* 1 digits, 2 lower letter, 3 upper letter */
-    uint8_t delim;/* 1 '.', 2 ')', 3 '.)' */
+    size_t k;      /* first token */
+    uint8_t len;   /* tokens */
+    uint8_t type;  /* 1 digits, 2 lower letter, 3 upper letter */
+    uint8_t delim; /* 1 '.', 2 ')', 3 '.)' */
     uint8_t linestart;
     int value;
 } marker;
@@ -447,8 +448,7 @@ static int find_markers(sx *x)
     for (size_t a = 0; a < nm; a++) {
         if (has_prev[a])
             continue;
-        int ok = next[a] != (size_t)-1 &&
-                 (ms[a].value == 1 || ms[a].linestart);
+        int ok = next[a] != (size_t)-1 && (ms[a].value == 1 || ms[a].linestart);
         if (!ok && ms[a].type == 1 && ms[a].linestart && ms[a].value <= 99 &&
             ms[a].delim != 1)
             ok = 1; /* "1) Introduction" at a line start */
@@ -489,9 +489,9 @@ static int detect_informal(const sx *x)
         if (t->shape != SH_XXXX_LOW) /* "iPhone" is no evidence */
             continue;
         /* the text, or a line after a finished one, starts in lower case */
-        if (p == NULL || (t->gap >= GAP_NL &&
-                          (p->kind == TK_TERM || p->kind == TK_ELLIPSIS ||
-                           p->kind == TK_EMO)))
+        if (p == NULL ||
+            (t->gap >= GAP_NL && (p->kind == TK_TERM ||
+                                  p->kind == TK_ELLIPSIS || p->kind == TK_EMO)))
             return 1;
         if (t->gap != GAP_SPACE || p->kind != TK_TERM || k < 2)
             continue;
@@ -531,7 +531,7 @@ static int num_pattern(const sx *x, const seg_tok *t, const char *pat)
 /* A header time stamp "08/16/2000 12:05 PM" at k: its length in tokens. */
 static size_t datetime_at(const sx *x, size_t k)
 {
-    if (x->t[k].kind != TK_NUM || k + 1 >= x->n || x->t[k].kind != TK_NUM || x->t[k + 1].kind != TK_NUM ||
+    if (x->t[k].kind != TK_NUM || k + 1 >= x->n || x->t[k + 1].kind != TK_NUM ||
         x->t[k + 1].gap != GAP_SPACE)
         return 0;
     if (!num_pattern(x, &x->t[k], "d+/d+/dd+"))
@@ -551,9 +551,8 @@ static size_t datetime_at(const sx *x, size_t k)
 static int closing_comma(const sx *x, size_t k)
 {
     if (x->t[k].kind != TK_PUNCT || k == 0 || k + 1 >= x->n ||
-        !tok_is(x, &x->t[k], ",") ||
-        x->t[k].gap != GAP_NONE || x->t[k + 1].gap != GAP_SPACE ||
-        x->lang->closings == NULL)
+        !tok_is(x, &x->t[k], ",") || x->t[k].gap != GAP_NONE ||
+        x->t[k + 1].gap != GAP_SPACE || x->lang->closings == NULL)
         return 0;
     const seg_tok *p = &x->t[k - 1];
     if (p->kind != TK_WORD ||
@@ -626,10 +625,12 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                 ends[k - 1] |= E_END;
                 start = k;
                 words = 0;
+                open_q = 0;
             }
         }
         if (t->gap >= GAP_NL)
             line_words = 0;
+        open_q = 0;
         if (mlen[k]) {
             k += mlen[k] - 1;
             continue;
@@ -638,7 +639,8 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
         if (dt) {
             const seg_tok *p = k > 0 ? &x.t[k - 1] : NULL;
             if (k > start && words > 0 && t->gap != GAP_NONE &&
-                (is_link(&x, p) || p->shape == SH_XXXX_CAP || p->shape == SH_XX ||
+                (is_link(&x, p) || p->shape == SH_XXXX_CAP ||
+                 p->shape == SH_XX ||
                  (p->kind == TK_PUNCT && (p->flags & (TF_CLOSE | TF_QUOTE))) ||
                  first_cp(&x, p) == '>')) {
                 ends[k - 1] |= E_END;
@@ -653,6 +655,7 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                 ends[k] |= E_END;
                 start = k + 1;
                 words = 0;
+                open_q = 0;
             }
             continue;
         }
@@ -660,6 +663,7 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             ends[k] |= E_END;
             start = k + 1;
             words = 0;
+            open_q = 0;
             continue;
         }
         if (is_link(&x, t) && words > 1) {
@@ -681,6 +685,7 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                 ends[e] |= E_END;
                 start = e + 1;
                 words = 0;
+                open_q = 0;
                 k = e;
                 continue;
             }
@@ -689,25 +694,26 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             words++;
             line_words++;
         }
-        if (k == start)
-            open_q = 0;
         if (t->kind == TK_PUNCT && (t->flags & TF_QUOTE) &&
             x.s[t->start] != '`')
             open_q++;
         /* a rule of 3+ symbols standing alone ("_____", "*** NOTICE") is
          * a sentence of its own */
         if (t->kind == TK_SEP && k > start && words > 0 && t->gap != GAP_NONE &&
-            t->len >= 3 && (k + 1 >= n || (x.t[k + 1].gap != GAP_NONE &&
-                                           word_case(&x, k + 1) != W_LOWER))) {
+            t->len >= 3 &&
+            (k + 1 >= n ||
+             (x.t[k + 1].gap != GAP_NONE && word_case(&x, k + 1) != W_LOWER))) {
             ends[k - 1] |= E_END;
             start = k;
             words = 0;
+            open_q = 0;
         }
         if (t->kind == TK_SEP && k == start && k + 1 < n &&
             x.t[k + 1].gap != GAP_NONE) {
             ends[k] |= E_END; /* "***" between sentences */
             start = k + 1;
             words = 0;
+            open_q = 0;
             continue;
         }
         if (words > 0 && (t->kind == TK_TERM || t->kind == TK_ELLIPSIS ||
@@ -718,12 +724,11 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                 k = e;
                 start = e + 1;
                 words = 0;
+                open_q = 0;
             }
         }
     }
     ends[n - 1] |= E_END;
-    for (size_t k = 0; k < n; k++)
-        ends[k] &= E_END;
     free(mlen);
     return 0;
 }

@@ -153,7 +153,10 @@ static inline int emit(tz *z, size_t start, size_t end, int kind, int shape,
     return 0;
 }
 
-static int lower_ascii(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+static int lower_ascii(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
 
 static int is_apos(const tz *z, size_t i, size_t *n)
 {
@@ -195,9 +198,9 @@ static size_t chunk_end(const tz *z, size_t i)
 static int url_trailer(int32_t cp, int cls)
 {
     if (cp < 0x80)
-        return cp != '/' && cp != '=' && cp != '#' && cp != '_' &&
-               cp != '-' && cp != '~' && cp != '+' && cp != '&' &&
-               cp != '%' && cp != '*' && cp != '@' && cls == CH_PUNCT;
+        return cp != '/' && cp != '=' && cp != '#' && cp != '_' && cp != '-' &&
+               cp != '~' && cp != '+' && cp != '&' && cp != '%' && cp != '*' &&
+               cp != '@' && cls == CH_PUNCT;
     return cls == CH_PUNCT;
 }
 
@@ -252,7 +255,9 @@ static int url_start(const tz *z, size_t i, size_t ce)
     case 'h':
         if (c1 != 't')
             return 0;
-        k = starts_ci(p, n, "http://", 7) ? 7 : starts_ci(p, n, "https://", 8) ? 8 : 0;
+        k = starts_ci(p, n, "http://", 7)    ? 7
+            : starts_ci(p, n, "https://", 8) ? 8
+                                             : 0;
         break;
     case 'w':
         k = c1 == 'w' && starts_ci(p, n, "www.", 4) ? 4 : 0;
@@ -331,15 +336,16 @@ static int ascii_letter(unsigned char c)
 
 static int tld_at(const tz *z, size_t i)
 {
-    static const char *const tlds[] = {"com", "net", "org", "edu", "gov",
-                                       "info", "biz", NULL};
+    static const char *const tlds[] = {"com", "net",  "org", "edu",
+                                       "gov", "info", "biz", NULL};
     size_t k = i;
     while (k < z->len && k < i + 5 && ascii_letter((unsigned char)z->s[k]))
         k++;
     if (k < z->len && alnum((unsigned char)z->s[k]))
         return 0;
     for (size_t t = 0; tlds[t]; t++)
-        if (strlen(tlds[t]) == k - i && starts_ci(z->s + i, k - i, tlds[t], k - i))
+        if (strlen(tlds[t]) == k - i &&
+            starts_ci(z->s + i, k - i, tlds[t], k - i))
             return 1;
     return 0;
 }
@@ -556,8 +562,9 @@ static size_t word_at(tz *z, size_t i, size_t ce, int may_mail, int *rc)
         size_t after = apos + an;
         if (is_clitic(z->s + after, we - after))
             split = apos;
-        else if (we == after + 1 && (z->s[after] == 't' || z->s[after] == 'T') &&
-                 apos - i >= 2 && (z->s[apos - 1] == 'n' || z->s[apos - 1] == 'N'))
+        else if (we == after + 1 &&
+                 (z->s[after] == 't' || z->s[after] == 'T') && apos - i >= 2 &&
+                 (z->s[apos - 1] == 'n' || z->s[apos - 1] == 'N'))
             split = apos - 1;
     }
     letters = up + lo + nocase > 0;
@@ -590,18 +597,50 @@ static unsigned punct_flags(int32_t cp, int *is_bullet)
 {
     *is_bullet = 0;
     switch (cp) {
-    case '(': case '[': case '{': case 0x201C: case 0x2018: case 0x00AB:
-    case 0x2039: case 0x201E: case 0x201A: case 0x00BF: case 0x00A1:
-    case 0x300C: case 0x300E: case 0xFF08:
+    case '(':
+    case '[':
+    case '{':
+    case 0x201C:
+    case 0x2018:
+    case 0x00AB:
+    case 0x2039:
+    case 0x201E:
+    case 0x201A:
+    case 0x00BF:
+    case 0x00A1:
+    case 0x300C:
+    case 0x300E:
+    case 0xFF08:
         return TF_OPEN;
-    case ')': case ']': case '}': case 0x201D: case 0x2019: case 0x00BB:
-    case 0x203A: case 0x300D: case 0x300F: case 0xFF09:
+    case ')':
+    case ']':
+    case '}':
+    case 0x201D:
+    case 0x2019:
+    case 0x00BB:
+    case 0x203A:
+    case 0x300D:
+    case 0x300F:
+    case 0xFF09:
         return TF_CLOSE;
-    case '"': case '\'': case '`':
+    case '"':
+    case '\'':
+    case '`':
         return TF_QUOTE;
-    case 0x2022: case 0x2043: case 0x25E6: case 0x25AA: case 0x2023:
-    case 0x25CF: case 0x25CB: case 0x25A0: case 0x25A1: case 0x25BA:
-    case 0x25B8: case 0x27A2: case 0x2219: case 0x00B7:
+    case 0x2022:
+    case 0x2043:
+    case 0x25E6:
+    case 0x25AA:
+    case 0x2023:
+    case 0x25CF:
+    case 0x25CB:
+    case 0x25A0:
+    case 0x25A1:
+    case 0x25BA:
+    case 0x25B8:
+    case 0x27A2:
+    case 0x2219:
+    case 0x00B7:
         *is_bullet = 1;
         return TF_BULLET;
     default:
@@ -683,8 +722,8 @@ static size_t token_at(tz *z, size_t i, size_t ce, int *rc)
             return j;
         }
     }
-    if (!after_word && (cp == ':' || cp == ';' || cp == '=' || cp == '8' ||
-                        cp == '<')) {
+    if (!after_word &&
+        (cp == ':' || cp == ';' || cp == '=' || cp == '8' || cp == '<')) {
         size_t e = emoticon_at(z, i, ce);
         if (e) {
             *rc = emit(z, i, e, TK_EMO, SH_PUNCT, 0);
@@ -780,13 +819,13 @@ static size_t token_at(tz *z, size_t i, size_t ce, int *rc)
 }
 
 /* ASCII letters: 1 lower case, 2 upper case. */
-static const unsigned char letter_tab[256] = {
-    ['a' ... 'z'] = 1, ['A' ... 'Z'] = 2};
+static const unsigned char letter_tab[256] = {['a' ... 'z'] = 1,
+                                              ['A' ... 'Z'] = 2};
 
 /* Bytes after which a run of ASCII letters is a plain word. */
 static const unsigned char plain_end[256] = {
     [' '] = 1, ['\n'] = 1, ['\t'] = 1, ['\r'] = 1, [','] = 1, [';'] = 1,
-    [')'] = 1, [']'] = 1, ['}'] = 1, ['"'] = 1, ['?'] = 1, ['!'] = 1};
+    [')'] = 1, [']'] = 1,  ['}'] = 1,  ['"'] = 1,  ['?'] = 1, ['!'] = 1};
 
 int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                  seg_toks *toks)
@@ -853,9 +892,10 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
         if (toks->n > 0 && nl && sp_before_nl)
             toks->v[toks->n - 1].flags |= TF_SPACEAFTER_NL;
         if (toks->n > 0)
-            z.gap = nl >= 2 ? GAP_PARA
-                    : nl == 1 ? GAP_NL
-                    : i > ws_start ? GAP_SPACE : GAP_NONE;
+            z.gap = nl >= 2        ? GAP_PARA
+                    : nl == 1      ? GAP_NL
+                    : i > ws_start ? GAP_SPACE
+                                   : GAP_NONE;
     chunk:
         /* the tokens of the chunk up to the next white space */
         do {
@@ -880,8 +920,8 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                 }
                 if (j >= len || plain_end[(unsigned char)text[j]]) {
                     unsigned lo = (unsigned)(j - i) - up;
-                    int shape = shape_from(up, lo, 0, 0, letter_tab[b] == 2,
-                                           inner);
+                    int shape =
+                        shape_from(up, lo, 0, 0, letter_tab[b] == 2, inner);
                     if ((rc = emit(&z, i, j, TK_WORD, shape, 0)) != 0)
                         return rc;
                     i = j;

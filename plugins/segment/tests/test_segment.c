@@ -45,10 +45,13 @@ static void sample_article(void **state)
 static void paragraphs(void **state)
 {
     (void)state;
-    seg_check("paragraph", 0,
-              "Title here\n\nFirst line of a para.\nIt goes on. And on.\n\n\nLast one.",
-              "Title here | First line of a para.\nIt goes on. And on. | Last one.");
-    seg_check("paragraph", 0, "One line.\nAnother line.", "One line. | Another line.");
+    seg_check(
+        "paragraph", 0,
+        "Title here\n\nFirst line of a para.\nIt goes on. And on.\n\n\nLast "
+        "one.",
+        "Title here | First line of a para.\nIt goes on. And on. | Last one.");
+    seg_check("paragraph", 0, "One line.\nAnother line.",
+              "One line. | Another line.");
 }
 
 static void json_output(void **state)
@@ -61,7 +64,9 @@ static void json_output(void **state)
     json_t *sents = json_object_get(out, "sentences");
     assert_int_equal(json_array_size(sents), 2);
     /* code-point offsets in the output */
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(sents, 1), "start")), 14);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(sents, 1), "start")),
+        14);
     json_t *toks = json_object_get(out, "tokens");
     assert_int_equal(json_array_size(toks), 7);
     json_decref(out);
@@ -90,14 +95,24 @@ static void bad_configuration(void **state)
     dp_pipeline p;
     dp_err err = {{0}};
     assert_int_not_equal(
-        tk_pipeline(&p, "[{\"name\":\"segment\",\"options\":{\"language\":\"xx\"}}]", &err), 0);
+        tk_pipeline(
+            &p, "[{\"name\":\"segment\",\"options\":{\"language\":\"xx\"}}]",
+            &err),
+        0);
     assert_non_null(strstr(err.msg, "abbrev.xx.txt"));
     memset(&err, 0, sizeof err);
     assert_int_not_equal(
-        tk_pipeline(&p, "[{\"name\":\"segment\",\"options\":{\"language\":\"../etc\"}}]", &err), 0);
+        tk_pipeline(
+            &p,
+            "[{\"name\":\"segment\",\"options\":{\"language\":\"../etc\"}}]",
+            &err),
+        0);
     memset(&err, 0, sizeof err);
-    assert_int_not_equal(
-        tk_pipeline(&p, "[{\"name\":\"segment\",\"options\":{\"abbreviations\":[\"Mr frob\"]}}]", &err), 0);
+    assert_int_not_equal(tk_pipeline(&p,
+                                     "[{\"name\":\"segment\",\"options\":{"
+                                     "\"abbreviations\":[\"Mr frob\"]}}]",
+                                     &err),
+                         0);
     assert_non_null(strstr(err.msg, "frob"));
 }
 
@@ -127,13 +142,44 @@ static void odd_inputs_never_crash(void **state)
 {
     (void)state;
     static const char *const cases[] = {
-        ".", "...", ". . .", "!!!", "'", "\"", "-", "--", "***", ":-)", "@", "#",
-        "http://", "www.", "a@b", "1.", "1)", "a.", "\xE2\x80\xA2", "Mr.", "U.S.",
-        "'s", "n't", "\r\n\r\n", "\xE2\x80\xA8x\xE2\x80\xA9y", "x\x01y\x7f",
-        "\xCC\x81\xCC\x81 combining first", "\xEF\xBB\xBF" "BOM. Then.",
-        "a.b.c.d.e.f.g.h.i.j.k.l", "1,2,3,4,5.6.7.8", "((((((((((", "[1] [2]",
-        "www.x.com)))))).", "\xF0\x9F\x98\x80\xF0\x9F\x98\x80 emoji. Ok.",
-        "Mr.\nSmith", "e.g.\n\n1. a\n2. b", NULL};
+        ".",
+        "...",
+        ". . .",
+        "!!!",
+        "'",
+        "\"",
+        "-",
+        "--",
+        "***",
+        ":-)",
+        "@",
+        "#",
+        "http://",
+        "www.",
+        "a@b",
+        "1.",
+        "1)",
+        "a.",
+        "\xE2\x80\xA2",
+        "Mr.",
+        "U.S.",
+        "'s",
+        "n't",
+        "\r\n\r\n",
+        "\xE2\x80\xA8x\xE2\x80\xA9y",
+        "x\x01y\x7f",
+        "\xCC\x81\xCC\x81 combining first",
+        "\xEF\xBB\xBF"
+        "BOM. Then.",
+        "a.b.c.d.e.f.g.h.i.j.k.l",
+        "1,2,3,4,5.6.7.8",
+        "((((((((((",
+        "[1] [2]",
+        "www.x.com)))))).",
+        "\xF0\x9F\x98\x80\xF0\x9F\x98\x80 emoji. Ok.",
+        "Mr.\nSmith",
+        "e.g.\n\n1. a\n2. b",
+        NULL};
     for (size_t i = 0; cases[i]; i++) {
         dp_doc *doc = seg_run(cases[i]);
         assert_non_null(doc);
@@ -144,16 +190,44 @@ static void odd_inputs_never_crash(void **state)
     }
     /* pseudo-random printable ASCII and UTF-8 soup */
     unsigned seed = 12345;
-    static const char *const atoms[] = {
-        "a", "B", " ", "\n", ".", "!", "?", "'", "\"", "(", ")", "1", ",", ":",
-        "-", "@", "#", "/", "\xC3\xA9", "\xE2\x80\x9D", "\xE2\x80\xA6", "Mr",
-        "http://", "\t", "\xE3\x80\x82", "$", "*", "&", ";", "[", "]"};
+    static const char *const atoms[] = {"a",
+                                        "B",
+                                        " ",
+                                        "\n",
+                                        ".",
+                                        "!",
+                                        "?",
+                                        "'",
+                                        "\"",
+                                        "(",
+                                        ")",
+                                        "1",
+                                        ",",
+                                        ":",
+                                        "-",
+                                        "@",
+                                        "#",
+                                        "/",
+                                        "\xC3\xA9",
+                                        "\xE2\x80\x9D",
+                                        "\xE2\x80\xA6",
+                                        "Mr",
+                                        "http://",
+                                        "\t",
+                                        "\xE3\x80\x82",
+                                        "$",
+                                        "*",
+                                        "&",
+                                        ";",
+                                        "[",
+                                        "]"};
     char buf[4096];
     for (int round = 0; round < 300; round++) {
         size_t used = 0;
         while (used + 8 < sizeof buf) {
             seed = seed * 1103515245u + 12345u;
-            const char *a = atoms[(seed >> 16) % (sizeof atoms / sizeof *atoms)];
+            const char *a =
+                atoms[(seed >> 16) % (sizeof atoms / sizeof *atoms)];
             size_t l = strlen(a);
             memcpy(buf + used, a, l);
             used += l;

@@ -6,7 +6,8 @@ static void plain_terminals(void **state)
     (void)state;
     SENTS("Hello World. My name is Jonas.", "Hello World. | My name is Jonas.");
     SENTS("What is it? It is mine! Fine.", "What is it? | It is mine! | Fine.");
-    SENTS("Hello!! Long time. Hello?! Who?", "Hello!! | Long time. | Hello?! | Who?");
+    SENTS("Hello!! Long time. Hello?! Who?",
+          "Hello!! | Long time. | Hello?! | Who?");
     SENTS("  Padded.   \n\n  Text.  ", "Padded. | Text.");
     SENTS("", "");
     SENTS(" \n\t ", "");
@@ -22,9 +23,11 @@ static void abbreviations(void **state)
           "Use a tool, e.g. a hammer, i.e. steel, vs. wood.");
     SENTS("They closed the deal with Pitt, Briggs & Co. at noon.",
           "They closed the deal with Pitt, Briggs & Co. at noon.");
-    SENTS("They closed the deal with Pitt, Briggs & Co. It closed yesterday.",
-          "They closed the deal with Pitt, Briggs & Co. | It closed yesterday.");
-    SENTS("I live in the U.S. How about you?", "I live in the U.S. | How about you?");
+    SENTS(
+        "They closed the deal with Pitt, Briggs & Co. It closed yesterday.",
+        "They closed the deal with Pitt, Briggs & Co. | It closed yesterday.");
+    SENTS("I live in the U.S. How about you?",
+          "I live in the U.S. | How about you?");
     SENTS("I work for the U.S. Government in Virginia.",
           "I work for the U.S. Government in Virginia.");
     SENTS("Apple Inc. said so. Acme Corp. fell. St. Paul's is here.",
@@ -37,12 +40,14 @@ static void extra_abbreviations_from_options(void **state)
 {
     (void)state;
     seg_teardown(NULL);
-    assert_int_equal(seg_setup_opts("{\"abbreviations\":[\"Conv\", \"Insp. title\"]}"), 0);
+    assert_int_equal(
+        seg_setup_opts("{\"abbreviations\":[\"Conv\", \"Insp. title\"]}"), 0);
     SENTS("We met at the Conv. Center downtown. Insp. Morse came.",
           "We met at the Conv. Center downtown. | Insp. Morse came.");
     seg_teardown(NULL);
     assert_int_equal(seg_setup(NULL), 0);
-    SENTS("We met at the Conv. Center downtown.", "We met at the Conv. | Center downtown.");
+    SENTS("We met at the Conv. Center downtown.",
+          "We met at the Conv. | Center downtown.");
 }
 
 static void initials(void **state)
@@ -51,18 +56,22 @@ static void initials(void **state)
     SENTS("J. R. R. Tolkien wrote it. George W. Bush read it.",
           "J. R. R. Tolkien wrote it. | George W. Bush read it.");
     SENTS("My name is Jonas E. Smith.", "My name is Jonas E. Smith.");
-    SENTS("We make a good team, you and I. Did you see Albert I. Jones yesterday?",
-          "We make a good team, you and I. | Did you see Albert I. Jones yesterday?");
+    SENTS("We make a good team, you and I. Did you see Albert I. Jones "
+          "yesterday?",
+          "We make a good team, you and I. | Did you see Albert I. Jones "
+          "yesterday?");
 }
 
 static void numbers_and_money(void **state)
 {
     (void)state;
     SENTS("She has $100.00 in her bag.", "She has $100.00 in her bag.");
-    SENTS("She has $100.00. It is in her bag.", "She has $100.00. | It is in her bag.");
+    SENTS("She has $100.00. It is in her bag.",
+          "She has $100.00. | It is in her bag.");
     SENTS("Pi is 3.14 and No. 5 won. Turn to p. 55.",
           "Pi is 3.14 and No. 5 won. | Turn to p. 55.");
-    SENTS("It ended in 1990. 15 people died.", "It ended in 1990. | 15 people died.");
+    SENTS("It ended in 1990. 15 people died.",
+          "It ended in 1990. | 15 people died.");
     SENTS("You can find it at N\xC2\xB0. 1026.253.553. That is where.",
           "You can find it at N\xC2\xB0. 1026.253.553. | That is where.");
 }
@@ -72,9 +81,11 @@ static void times_and_dates(void **state)
     (void)state;
     SENTS("The vote is at 5 p.m. Friday, Jan. 10, in Paris.",
           "The vote is at 5 p.m. Friday, Jan. 10, in Paris.");
-    SENTS("At 5 a.m. Mr. Smith went to the bank. He left the bank at 6 P.M. Mr. Smith then went to the store.",
-          "At 5 a.m. Mr. Smith went to the bank. | He left the bank at 6 P.M. | "
-          "Mr. Smith then went to the store.");
+    SENTS(
+        "At 5 a.m. Mr. Smith went to the bank. He left the bank at 6 P.M. Mr. "
+        "Smith then went to the store.",
+        "At 5 a.m. Mr. Smith went to the bank. | He left the bank at 6 P.M. | "
+        "Mr. Smith then went to the store.");
     SENTS("It was born c. 1818 in London.", "It was born c. 1818 in London.");
 }
 
@@ -83,12 +94,16 @@ static void ellipses(void **state)
     (void)state;
     SENTS("I never meant that.... She left the store.",
           "I never meant that.... | She left the store.");
-    SENTS("I wasn't really ... well, what I mean...see . . . what I'm saying, the thing is . . . I didn't mean it.",
-          "I wasn't really ... well, what I mean...see . . . what I'm saying, the thing is . . . I didn't mean it.");
+    SENTS("I wasn't really ... well, what I mean...see . . . what I'm saying, "
+          "the thing is . . . I didn't mean it.",
+          "I wasn't really ... well, what I mean...see . . . what I'm saying, "
+          "the thing is . . . I didn't mean it.");
     SENTS("the peace endeavors in the region . . . This operation failed.",
           "the peace endeavors in the region . . . | This operation failed.");
-    SENTS("combining words into compounds. . . . The practice was not abandoned. . . .",
-          "combining words into compounds. | . . . The practice was not abandoned. . . .");
+    SENTS("combining words into compounds. . . . The practice was not "
+          "abandoned. . . .",
+          "combining words into compounds. | . . . The practice was not "
+          "abandoned. . . .");
     SENTS("\"Bohr [...] used the analogy [...]\" (Smith 55).",
           "\"Bohr [...] used the analogy [...]\" (Smith 55).");
     SENTS("Wait\xE2\x80\xA6 Then it came.", "Wait\xE2\x80\xA6 | Then it came.");
@@ -103,27 +118,35 @@ static void quotes_and_brackets(void **state)
           "She turned to him, \"This is great.\" | She held the book out.");
     SENTS("He said \xE2\x80\x9CThe war was over.\xE2\x80\x9D He left.",
           "He said \xE2\x80\x9CThe war was over.\xE2\x80\x9D | He left.");
-    SENTS("He teaches science (He worked for 5 years as an engineer.) at the school.",
-          "He teaches science (He worked for 5 years as an engineer.) at the school.");
+    SENTS("He teaches science (He worked for 5 years as an engineer.) at the "
+          "school.",
+          "He teaches science (He worked for 5 years as an engineer.) at the "
+          "school.");
     SENTS("It was bad. (I hope it ends.) The troops fired.",
           "It was bad. | (I hope it ends.) | The troops fired.");
-    SENTS("Who said \"Why?\" Nobody knows.", "Who said \"Why?\" | Nobody knows.");
-    SENTS("He entered the school in Dulwich. [17] Placed under care, he grew.",
-          "He entered the school in Dulwich. [17] | Placed under care, he grew.");
+    SENTS("Who said \"Why?\" Nobody knows.",
+          "Who said \"Why?\" | Nobody knows.");
+    SENTS(
+        "He entered the school in Dulwich. [17] Placed under care, he grew.",
+        "He entered the school in Dulwich. [17] | Placed under care, he grew.");
 }
 
 static void lists(void **state)
 {
     (void)state;
-    SENTS("1.) The first item 2.) The second item", "1.) The first item | 2.) The second item");
-    SENTS("1) The first item. 2) The second item.", "1) The first item. | 2) The second item.");
-    SENTS("1. The first item 2. The second item", "1. The first item | 2. The second item");
+    SENTS("1.) The first item 2.) The second item",
+          "1.) The first item | 2.) The second item");
+    SENTS("1) The first item. 2) The second item.",
+          "1) The first item. | 2) The second item.");
+    SENTS("1. The first item 2. The second item",
+          "1. The first item | 2. The second item");
     SENTS("a. The first item b. The second item c. The third list item",
           "a. The first item | b. The second item | c. The third list item");
     SENTS("a) apples b) pears", "a) apples | b) pears");
     SENTS("\xE2\x80\xA2 9. The first item \xE2\x80\xA2 10. The second item",
           "\xE2\x80\xA2 9. The first item | \xE2\x80\xA2 10. The second item");
-    SENTS("He scored 2. Then 3. Not a list.", "He scored 2. | Then 3. | Not a list.");
+    SENTS("He scored 2. Then 3. Not a list.",
+          "He scored 2. | Then 3. | Not a list.");
 }
 
 static void urls_and_emails(void **state)
@@ -131,16 +154,23 @@ static void urls_and_emails(void **state)
     (void)state;
     SENTS("Her email is Jane.Doe@example.com. I sent her an email.",
           "Her email is Jane.Doe@example.com. | I sent her an email.");
-    SENTS("The site is: https://www.example.50.com/new-site/awesome_content.html. Please check it out.",
-          "The site is: https://www.example.50.com/new-site/awesome_content.html. | Please check it out.");
-    SENTS("Go to www.example.com or example.org now.", "Go to www.example.com or example.org now.");
+    SENTS("The site is: "
+          "https://www.example.50.com/new-site/awesome_content.html. Please "
+          "check it out.",
+          "The site is: "
+          "https://www.example.50.com/new-site/awesome_content.html. | Please "
+          "check it out.");
+    SENTS("Go to www.example.com or example.org now.",
+          "Go to www.example.com or example.org now.");
 }
 
 static void missing_space(void **state)
 {
     (void)state;
-    SENTS("Hello world.Today is Tuesday.Mr. Smith went to the store and bought 1,000.That is a lot.",
-          "Hello world. | Today is Tuesday. | Mr. Smith went to the store and bought 1,000. | That is a lot.");
+    SENTS("Hello world.Today is Tuesday.Mr. Smith went to the store and bought "
+          "1,000.That is a lot.",
+          "Hello world. | Today is Tuesday. | Mr. Smith went to the store and "
+          "bought 1,000. | That is a lot.");
 }
 
 static void exclamation_in_names(void **state)
@@ -148,10 +178,14 @@ static void exclamation_in_names(void **state)
     (void)state;
     SENTS("She works at Yahoo! in the accounting department.",
           "She works at Yahoo! in the accounting department.");
-    SENTS("Where did you grow up? india? ok.", "Where did you grow up? | india? | ok.");
-    SENTS("Stuff and What Hi-Fi? are hosting a show.", "Stuff and What Hi-Fi? are hosting a show.");
-    SENTS("It was worth the ride... I had fun. me too", "It was worth the ride... I had fun. me too");
-    SENTS("it was worth the ride... I had fun. me too", "it was worth the ride... | I had fun. | me too");
+    SENTS("Where did you grow up? india? ok.",
+          "Where did you grow up? | india? | ok.");
+    SENTS("Stuff and What Hi-Fi? are hosting a show.",
+          "Stuff and What Hi-Fi? are hosting a show.");
+    SENTS("It was worth the ride... I had fun. me too",
+          "It was worth the ride... I had fun. me too");
+    SENTS("it was worth the ride... I had fun. me too",
+          "it was worth the ride... | I had fun. | me too");
 }
 
 static void line_breaks(void **state)
@@ -167,7 +201,8 @@ static void line_breaks(void **state)
     /* hard-wrapped prose goes on in lower case */
     SENTS("This is a sentence\ncut off in the middle because pdf.",
           "This is a sentence\ncut off in the middle because pdf.");
-    SENTS("It was a cold \nnight in the city.", "It was a cold \nnight in the city.");
+    SENTS("It was a cold \nnight in the city.",
+          "It was a cold \nnight in the city.");
     /* but not in text that starts sentences in lower case anyway */
     SENTS("love this park\nthis is a great park for kids",
           "love this park | this is a great park for kids");
@@ -201,9 +236,12 @@ static void separators(void **state)
 static void footnotes_and_links(void **state)
 {
     (void)state;
-    SENTS("They would be protected by minority rights. 4 Even though few voted, it passed.",
-          "They would be protected by minority rights. 4 | Even though few voted, it passed.");
-    SENTS("It ended in 1990. 15 people died.", "It ended in 1990. | 15 people died.");
+    SENTS("They would be protected by minority rights. 4 Even though few "
+          "voted, it passed.",
+          "They would be protected by minority rights. 4 | Even though few "
+          "voted, it passed.");
+    SENTS("It ended in 1990. 15 people died.",
+          "It ended in 1990. | 15 people died.");
     SENTS("Posted via Newsfeed.Com today.", "Posted via Newsfeed.Com today.");
     SENTS("A must see for every enthusiast. http://www.example.com",
           "A must see for every enthusiast. | http://www.example.com");
@@ -214,8 +252,10 @@ static void footnotes_and_links(void **state)
 static void cjk_stops(void **state)
 {
     (void)state;
-    SENTS("\xE4\xBD\xA0\xE5\xA5\xBD\xE3\x80\x82\xE5\x86\x8D\xE8\xA7\x81\xE3\x80\x82",
-          "\xE4\xBD\xA0\xE5\xA5\xBD\xE3\x80\x82 | \xE5\x86\x8D\xE8\xA7\x81\xE3\x80\x82");
+    SENTS("\xE4\xBD\xA0\xE5\xA5\xBD\xE3\x80\x82\xE5\x86\x8D\xE8\xA7\x81\xE3\x80"
+          "\x82",
+          "\xE4\xBD\xA0\xE5\xA5\xBD\xE3\x80\x82 | "
+          "\xE5\x86\x8D\xE8\xA7\x81\xE3\x80\x82");
 }
 
 int main(void)

@@ -17,7 +17,8 @@ static void clitics(void **state)
     (void)state;
     TOKS("I don't know", "I | do | n't | know");
     TOKS("Russia's army", "Russia | 's | army");
-    TOKS("they're, we've, I'll, she'd, I'm", "they | 're | , | we | 've | , | I | 'll | , | she | 'd | , | I | 'm");
+    TOKS("they're, we've, I'll, she'd, I'm",
+         "they | 're | , | we | 've | , | I | 'll | , | she | 'd | , | I | 'm");
     TOKS("can't won't", "ca | n't | wo | n't");
     TOKS("Russia\xE2\x80\x99s", "Russia | \xE2\x80\x99s");
     TOKS("O'Brien rock'n'roll", "O'Brien | rock'n'roll");
@@ -27,7 +28,8 @@ static void clitics(void **state)
 static void compounds_and_numbers(void **state)
 {
     (void)state;
-    TOKS("a 15-year term, F-16-launched", "a | 15-year | term | , | F-16-launched");
+    TOKS("a 15-year term, F-16-launched",
+         "a | 15-year | term | , | F-16-launched");
     TOKS("3,500.25 and 3.14 and 1,000", "3,500.25 | and | 3.14 | and | 1,000");
     TOKS("at 09:25 on 05/22/2001", "at | 09:25 | on | 05/22/2001");
     TOKS("AT&T -- the firm", "AT&T | -- | the | firm");
@@ -77,13 +79,15 @@ static void shapes(void **state)
            "Paris/Xxxx | NASA/XX | iPhone/mixed | 2024/dd | the/xxxx | "
            "Kassym-Jomart/Xxxx | 5th/mixed | !/punct");
     SHAPES("U.S. I \xC3\x89tienne \xD0\xBC\xD0\xB8\xD1\x80",
-           "U.S./XX | I/Xxxx | \xC3\x89tienne/Xxxx | \xD0\xBC\xD0\xB8\xD1\x80/xxxx");
+           "U.S./XX | I/Xxxx | \xC3\x89tienne/Xxxx | "
+           "\xD0\xBC\xD0\xB8\xD1\x80/xxxx");
 }
 
 static void offsets_are_bytes_of_the_text(void **state)
 {
     (void)state;
-    const char *text = "  Caf\xC3\xA9 \xE2\x80\x9C" "done\xE2\x80\x9D.";
+    const char *text = "  Caf\xC3\xA9 \xE2\x80\x9C"
+                       "done\xE2\x80\x9D.";
     dp_doc *doc = seg_run(text);
     assert_non_null(doc);
     size_t n;
