@@ -4,7 +4,7 @@
 #include "segment.h"
 
 const unsigned char seg_ascii_class[128] = {
-    /* controls: \t \v \f are spaces; \n \r line breaks */
+    /* controls: \t is a space; \n \v \f \r are line breaks */
     [0 ... 8] = CH_PUNCT,     ['\t'] = CH_SPACE,
     ['\n'] = CH_NL,           ['\v'] = CH_NL,
     ['\f'] = CH_NL,           ['\r'] = CH_NL,
