@@ -118,6 +118,7 @@ static const char page_css[] =
     "letter-spacing:.03em;padding:0 .35rem;border-radius:.25rem;"
     "background:var(--c);color:#333}"
     "#text .meta{margin-bottom:.6rem}"
+    ".pb{display:block;height:.7em}"
     ".doc{white-space:pre-wrap;overflow-wrap:break-word}"
     ".s{border-radius:.2rem;transition:background .1s}"
     ".s:hover{background:#fff4c2;box-shadow:0 0 0 1px #e8d48a}"
@@ -163,7 +164,9 @@ static void write_body_text(dp_fw *w, dp_doc *doc, labels *ls,
     const char *text = dp_host_api.text(doc, &len);
     const dp_ann *S = dp_host_api.layer(doc, "sentence", &ns);
     const dp_ann *E = dp_host_api.layer(doc, "entity", &ne);
-    size_t si = 0, ei = 0, pos = 0;
+    size_t np;
+    const dp_ann *P = dp_host_api.layer(doc, "paragraph", &np);
+    size_t si = 0, ei = 0, pi = 0, pos = 0;
     int s_open = 0;
     const dp_ann *cur = NULL; /* the entity being marked */
     size_t cur_i = 0;
@@ -193,6 +196,15 @@ static void write_body_text(dp_fw *w, dp_doc *doc, labels *ls,
             while (si < ns && (S[si].start < pos || S[si].end <= S[si].start))
                 si++;
         }
+        /* A little space before each paragraph but the first (an empty
+         * element: the text itself stays as it is). */
+        while (pi < np && P[pi].start < pos)
+            pi++;
+        if (pi < np && P[pi].start == pos) {
+            if (pos > 0 && !s_open && !cur_shown && pos < len)
+                dp_fw_puts(w, "<i class=\"pb\"></i>");
+            pi++;
+        }
         if (!s_open && si < ns && S[si].start == pos && pos < len) {
             dp_fw_printf(w, "<span class=\"s%s\" title=\"sentence %zu\">",
                          in_summary && in_summary[si] ? " sum" : "", si + 1);
@@ -218,6 +230,8 @@ static void write_body_text(dp_fw *w, dp_doc *doc, labels *ls,
             next = S[si].end;
         else if (si < ns && S[si].start < next)
             next = S[si].start;
+        if (pi < np && P[pi].start > pos && P[pi].start < next)
+            next = P[pi].start;
         if (cur && cur->end < next)
             next = cur->end;
         else if (cur == NULL && ei < ne && E[ei].start < next)

@@ -166,6 +166,23 @@ static void html_without_layers(void **state)
     dp_doc_free(doc);
 }
 
+/* Paragraphs get a little space between them, the text staying as it is. */
+static void html_paragraphs(void **state)
+{
+    (void)state;
+    const char *t = "First para. Still.\nSecond para.\n\nThird.";
+    dp_doc *doc = make_doc("p.txt", t, "paragraph:0:18:", "paragraph:19:31:",
+                           "paragraph:33:39:", "sentence:0:11:",
+                           "sentence:12:18:", "sentence:19:31:",
+                           "sentence:33:39:", (const char *)NULL);
+    char *h = render(doc, dp_format_html);
+    assert_int_equal(count(h, "<i class=\"pb\"></i>"), 2);
+    assert_non_null(strstr(h, "Still.</span>\n<i class=\"pb\"></i><span"));
+    assert_non_null(strstr(h, "para.</span>\n\n<i class=\"pb\"></i><span"));
+    free(h);
+    dp_doc_free(doc);
+}
+
 /* Entities crossing a sentence end, overlapping or empty still give
  * properly nested elements and the whole text once. */
 static void html_nesting(void **state)
@@ -567,6 +584,7 @@ int main(void)
         cmocka_unit_test(html_escapes_everything),
         cmocka_unit_test(html_sections_and_marks),
         cmocka_unit_test(html_without_layers),
+        cmocka_unit_test(html_paragraphs),
         cmocka_unit_test(html_nesting),
         cmocka_unit_test(md_sections),
         cmocka_unit_test(md_counts_and_escapes),
