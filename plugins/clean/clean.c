@@ -66,6 +66,9 @@ static void clean_destroy(void *instance)
     if (ci == NULL)
         return;
     wordset_free(&ci->cfg.words);
+    free(ci->cfg.lead_mask);
+    free(ci->cfg.cont_mask);
+    free(ci->cfg.a0_mask);
     entities_free(&ci->cfg.ents);
     free(ci);
 }
@@ -116,6 +119,10 @@ static int clean_create(const dp_api *api, const json_t *options,
     snprintf(path, sizeof path, "%s/codepages.txt", data_dir ? data_dir : ".");
     if ((rc = codepages_load(c->pages, path, err)))
         goto fail;
+    if ((rc = clean_mojibake_init(c))) {
+        dp_err_set(err, "out of memory");
+        goto fail;
+    }
     snprintf(path, sizeof path, "%s/entities.txt", data_dir ? data_dir : ".");
     if ((rc = entities_load(&c->ents, path, err)))
         goto fail;

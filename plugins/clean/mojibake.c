@@ -676,6 +676,69 @@ static int emit_line(const char *s, size_t base, const wtext *t, cbuf *out)
     return 0;
 }
 
+int clean_mojibake_init(clean_cfg *cfg)
+{
+    cfg->lead_mask = calloc(0x10000, 1);
+    cfg->cont_mask = calloc(0x10000, 1);
+    cfg->a0_mask = calloc(0x10000, 1);
+    if (!cfg->lead_mask || !cfg->cont_mask || !cfg->a0_mask)
+        return -ENOMEM;
+    for (int p = 0; p < CP_COUNT; p++) {
+        if (!cfg->pages[p].loaded)
+            continue;
+        for (int b = 0x80; b < 0x100; b++) {
+            int32_t c = cfg->pages[p].hi[b - 0x80];
+            if (c >= 0x10000)
+                continue;
+            if (b >= 0xC2 && b <= 0xF4)
+                cfg->lead_mask[c] |= (uint8_t)(1u << p);
+            if (b <= 0xBF)
+                cfg->cont_mask[c] |= (uint8_t)(1u << p);
+            if (b == 0xC2 || b == 0xC3 || b == 0xC5 || b == 0xCE ||
+                b == 0xD0 || b == 0xD9)
+                cfg->a0_mask[c] = 1;
+        }
+    }
+    /* the C1 controls stand for themselves (Latin-1 and sloppy pages) */
+    for (int c = 0x80; c <= 0x9F; c++)
+        cfg->cont_mask[c] |= (uint8_t)(1u << CP_LATIN1);
+    /* U+FFFD may stand for a lost byte */
+    cfg->cont_mask[0xFFFD] = 0xFF;
+    cfg->lead_mask[0xFFFD] = 0xFF;
+    return 0;
+}
+
+/* Could the line s[a, b) hold mojibake at all? */
+static int line_suspect(const clean_cfg *cfg, const char *s, size_t a,
+                        size_t b)
+{
+    uint8_t prev = 0, a0 = 0;
+    for (size_t i = a; i < b;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            if (c == ' ' && a0)
+                return 1; /* a space that may stand for byte A0 */
+            prev = a0 = 0;
+            i++;
+            continue;
+        }
+        size_t n;
+        int32_t cp = u8_get(s, b, i, &n);
+        if (cp >= 0x10000) {
+            prev = a0 = 0;
+        } else {
+            a0 = cfg->a0_mask[cp];
+            if (prev & cfg->cont_mask[cp])
+                return 1;
+            if (cp >= 0x80 && cp <= 0x9F)
+                return 1; /* C1 controls are always worth a look */
+            prev = cfg->lead_mask[cp];
+        }
+        i += n;
+    }
+    return 0;
+}
+
 int clean_mojibake(const clean_cfg *cfg, const char *s, size_t len,
                    cbuf *out)
 {
@@ -693,7 +756,8 @@ int clean_mojibake(const clean_cfg *cfg, const char *s, size_t len,
                 high = 1;
                 break;
             }
-        if (!high || le - ls > 0xFFFFFFF0u) {
+        if (!high || le - ls > 0xFFFFFFF0u ||
+            (cfg->lead_mask && !line_suspect(cfg, s, ls, le))) {
             ls = le + 1;
             continue;
         }

@@ -11,9 +11,16 @@
 #include "clean.h"
 
 /* Bytes the first pass must look at. */
+/* Bytes the first pass must look at: controls, '&', and the lead bytes of
+ * the characters it changes (C2: C1 controls, U+00A0, U+00AD; C4/C5/C7:
+ * ligatures; E1: U+1680; E2: odd spaces, zero-width, separators; E3:
+ * U+3000; EF: U+FEFF, ligatures, full-width forms). Other non-ASCII bytes,
+ * continuations included, are skipped. */
 static int interesting(unsigned char c, int ents)
 {
-    return c >= 0x80 || (c < 0x20 && c != '\n' && c != '\t') || c == 0x7F ||
+    return c == 0xC2 || c == 0xC4 || c == 0xC5 || c == 0xC7 || c == 0xE1 ||
+           c == 0xE2 || c == 0xE3 || c == 0xEF ||
+           (c < 0x20 && c != '\n' && c != '\t') || c == 0x7F ||
            (ents && c == '&');
 }
 
@@ -117,8 +124,13 @@ static int nfc_suspect(int32_t cp)
         return 1;
     if (cp >= 0x1100 && cp <= 0x11FF) /* Hangul jamo */
         return 1;
-    /* canonical singletons and the like */
-    return p->decomp_seqindex != UINT16_MAX && p->decomp_type == 0;
+    /* canonical singletons (Ω, Å, K signs, CJK compatibility ideographs,
+     * Greek tonos forms): precomposed letters such as é are stable */
+    return (cp >= 0x2126 && cp <= 0x212B) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+           (cp >= 0x2F800 && cp <= 0x2FA1F) || (cp >= 0x1F70 && cp <= 0x1FFD) ||
+           cp == 0x0340 || cp == 0x0341 || cp == 0x0343 || cp == 0x0374 ||
+           cp == 0x037E || cp == 0x0387 || cp == 0x2000 || cp == 0x2001 ||
+           cp == 0x2329 || cp == 0x232A;
 }
 
 int clean_nfc(const char *s, size_t len, cbuf *out)

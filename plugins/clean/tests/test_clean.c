@@ -323,6 +323,8 @@ static void t_unicode(void **state)
     check(NULL, "zero\xE2\x80\x8Bwidth\xEF\xBB\xBF", "zerowidth");
     check(NULL, "\xEF\xAC\x81ne \xEF\xBC\xA1\xEF\xBD\x82", "fine Ab");
     check(NULL, "e\xCC\x81t\xC3\xA9", "\xC3\xA9t\xC3\xA9"); /* NFC */
+    check(NULL, "10 \xE2\x84\xAB, \xE1\x84\x80\xE1\x85\xA1",
+          "10 \xC3\x85, \xEA\xB0\x80"); /* Angstrom sign, Hangul jamo */
     check(NULL, "it&#8217;s &amp; &lt;b&gt; &eacute; AT&T &bogus;",
           "it\xE2\x80\x99s & <b> \xC3\xA9 AT&T &bogus;");
     check(NULL, "\xC2\x93quoted\xC2\x94", "\xE2\x80\x9Cquoted\xE2\x80\x9D");
