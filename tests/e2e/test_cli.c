@@ -403,6 +403,86 @@ static void test_check_config(void **state)
     free(err);
 }
 
+/* A stage whose required layers no earlier stage provides: a usage/config
+ * error (exit 2) naming the requirement, for the CLI's --stages and for
+ * --check-config. Uses the real entities stage (requires sentence, token);
+ * skipped when this build lacks it. */
+static void test_missing_requirement(void **state)
+{
+    fx *f = *state;
+    const char *dir = e2e_env("E2E_PLUGIN_DIR");
+    char so[1024];
+    snprintf(so, sizeof so, "%s/entities/entities.so", dir);
+    if (access(so, R_OK) != 0) {
+        print_message("no %s in this build: skipped\n", so);
+        skip();
+    }
+    char cfg[600], json[2048];
+    snprintf(cfg, sizeof cfg, "%s/entities-only.json", f->t.root);
+    snprintf(json, sizeof json,
+             "{\"plugin_dir\": \"%s\", \"stages\": [{\"name\": \"entities\"}]}",
+             dir);
+    e2e_write(cfg, json, strlen(json));
+    char *out, *err;
+    char *check[] = {DOCPROCD, "--check-config", cfg, NULL};
+    assert_int_equal(run(check, NULL, &out, &err), 2);
+    assert_non_null(strstr(err, "requires"));
+    free(out);
+    free(err);
+
+    /* The CLI: --stages leaving out what entities needs. */
+    char seg[1024];
+    snprintf(seg, sizeof seg, "%s/segment/segment.so", dir);
+    if (access(seg, R_OK) != 0) {
+        print_message("no %s in this build: skipped\n", seg);
+        skip();
+    }
+    snprintf(json, sizeof json,
+             "{\"plugin_dir\": \"%s\", \"stages\": [{\"name\": \"segment\"}, "
+             "{\"name\": \"entities\"}]}",
+             dir);
+    e2e_write(cfg, json, strlen(json));
+    char *cli[] = {DOCPROC, "--config", cfg, "--jsonl", "--stages", "entities",
+                   NULL};
+    assert_int_equal(run(cli, "{\"id\": 1, \"text\": \"Paris.\"}\n", &out,
+                         &err),
+                     2);
+    assert_string_equal(out, "");
+    assert_non_null(strstr(err, "requires"));
+    free(out);
+    free(err);
+    /* and with the requirement: fine */
+    char *both[] = {DOCPROC, "--config", cfg, "--jsonl", "--stages",
+                    "segment,entities", NULL};
+    assert_int_equal(run(both, "{\"id\": 1, \"text\": \"Paris.\"}\n", &out,
+                         &err),
+                     0);
+    assert_non_null(strstr(out, "\"sentences\""));
+    free(out);
+    free(err);
+}
+
+/* docprocd's own usage errors. */
+static void test_daemon_usage(void **state)
+{
+    (void)state;
+    char *out, *err;
+    char *bogus[] = {DOCPROCD, "--no-such-flag", NULL};
+    assert_int_equal(run(bogus, NULL, &out, &err), 2);
+    free(out);
+    free(err);
+    char *extra[] = {DOCPROCD, "unexpected-argument", NULL};
+    assert_int_equal(run(extra, NULL, &out, &err), 2);
+    assert_non_null(strstr(err, "unexpected-argument"));
+    free(out);
+    free(err);
+    char *version[] = {DOCPROCD, "--version", NULL};
+    assert_int_equal(run(version, NULL, &out, &err), 0);
+    assert_non_null(strstr(out, "docprocd"));
+    free(out);
+    free(err);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -410,6 +490,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_cli_files),    T(test_cli_jsonl),    T(test_cli_jsonl_order),
         T(test_cli_options),  T(test_check_config),
+        T(test_missing_requirement), T(test_daemon_usage),
     };
     return cmocka_run_group_tests_name("e2e cli", tests, NULL, NULL);
 }
