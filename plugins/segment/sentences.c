@@ -287,9 +287,10 @@ static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
     }
     if (cls == -1) { /* an initial: "George W. Bush", "you and I. Did" */
         if (wc == W_UPPER && is_starter(x, w) && k > 0 &&
-            x->t[k - 1].kind == TK_WORD &&
-            first_class(x, &x->t[k - 1]) == CH_LOWER)
-            return last;
+            ((x->t[k - 1].kind == TK_WORD &&
+              first_class(x, &x->t[k - 1]) == CH_LOWER) ||
+             x->t[k - 1].kind == TK_NUM))
+            return last; /* "... was 98.6 F. It rose" */
         return NO;
     }
     if (nx->kind == TK_ELLIPSIS) {

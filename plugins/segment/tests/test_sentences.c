@@ -56,6 +56,8 @@ static void initials(void **state)
     SENTS("J. R. R. Tolkien wrote it. George W. Bush read it.",
           "J. R. R. Tolkien wrote it. | George W. Bush read it.");
     SENTS("My name is Jonas E. Smith.", "My name is Jonas E. Smith.");
+    SENTS("The temperature was 98.6 F. It rose later.",
+          "The temperature was 98.6 F. | It rose later.");
     SENTS("We make a good team, you and I. Did you see Albert I. Jones "
           "yesterday?",
           "We make a good team, you and I. | Did you see Albert I. Jones "
