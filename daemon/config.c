@@ -231,7 +231,8 @@ int dp_config_from_json(const json_t *root, dp_config *cfg, dp_err *err)
         "stages", "workers", "max_in_flight", "max_document_bytes",
         "settle_ms", "rescan_ms", "originals", "log_level", "outputs",
         "isolation", "time_limit_ms", "drain_ms", "metrics_file",
-        "metrics_interval_ms", "watch", NULL};
+        "metrics_interval_ms", "watch", "worker_max_documents",
+        "worker_max_rss_mb", NULL};
     int rc;
     long long x;
     memset(cfg, 0, sizeof *cfg);
@@ -321,6 +322,13 @@ int dp_config_from_json(const json_t *root, dp_config *cfg, dp_err *err)
                       err)))
         goto fail;
     cfg->metrics_interval_ms = (int)x;
+    if ((rc = get_int(root, "worker_max_documents", 0, 1000000000, 0, &x,
+                      err)))
+        goto fail;
+    cfg->worker_max_documents = (int)x;
+    if ((rc = get_int(root, "worker_max_rss_mb", 0, 1048576, 0, &x, err)))
+        goto fail;
+    cfg->worker_max_rss_mb = (int)x;
 
     const json_t *stages = json_object_get(root, "stages");
     if (stages == NULL || !json_is_array(stages) ||

@@ -35,6 +35,8 @@ typedef struct dp_config {
     char *metrics_file;    /* Prometheus textfile, or NULL */
     int metrics_interval_ms;
     int watch_mode;        /* DP_WATCH_MODE_* */
+    int worker_max_documents; /* recycle a worker after this many; 0 = off */
+    int worker_max_rss_mb;    /* or above this resident size; 0 = off */
 } dp_config;
 
 enum { DP_WATCH_MODE_INOTIFY, DP_WATCH_MODE_POLL, DP_WATCH_MODE_AUTO };

@@ -72,7 +72,9 @@ typedef struct dpd {
     int inbox_fd;
     int in_flight;
     int stopping;
+    int exit_code;       /* 1 when stopping because something broke */
     int need_scan;
+    uint64_t inbox_checked; /* when the inbox folder was last checked */
     daemon_job *retry;
     dp_metrics metrics;
     unsigned long done, failed;
@@ -493,6 +495,39 @@ static void adopt_orphans(dpd *d)
 /* ------------------------------------------------------------------------ */
 /* Loop wiring                                                               */
 
+/* The inbox folder went away (or was replaced by another folder of the
+ * same name): say so and stop with an error, so that the service manager
+ * restarts docprocd on the folder that is there now. Documents in flight
+ * finish first. */
+static void inbox_gone(dpd *d, const char *what)
+{
+    if (d->stopping)
+        return;
+    dp_log(DP_LOG_ERR,
+           "the inbox %s was %s: stopping; start docprocd again to watch "
+           "the folder there now",
+           d->cfg->inbox, what);
+    d->stopping = 1;
+    d->exit_code = 1;
+    if (d->watching)
+        dp_watch_stop(&d->watch);
+    uv_timer_stop(&d->rescan);
+}
+
+/* inotify says nothing when the folder is removed while we hold it open,
+ * so compare the open folder with the path from time to time. */
+static void check_inbox(dpd *d)
+{
+    struct stat open_st, path_st;
+    if (fstat(d->inbox_fd, &open_st) != 0 || open_st.st_nlink == 0)
+        inbox_gone(d, "removed");
+    else if (stat(d->cfg->inbox, &path_st) != 0)
+        inbox_gone(d, errno == ENOENT ? "removed" : "made unreachable");
+    else if (path_st.st_dev != open_st.st_dev ||
+             path_st.st_ino != open_st.st_ino)
+        inbox_gone(d, "replaced by another folder");
+}
+
 static void on_watch(dp_watch *w, dp_watch_event ev, const char *name,
                      void *data)
 {
@@ -508,12 +543,7 @@ static void on_watch(dp_watch *w, dp_watch_event ev, const char *name,
                "inotify queue overflow: rescanning the inbox");
         d->need_scan = 1;
         break;
-    case DP_WATCH_GONE:
-        dp_log(DP_LOG_ERR, "the inbox %s was removed or moved: stopping",
-               d->cfg->inbox);
-        d->stopping = 1;
-        dp_watch_stop(&d->watch);
-        break;
+    case DP_WATCH_GONE: inbox_gone(d, "removed or moved"); break;
     }
     pump(d);
 }
@@ -534,6 +564,10 @@ static void on_tick(uv_timer_t *t)
 {
     dpd *d = t->data;
     uint64_t now = now_ms(d);
+    if (!d->stopping && now - d->inbox_checked >= 1000) {
+        d->inbox_checked = now;
+        check_inbox(d);
+    }
     if (d->need_scan && !d->stopping)
         scan_inbox(d);
     for (dp_cand *c = d->inbox.waiting.head, *next; c; c = next) {
@@ -563,6 +597,7 @@ static void on_watchdog(uv_timer_t *t)
 static void on_metrics(uv_timer_t *t)
 {
     dpd *d = t->data;
+    d->metrics.worker_restarts = wpool.restarts;
     int rc = dp_metrics_write(&d->metrics, d->cfg->metrics_file);
     if (rc)
         dp_log(DP_LOG_WARNING, "cannot write metrics to %s: %s",
@@ -599,6 +634,12 @@ static void on_signal(uv_signal_t *s, int signum)
         uv_timer_start(&d->drain, on_drain_timeout,
                        (uint64_t)d->cfg->drain_ms, 0);
     pump(d);
+}
+
+static void set_worker_limits(dpd *d)
+{
+    wpool.max_documents = (unsigned long)d->cfg->worker_max_documents;
+    wpool.max_rss_kb = (unsigned long)d->cfg->worker_max_rss_mb * 1024UL;
 }
 
 /* SIGHUP: read the config again and load its plugins. Documents in flight
@@ -642,6 +683,13 @@ static void reload(dpd *d)
     d->cfg = &g->cfg;
     dp_log_set_level(g->cfg.log_level);
     gen_unref(old);
+    /* Worker processes load the new config too: idle ones now, busy ones
+     * after their document. */
+    if (wpool.loop && !wpool.closing &&
+        dp_workerpool_reload(&wpool, d->cfg, d->config_path) != 0)
+        dp_log(DP_LOG_ERR, "reload: the worker processes keep the old config");
+    else
+        set_worker_limits(d);
     dp_log(DP_LOG_INFO, "reloaded: %zu stages", g->pipeline.n);
     dp_notify("READY=1");
 }
@@ -877,6 +925,7 @@ int main(int argc, char **argv)
         uv_run(d->loop, UV_RUN_DEFAULT);
         goto out;
     }
+    set_worker_limits(d);
     dp_log(DP_LOG_INFO,
            "docprocd %s: watching %s -> %s (%zu stages, %d workers)",
            DP_VERSION, d->cfg->inbox, d->cfg->outbox, d->gen->pipeline.n,
@@ -886,10 +935,11 @@ int main(int argc, char **argv)
     dp_notify("READY=1");
     pump(d);
     uv_run(d->loop, UV_RUN_DEFAULT);
+    d->metrics.worker_restarts = wpool.restarts;
     if (d->cfg->metrics_file)
         dp_metrics_write(&d->metrics, d->cfg->metrics_file);
     dp_log(DP_LOG_INFO, "stopped: %lu done, %lu failed", d->done, d->failed);
-    rc = 0;
+    rc = d->exit_code;
 out:
     while (d->retry) {
         daemon_job *next = d->retry->next;

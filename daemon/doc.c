@@ -97,6 +97,22 @@ size_t dp_utf8_valid_prefix(const unsigned char *s, size_t len)
     return len;
 }
 
+void dp_utf8_sanitize(const char *in, char *out, size_t out_len)
+{
+    size_t n = strlen(in), i = 0;
+    if (out_len == 0)
+        return;
+    if (n >= out_len)
+        n = out_len - 1;
+    memmove(out, in, n);
+    out[n] = 0;
+    while (i < n) {
+        i += dp_utf8_valid_prefix((unsigned char *)out + i, n - i);
+        if (i < n)
+            out[i++] = '?';
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 
 static void layers_clear(dp_doc *doc)
@@ -121,14 +137,9 @@ dp_doc *dp_doc_new(const char *name, json_t *id, const void *raw,
         return NULL;
     doc->head.api = &dp_host_api;
     doc->name = strdup(name ? name : "");
-    /* File names are bytes; the output is UTF-8. Replace what is not. */
-    for (size_t i = 0, n = doc->name ? strlen(doc->name) : 0; i < n;) {
-        size_t ok = dp_utf8_valid_prefix((unsigned char *)doc->name + i,
-                                         n - i);
-        i += ok;
-        if (i < n)
-            doc->name[i++] = '?';
-    }
+    /* File names are bytes; the output is UTF-8. */
+    if (doc->name)
+        dp_utf8_sanitize(doc->name, doc->name, strlen(doc->name) + 1);
     doc->raw = malloc(raw_len + 1);
     doc->outputs = json_object();
     if (doc->name == NULL || doc->raw == NULL || doc->outputs == NULL) {

@@ -59,4 +59,8 @@ extern const dp_api dp_host_api;
 /* Length of the longest valid UTF-8 prefix of s (== len when all valid). */
 size_t dp_utf8_valid_prefix(const unsigned char *s, size_t len);
 
+/* Copy `in` (bytes, e.g. a file name) into `out` as valid UTF-8: each byte
+ * that is not part of a valid sequence becomes '?'. Truncates to fit. */
+void dp_utf8_sanitize(const char *in, char *out, size_t out_len);
+
 #endif

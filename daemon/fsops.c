@@ -52,13 +52,28 @@ int dp_fsync_dir(const char *dir)
     return rc;
 }
 
-/* name, or name with ".N" before ext when n > 0. */
+/* name, or name with ".N" before ext when n > 0. A name too long for the
+ * file system once the suffix is added (NAME_MAX bytes) is shortened, at a
+ * UTF-8 character boundary, so that every document still gets its output
+ * and its error record. */
 static int numbered(char *out, size_t len, const char *name, const char *ext,
                     unsigned n)
 {
-    int w = n ? snprintf(out, len, "%s.%u%s", name, n, ext)
-              : snprintf(out, len, "%s%s", name, ext);
-    return w < 0 || (size_t)w >= len ? -ENAMETOOLONG : 0;
+    char num[16] = "";
+    if (n)
+        snprintf(num, sizeof num, ".%u", n);
+    size_t room = NAME_MAX < len - 1 ? NAME_MAX : len - 1;
+    size_t fixed = strlen(num) + strlen(ext);
+    if (fixed >= room)
+        return -ENAMETOOLONG;
+    size_t keep = strlen(name);
+    if (keep > room - fixed) {
+        keep = room - fixed;
+        while (keep > 0 && ((unsigned char)name[keep] & 0xC0) == 0x80)
+            keep--; /* do not cut a character in two */
+    }
+    snprintf(out, len, "%.*s%s%s", (int)keep, name, num, ext);
+    return 0;
 }
 
 /* Rename without replacing; tries name, name.1, name.2, ... */

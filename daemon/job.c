@@ -28,14 +28,14 @@ static int write_error(FILE *f, void *ctx)
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    /* Names are bytes; jansson wants UTF-8. */
-    dp_doc *tmp = dp_doc_new(r->job->name, NULL, "", 0);
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "name",
-                          tmp ? dp_doc_get_name(tmp) : "?", "stage",
-                          r->job->stage, "message", r->job->message, "time",
-                          when, "file", r->failed_name, "docproc",
-                          DP_VERSION);
-    dp_doc_free(tmp);
+    /* Names are bytes, and messages may quote them; jansson wants UTF-8. */
+    char name[NAME_MAX + 1], file[NAME_MAX + 1], message[sizeof r->job->message];
+    dp_utf8_sanitize(r->job->name, name, sizeof name);
+    dp_utf8_sanitize(r->failed_name, file, sizeof file);
+    dp_utf8_sanitize(r->job->message, message, sizeof message);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "name", name, "stage",
+                          r->job->stage, "message", message, "time", when,
+                          "file", file, "docproc", DP_VERSION);
     if (o == NULL)
         return -ENOMEM;
     int rc = json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -81,7 +81,12 @@ typedef struct part_ctx {
 static int write_part(FILE *f, void *ctx)
 {
     part_ctx *p = ctx;
-    return p->write(p->doc, dp_sink_file, f, p->err);
+    errno = 0;
+    int rc = p->write(p->doc, dp_sink_file, f, p->err);
+    /* A failed fwrite leaves the reason (ENOSPC, EIO...) in errno. */
+    if (rc != 0 && ferror(f) && errno != 0)
+        rc = -errno;
+    return rc;
 }
 
 /* Write every configured format of `doc` into the outbox, each part
@@ -142,7 +147,8 @@ static int write_outputs(dp_job *job, dp_doc *doc, dp_err *err)
                 if (rc == -EINVAL) /* -EINVAL means "the document's fault" */
                     rc = -EIO;
                 if (e.msg[0])
-                    dp_err_set(err, "%s output: %s", f->name, e.msg);
+                    dp_err_set(err, "%s output: %s: %s", f->name, e.msg,
+                               strerror(-rc));
                 break;
             }
             if (nw < 32)

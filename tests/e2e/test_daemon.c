@@ -149,6 +149,25 @@ static void assert_drained(fx *f)
     assert_true(e2e_wait_count(f->t.processing, 0));
 }
 
+/* Every log line carries a syslog priority prefix for journald (so a name
+ * with a newline cannot start a line of its own). */
+static void assert_log_prefixed(fx *f)
+{
+    char *log = e2e_read(f->t.log, NULL);
+    assert_non_null(log);
+    for (char *line = log, *next; *line; line = next) {
+        next = strchr(line, '\n');
+        next = next ? next + 1 : line + strlen(line);
+        if (*line == '\n')
+            continue;
+        if (!(line[0] == '<' && line[1] >= '0' && line[1] <= '7' &&
+              line[2] == '>'))
+            fail_msg("log line without a <N> priority prefix: %.*s",
+                     (int)(next - line), line);
+    }
+    free(log);
+}
+
 /* ------------------------------------------------------------------------ */
 /* group "basic"                                                             */
 
@@ -179,20 +198,7 @@ static void test_rename_dropped(void **state)
     e2e_daemon_stop(&f->d);
     /* No temporary output left behind either. */
     assert_int_equal(e2e_count(f->t.outbox, 1), 1);
-    /* Every log line carries a syslog priority prefix for journald. */
-    char *log = e2e_read(f->t.log, NULL);
-    assert_non_null(log);
-    for (char *line = log, *next; *line; line = next) {
-        next = strchr(line, '\n');
-        next = next ? next + 1 : line + strlen(line);
-        if (*line == '\n')
-            continue;
-        if (!(line[0] == '<' && line[1] >= '0' && line[1] <= '7' &&
-              line[2] == '>'))
-            fail_msg("log line without a <N> priority prefix: %.*s",
-                     (int)(next - line), line);
-    }
-    free(log);
+    assert_log_prefixed(f);
 }
 
 /* Documents already in the inbox at start, and one left in processing/ by a
@@ -397,7 +403,8 @@ static void test_odd_names(void **state)
     static const char *const names[] = {
         "with space.txt", "new\nline.txt",
         "\xc3\xbcn\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9 \xe6\x96\x87\xe6\x9b\xb8.txt",
-        "bad\xff" "byte.txt", " leading and trailing ", "quote\"back\\slash"};
+        "bad\xff" "byte.txt", " leading and trailing ", "quote\"back\\slash",
+        "x\n<3>forged log line", "tab\there\r"};
     const size_t n = sizeof names / sizeof names[0];
     for (size_t i = 0; i < n; i++)
         e2e_drop(&f->t, names[i], "two words", 9);
@@ -416,6 +423,13 @@ static void test_odd_names(void **state)
     assert_drained(f);
     assert_int_equal(e2e_count(f->t.failed, 0), 0);
     e2e_daemon_stop(&f->d);
+    assert_log_prefixed(f);
+    /* The name's newline did not start a forged line of its own. */
+    char *log = e2e_read(f->t.log, NULL);
+    assert_non_null(log);
+    assert_true(strncmp(log, "<3>forged", 9) != 0);
+    assert_null(strstr(log, "\n<3>forged"));
+    free(log);
 }
 
 /* Names of files still being uploaded or edited are left alone; renaming
@@ -520,21 +534,13 @@ static int noticed_gone(void *p)
     return found;
 }
 
-/* KNOWN DAEMON BUG (see tests/e2e/README.md): the inbox is removed while
- * the daemon runs. docprocd keeps its inbox open (inbox_fd), so the kernel
- * sends no IN_DELETE_SELF, and rescans read the deleted folder through that
- * descriptor: the daemon silently watches a folder that no longer exists,
- * and documents dropped into a re-created inbox are never seen. Correct:
- * an error naming the inbox, then either an exit or watching the new inbox.
- * Skipped unless E2E_RUN_KNOWN_BUGS is set, until daemon/ is fixed. */
-static void test_inbox_removed_BUG_not_noticed(void **state)
+/* The inbox is removed while the daemon runs. docprocd holds the folder
+ * open, so inotify says nothing; the daemon notices on its own, logs an
+ * error naming the inbox and exits with status 1, so that the service
+ * manager restarts it on the folder that is there now. */
+static void test_inbox_removed(void **state)
 {
     fx *f = *state;
-    if (getenv("E2E_RUN_KNOWN_BUGS") == NULL) {
-        print_message("skipped: known docprocd bug: a removed inbox is not "
-                      "noticed; set E2E_RUN_KNOWN_BUGS=1 to run\n");
-        skip();
-    }
     start(f, e2e_example_stages(NULL), SETTLE_MS, "{\"rescan_ms\": 300}");
     assert_int_equal(rmdir(f->t.inbox), 0);
     gone_ctx ctx = {f, -1};
@@ -544,13 +550,10 @@ static void test_inbox_removed_BUG_not_noticed(void **state)
                  "exited; log:\n%s",
                  log);
     }
-    if (ctx.status != -1)
-        return; /* it stopped, having said why */
-    /* Still running: then it must pick up documents in the new inbox. */
-    assert_int_equal(mkdir(f->t.inbox, 0755), 0);
-    e2e_drop(&f->t, "after.txt", "in the new inbox", 16);
-    json_decref(wait_output(f, "after.txt.json"));
-    e2e_daemon_stop(&f->d);
+    int status = ctx.status != -1 ? ctx.status : e2e_daemon_wait(&f->d);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_true(e2e_log_count(&f->t, "was removed") >= 1);
 }
 
 /* error.json beside a failed document: stage, message and time; and the
@@ -782,22 +785,12 @@ static int has_output_for(fx *f, const char *name)
     return found;
 }
 
-/* KNOWN DAEMON BUG (reported to the lead; see tests/e2e/README.md): names
- * so long that "<name>.json" or "<name>.error.json" exceed NAME_MAX (255
- * bytes). The output cannot be written (ENAMETOOLONG), which job.c treats
- * as a retryable output error: the document stays in processing/ forever,
- * retried every 64 s; and a failed one goes to failed/ without its reason.
- * Correct: an output (under a shortened name) or failed/ with its reason.
- * Skipped unless E2E_RUN_KNOWN_BUGS is set, until daemon/job.c is fixed. */
-static void test_long_names_BUG_stuck_in_processing(void **state)
+/* Names so long that "<name>.json" or "<name>.error.json" exceed NAME_MAX
+ * (255 bytes): the output and the error record get a shortened name,
+ * never stuck in processing/. */
+static void test_long_names(void **state)
 {
     fx *f = *state;
-    if (getenv("E2E_RUN_KNOWN_BUGS") == NULL) {
-        print_message("skipped: known docprocd bug: a 251-byte name stays in "
-                      "processing/ forever (output name too long); set "
-                      "E2E_RUN_KNOWN_BUGS=1 to run\n");
-        skip();
-    }
     start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
     char good[256], bad[256];
     memset(good, 'a', 251);
@@ -809,6 +802,9 @@ static void test_long_names_BUG_stuck_in_processing(void **state)
     assert_drained(f); /* not stuck in processing/ */
     assert_true(has_output_for(f, good));
     assert_true(e2e_exists(e2e_path(f->t.failed, bad)));
+    /* the reason is written just after the document moves */
+    for (int i = 0; i < E2E_DEADLINE_MS / 20 && !has_error_for(f, bad); i++)
+        e2e_sleep_ms(20);
     assert_true(has_error_for(f, bad));
     e2e_daemon_stop(&f->d);
 }
@@ -1188,7 +1184,7 @@ int main(int argc, char **argv)
         T(test_delete_originals), T(test_same_name_twice),
         T(test_odd_names),        T(test_ignored_names),
         T(test_directory_left_alone), T(test_error_json),
-        T(test_inbox_removed_BUG_not_noticed),
+        T(test_inbox_removed),
     };
     const struct CMUnitTest writers[] = {
         T(test_slow_writer),
@@ -1199,7 +1195,7 @@ int main(int argc, char **argv)
         T(test_invalid_utf8_with_clean),
         T(test_symlink),
         T(test_fifo),
-        T(test_long_names_BUG_stuck_in_processing),
+        T(test_long_names),
         T(test_default_pipeline),
     };
     const struct CMUnitTest crash[] = {
