@@ -69,6 +69,7 @@ static void clean_destroy(void *instance)
     free(ci->cfg.lead_mask);
     free(ci->cfg.cont_mask);
     free(ci->cfg.a0_mask);
+    free(ci->cfg.lead3_mask);
     entities_free(&ci->cfg.ents);
     free(ci);
 }

@@ -146,7 +146,8 @@ typedef struct clean_cfg {
     /* For code points below 0x10000: bit p set when code page p encodes it
      * as a UTF-8 lead byte (C2-F4) / a continuation byte (80-BF). A line
      * with no lead followed by a continuation cannot be mojibake. */
-    uint8_t *lead_mask, *cont_mask;
+    uint8_t *lead_mask, *cont_mask; /* lead_mask: two-byte leads C2-DF */
+    uint8_t *lead3_mask;            /* leads of three or four bytes */
     uint8_t *a0_mask; /* encodes as C2 C3 C5 CE D0 D9: "Ã " may be "à" */
 } clean_cfg;
 

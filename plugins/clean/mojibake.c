@@ -676,12 +676,18 @@ static int emit_line(const char *s, size_t base, const wtext *t, cbuf *out)
     return 0;
 }
 
+/* Lines longer than this (bytes) are repaired in segments, so that the
+ * working arrays stay small whatever the input. */
+#define SEGMENT_MAX 65536
+
 int clean_mojibake_init(clean_cfg *cfg)
 {
     cfg->lead_mask = calloc(0x10000, 1);
     cfg->cont_mask = calloc(0x10000, 1);
     cfg->a0_mask = calloc(0x10000, 1);
-    if (!cfg->lead_mask || !cfg->cont_mask || !cfg->a0_mask)
+    cfg->lead3_mask = calloc(0x10000, 1);
+    if (!cfg->lead_mask || !cfg->cont_mask || !cfg->a0_mask ||
+        !cfg->lead3_mask)
         return -ENOMEM;
     for (int p = 0; p < CP_COUNT; p++) {
         if (!cfg->pages[p].loaded)
@@ -690,8 +696,10 @@ int clean_mojibake_init(clean_cfg *cfg)
             int32_t c = cfg->pages[p].hi[b - 0x80];
             if (c >= 0x10000)
                 continue;
-            if (b >= 0xC2 && b <= 0xF4)
+            if (b >= 0xC2 && b <= 0xDF)
                 cfg->lead_mask[c] |= (uint8_t)(1u << p);
+            if (b >= 0xE0 && b <= 0xF4)
+                cfg->lead3_mask[c] |= (uint8_t)(1u << p);
             if (b <= 0xBF)
                 cfg->cont_mask[c] |= (uint8_t)(1u << p);
             if (b == 0xC2 || b == 0xC3 || b == 0xC5 || b == 0xCE ||
@@ -705,34 +713,41 @@ int clean_mojibake_init(clean_cfg *cfg)
     /* U+FFFD may stand for a lost byte */
     cfg->cont_mask[0xFFFD] = 0xFF;
     cfg->lead_mask[0xFFFD] = 0xFF;
+    cfg->lead3_mask[0xFFFD] = 0xFF;
     return 0;
 }
 
-/* Could the line s[a, b) hold mojibake at all? */
+/* Could the line s[a, b) hold mojibake at all? It must have, in one code
+ * page, a two-byte lead followed by a continuation, or a longer lead
+ * followed by two continuations (or a C1 control, or a space after a lead
+ * that may have lost its A0). */
 static int line_suspect(const clean_cfg *cfg, const char *s, size_t a,
                         size_t b)
 {
-    uint8_t prev = 0, a0 = 0;
+    uint8_t lead2 = 0, lead3 = 0, pend3 = 0, a0 = 0;
     for (size_t i = a; i < b;) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x80) {
             if (c == ' ' && a0)
                 return 1; /* a space that may stand for byte A0 */
-            prev = a0 = 0;
+            lead2 = lead3 = pend3 = a0 = 0;
             i++;
             continue;
         }
         size_t n;
         int32_t cp = u8_get(s, b, i, &n);
         if (cp >= 0x10000) {
-            prev = a0 = 0;
+            lead2 = lead3 = pend3 = a0 = 0;
         } else {
-            a0 = cfg->a0_mask[cp];
-            if (prev & cfg->cont_mask[cp])
+            uint8_t cont = cfg->cont_mask[cp];
+            if ((lead2 & cont) || (pend3 & cont))
                 return 1;
             if (cp >= 0x80 && cp <= 0x9F)
                 return 1; /* C1 controls are always worth a look */
-            prev = cfg->lead_mask[cp];
+            pend3 = lead3 & cont; /* a long lead and one continuation */
+            lead2 = cfg->lead_mask[cp];
+            lead3 = cfg->lead3_mask[cp];
+            a0 = cfg->a0_mask[cp];
         }
         i += n;
     }
@@ -749,16 +764,28 @@ int clean_mojibake(const clean_cfg *cfg, const char *s, size_t len,
     size_t ls = 0;
     while (ls < len) {
         const char *nl = memchr(s + ls, '\n', len - ls);
-        size_t le = nl ? (size_t)(nl - s) : len;
+        size_t le = nl ? (size_t)(nl - s) : len, next = le + 1;
+        if (le - ls > SEGMENT_MAX) {
+            /* a very long line goes in segments, cut at a space (or at
+             * least at a character boundary) */
+            size_t cut = ls + SEGMENT_MAX;
+            while (cut > ls + SEGMENT_MAX / 2 && s[cut - 1] != ' ')
+                cut--;
+            if (s[cut - 1] != ' ') {
+                cut = ls + SEGMENT_MAX;
+                while (((unsigned char)s[cut] & 0xC0) == 0x80)
+                    cut--;
+            }
+            le = next = cut;
+        }
         int high = 0;
         for (size_t i = ls; i < le; i++)
             if ((unsigned char)s[i] >= 0x80) {
                 high = 1;
                 break;
             }
-        if (!high || le - ls > 0xFFFFFFF0u ||
-            (cfg->lead_mask && !line_suspect(cfg, s, ls, le))) {
-            ls = le + 1;
+        if (!high || (cfg->lead_mask && !line_suspect(cfg, s, ls, le))) {
+            ls = next;
             continue;
         }
         /* the line as characters */
@@ -823,7 +850,7 @@ int clean_mojibake(const clean_cfg *cfg, const char *s, size_t len,
         }
         if (rc || (rc = emit_line(s, ls, &best, out)))
             break;
-        ls = le + 1;
+        ls = next;
     }
     ws_free(&w);
     free(orig.cp);

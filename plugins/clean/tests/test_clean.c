@@ -312,6 +312,26 @@ static void t_mojibake(void **state)
     check(NULL, "C O N C L U S \xC3\x83 O", "C O N C L U S \xC3\x83 O");
     check(NULL, "S\xC3\x83O PAULO", "S\xC3\x83O PAULO");
     check(NULL, "4288\xC3\x97\xE2\x80\xA6", "4288\xC3\x97\xE2\x80\xA6");
+    /* a very long line is repaired in segments */
+    size_t n = 200000, k = 0;
+    char *big = malloc(n + 16), *want = malloc(n + 16);
+    assert_non_null(big);
+    assert_non_null(want);
+    size_t w = 0;
+    while (k + 8 < n) {
+        memcpy(big + k, "Caf\xC3\x83\xC2\xA9 ", 8);
+        memcpy(want + w, "Caf\xC3\xA9 ", 6);
+        k += 8;
+        w += 6;
+    }
+    big[k] = 0;
+    want[w - 1] = 0; /* no trailing space */
+    char *got = run(NULL, big, (long)k);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+    free(big);
+    free(want);
     check("{\"mojibake\":false}", "Caf\xC3\x83\xC2\xA9", "Caf\xC3\x83\xC2\xA9");
 }
 
