@@ -49,6 +49,7 @@ static int end_sent(conll *c, size_t first, uint32_t doc)
     c->sent[c->n_sent].first = first;
     c->sent[c->n_sent].n = c->n_tok - first;
     c->sent[c->n_sent].doc = doc;
+    c->sent[c->n_sent].file = c->n_files;
     c->n_sent++;
     return 0;
 }
@@ -148,6 +149,7 @@ int conll_read(conll *c, const char *path, char *msg, size_t msglen)
     fclose(f);
     if (rc)
         return rc;
+    c->n_files++;
     if (!has_docstart) {
         /* one document per sentence */
         for (size_t s = sent0; s < c->n_sent; s++)

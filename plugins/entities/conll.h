@@ -8,6 +8,7 @@
 typedef struct conll_sent {
     size_t first, n; /* token range */
     uint32_t doc;    /* document number */
+    uint32_t file;   /* index of the file it came from */
 } conll_sent;
 
 typedef struct conll {
@@ -17,6 +18,7 @@ typedef struct conll {
     conll_sent *sent;
     size_t n_sent, cap_sent;
     uint32_t n_docs;
+    uint32_t n_files;
 } conll;
 
 /* Append the sentences of a CoNLL file. Returns 0 or -errno with msg. */

@@ -26,7 +26,7 @@ static const dp_option ent_options[] = {
     {"gazetteers", DP_OPT_STRING_LIST, "[]",
      "extra gazetteer files, lines NAME<TAB>CLASS; a class that is an entity "
      "label (PERSON, ORG, PRODUCT...) tags the name where the model found nothing"},
-    {"recall_bias", DP_OPT_NUMBER, "3",
+    {"recall_bias", DP_OPT_NUMBER, "6",
      "taken from the score of 'no entity' at each token: higher finds more "
      "names, less precisely (0 = the model as trained)"},
     {"numbers", DP_OPT_BOOL, "true",

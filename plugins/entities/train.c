@@ -28,6 +28,8 @@ static void usage(FILE *f)
             "  --epochs N         passes over the data (default 12)\n"
             "  --bits B           2^B hashed feature buckets (default 20, 8..26)\n"
             "  --seed S           shuffling seed (default 1)\n"
+            "  --domains          each --train file is a domain: features get shared and\n"
+            "                     per-file copies, the model keeps the shared ones\n"
             "  -q, --quiet        no progress lines\n"
             "  -h, --help         this help\n");
 }
@@ -56,6 +58,12 @@ static int tag_index(tagset *ts, const char *tag, int add)
     return (int)ts->n++;
 }
 
+/* Domain adaptation ("frustratingly easy", Daume 2007): with it, every
+ * feature of a training token also gets a copy specific to its file, which
+ * soaks up what is peculiar to that corpus (tweets, filings); the tagger
+ * uses the shared copies only. */
+static int domain_copies;
+
 static int prepare(corpus *cp, const gaz *g, unsigned bits, tagset *ts,
                    int add_tags)
 {
@@ -71,9 +79,9 @@ static int prepare(corpus *cp, const gaz *g, unsigned bits, tagset *ts,
     }
     for (size_t i = 0; i < c->n_tok; i++) {
         ner_tok_prepare(&toks[i], c->tok[i], strlen(c->tok[i]));
-        int t = tag_index(ts, c->tag[i], add_tags);
+        int t = tag_index(ts, c->tag[i], add_tags > 0);
         if (t < 0) {
-            if (add_tags) {
+            if (add_tags > 0) {
                 fprintf(stderr, "docproc-train: too many labels (at most %d)\n",
                         NER_MAX_LABELS);
                 free(toks);
@@ -106,7 +114,22 @@ static int prepare(corpus *cp, const gaz *g, unsigned bits, tagset *ts,
                     cp->feat = nfp;
                 }
                 cp->foff[c->sent[k].first + i] = nf;
-                nf += ner_features(t, n, i, bits, cp->feat + nf);
+                size_t nk = ner_features(t, n, i, bits, cp->feat + nf);
+                if (domain_copies && add_tags >= 0) {
+                    if (nf + 2 * nk + 1 > fcap) {
+                        fcap = fcap * 2 + 2 * nk;
+                        uint32_t *nfp = realloc(cp->feat, fcap * sizeof *nfp);
+                        if (nfp == NULL)
+                            goto oom;
+                        cp->feat = nfp;
+                    }
+                    uint64_t dom = (uint64_t)(c->sent[k].file + 1) * 0x9E3779B97F4A7C15ULL;
+                    for (size_t q = 0; q < nk; q++)
+                        cp->feat[nf + nk + q] =
+                            (uint32_t)(nh_mix(cp->feat[nf + q] ^ dom) >> (64 - bits));
+                    nk *= 2;
+                }
+                nf += nk;
             }
         }
         hset_free(&d.lower);
@@ -332,6 +355,9 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             quiet = 1;
             continue;
+        } else if (strcmp(a, "--domains") == 0) {
+            domain_copies = 1;
+            continue;
         }
         if (val == NULL)
             goto needval;
@@ -420,7 +446,7 @@ int main(int argc, char **argv)
         int err = 0;
         prf r;
         if (w && load_files(&tc, &test, 1) == 0 &&
-            prepare(&tc, &g, m.hash_bits, &ts, 0) == 0) {
+            prepare(&tc, &g, m.hash_bits, &ts, -1) == 0) {
             for (size_t i = 0; i < rows * m.n_tags; i++)
                 w[i] = (float)m.w[i] * m.scale;
             if (evaluate(&m, w, m.start, (const float (*)[NER_MAX_TAGS])m.trans,
@@ -487,7 +513,7 @@ int main(int argc, char **argv)
         goto done;
     }
     if (dev && (load_files(&dev_c, &dev, 1) ||
-                prepare(&dev_c, &g, (unsigned)bits, &ts, 0)))
+                prepare(&dev_c, &g, (unsigned)bits, &ts, -1)))
         goto done;
     tr.T = ts.n;
     tr.bits = (unsigned)bits;

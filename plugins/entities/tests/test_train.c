@@ -95,6 +95,14 @@ static void test_round_trip(void **state)
     snprintf(cmd, sizeof cmd, "%s -q --train %s --bits 12 --epochs 8 -o %s && cmp -s %s %s",
              TRAIN_EXE, conllf, model2f, modelf, model2f);
     assert_int_equal(run(cmd), 0);
+    /* --domains (shared + per-file feature copies) writes a loadable model */
+    snprintf(cmd, sizeof cmd, "%s -q --train %s %s --domains --bits 12 -o %s",
+             TRAIN_EXE, conllf, conllf, model2f);
+    assert_int_equal(run(cmd), 0);
+    ner_model m2;
+    assert_int_equal(ner_model_load(&m2, model2f, msg, sizeof msg), 0);
+    assert_int_equal(m2.n_tags, 7);
+    ner_model_free(&m2);
     /* --test reports F1 1 on its own training data */
     snprintf(cmd, sizeof cmd, "%s --test %s -m %s | grep -q 'F1 1.0000'", TRAIN_EXE,
              conllf, modelf);
