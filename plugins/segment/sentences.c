@@ -667,7 +667,7 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             open_q = 0;
             continue;
         }
-        if (is_link(&x, t) && words > 1) {
+        if (is_link(&x, t)) {
             /* a link, its closing brackets, then a link, a sentence
              * starter or a header field ("Groups:") */
             size_t e = k;
@@ -679,7 +679,7 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             size_t w = e + 1;
             if (w < n && x.t[w].gap == GAP_SPACE &&
                 (is_link(&x, &x.t[w]) ||
-                 (word_case(&x, w) == W_UPPER &&
+                 (words > 0 && word_case(&x, w) == W_UPPER &&
                   (is_starter(&x, w) ||
                    (w + 1 < n && x.t[w + 1].gap == GAP_NONE &&
                     tok_is(&x, &x.t[w + 1], ":")))))) {

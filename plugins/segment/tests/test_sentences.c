@@ -218,6 +218,10 @@ static void email_conventions(void **state)
           "Kay Mann | 04/26/2001 07:17 AM | Will you be there?");
     SENTS("Let me know. Best regards, Debra Perlingiere",
           "Let me know. | Best regards, | Debra Perlingiere");
+    SENTS("Email: davidr...@optonline.net Groups: alt.animals.rabbits",
+          "Email: davidr...@optonline.net | Groups: alt.animals.rabbits");
+    SENTS("Look: http://a.example/1.html http://a.example/2.html",
+          "Look: http://a.example/1.html | http://a.example/2.html");
     SENTS("It is on our site :-) Posted by darin",
           "It is on our site :-) | Posted by darin");
 }
