@@ -90,6 +90,16 @@ static void gen_unref(dpd_gen *g)
     }
 }
 
+static int pipeline_provides(const dp_pipeline *p, const char *layer)
+{
+    for (size_t i = 0; i < p->n; i++)
+        for (const char *const *l = p->stages[i].plugin.stage->provides;
+             l && *l; l++)
+            if (strcmp(*l, layer) == 0)
+                return 1;
+    return 0;
+}
+
 static dpd_gen *gen_load(const char *path, dp_err *err)
 {
     dpd_gen *g = calloc(1, sizeof *g);
@@ -104,6 +114,19 @@ static dpd_gen *gen_load(const char *path, dp_err *err)
     dp_err inner = {{0}};
     if (dp_pipeline_load(&g->pipeline, &g->cfg, NULL, NULL, &inner) != 0) {
         dp_err_set(err, "%s: %s", path, inner.msg);
+        dp_config_free(&g->cfg);
+        free(g);
+        return NULL;
+    }
+    /* A format that needs a layer no stage provides would fail every
+     * document: refuse the config instead. */
+    if (dp_config_wants_output(&g->cfg, "conll") &&
+        !pipeline_provides(&g->pipeline, "token")) {
+        dp_err_set(err,
+                   "%s: outputs: \"conll\" needs the token layer: add the "
+                   "segment stage",
+                   path);
+        dp_pipeline_free(&g->pipeline);
         dp_config_free(&g->cfg);
         free(g);
         return NULL;
