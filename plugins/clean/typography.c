@@ -69,7 +69,7 @@ typedef struct qpos {
 
 /* Fix the spacing (and direction) of a family of quotes on one line. */
 static int fix_quotes(const char *s, size_t ls, size_t le, const qpos *q,
-                      size_t nq, int curly, edits *E)
+                      size_t nq, int turn, edits *E)
 {
     if (nq == 0 || nq % 2)
         return 0; /* unbalanced: leave alone */
@@ -91,7 +91,7 @@ static int fix_quotes(const char *s, size_t ls, size_t le, const qpos *q,
         int open = k % 2 == 0;
         const qpos *p = &q[k];
         if (open) {
-            if (curly && p->c == 0x201D &&
+            if (turn && p->c == 0x201D &&
                 add_edit(E, p->at, p->at + p->n, "\xE2\x80\x9C", 3))
                 return -ENOMEM;
             size_t j = p->at + p->n;
@@ -101,7 +101,7 @@ static int fix_quotes(const char *s, size_t ls, size_t le, const qpos *q,
                 add_edit(E, p->at + p->n, j, "", 0))
                 return -ENOMEM;
         } else {
-            if (curly && p->c == 0x201C && q[k - 1].c != 0x201E &&
+            if (turn && p->c == 0x201C && q[k - 1].c != 0x201E &&
                 add_edit(E, p->at, p->at + p->n, "\xE2\x80\x9D", 3))
                 return -ENOMEM;
             size_t j = p->at;
@@ -213,7 +213,8 @@ static int do_line(const clean_cfg *cfg, const char *s, size_t len, size_t ls,
         }
         i += n;
     }
-    if (fix_quotes(s, ls, le, cq, ncq, 1, E) ||
+    /* turning is moot when the quotes are folded to ASCII anyway */
+    if (fix_quotes(s, ls, le, cq, ncq, !cfg->ascii_punct, E) ||
         fix_quotes(s, ls, le, aq, naq, 0, E))
         return -ENOMEM;
     if (cfg->ascii_punct) {

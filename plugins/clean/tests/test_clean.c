@@ -424,6 +424,9 @@ static void t_typography(void **state)
     check("{\"ascii_punctuation\":true}",
           "\xE2\x80\x9C" "A\xE2\x80\x9D \xE2\x80\x93 it\xE2\x80\x99" "s",
           "\"A\" - it's");
+    check("{\"ascii_punctuation\":true}",
+          "and \xE2\x80\x9D stability \xE2\x80\x9C, that",
+          "and \"stability\", that");
     check("{\"typography\":false}", "a . . b", "a . . b");
     check("{\"drop_rule_lines\":false}", "a\n-\nb", "a\n-\nb");
 }
