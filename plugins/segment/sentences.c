@@ -592,7 +592,8 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
     for (size_t k = 0; k < n; k++) {
         const seg_tok *t = &x.t[k];
         /* most tokens: a word inside a line, nothing to decide */
-        if (t->kind == TK_WORD && t->gap <= GAP_SPACE && !mlen[k]) {
+        if (t->kind == TK_WORD && t->gap <= GAP_SPACE &&
+            (t->len > 1 || !mlen[k])) {
             words++;
             line_words++;
             continue;

@@ -904,7 +904,7 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
             unsigned char b = (unsigned char)text[i];
             if (letter_tab[b]) {
                 /* the text is NUL-terminated: letter_tab[0] stops the scan */
-                unsigned up = letter_tab[b] == 2, inner = 0;
+                size_t up = letter_tab[b] == 2;
                 size_t j = i + 1;
                 for (;;) {
                     unsigned char c = (unsigned char)text[j];
@@ -915,15 +915,28 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                     if (letter_tab[c] != 2)
                         break;
                     up++;
-                    inner = 1;
                     j++;
                 }
-                if (j >= len || plain_end[(unsigned char)text[j]]) {
-                    unsigned lo = (unsigned)(j - i) - up;
-                    int shape =
-                        shape_from(up, lo, 0, 0, letter_tab[b] == 2, inner);
-                    if ((rc = emit(&z, i, j, TK_WORD, shape, 0)) != 0)
-                        return rc;
+                if ((j >= len || plain_end[(unsigned char)text[j]]) &&
+                    j - i <= UINT32_MAX) {
+                    int shape;
+                    if (up == 0)
+                        shape = SH_XXXX_LOW;
+                    else if (up == j - i)
+                        shape = up >= 2 ? SH_XX : SH_XXXX_CAP;
+                    else
+                        shape = (letter_tab[b] == 2 && up == 1) ? SH_XXXX_CAP
+                                                                : SH_MIXED;
+                    if (toks->n == toks->cap && toks_grow(toks))
+                        return -ENOMEM;
+                    seg_tok *o = &toks->v[toks->n++];
+                    o->start = i;
+                    o->len = (uint32_t)(j - i);
+                    o->kind = TK_WORD;
+                    o->shape = (uint8_t)shape;
+                    o->gap = z.gap;
+                    o->flags = 0;
+                    z.gap = GAP_NONE;
                     i = j;
                     continue;
                 }
