@@ -1173,6 +1173,61 @@ static void test_unwritable_inbox(void **state)
     }
 }
 
+/* KNOWN DAEMON BUG (see tests/e2e/README.md): the usual deployment, where
+ * docprocd runs as its own user and producers write as others. A writer
+ * that keeps the file open and pauses longer than settle_ms mid-file gets
+ * its file read half-way: the write-lease probe (open_elsewhere, daemon.c)
+ * fails with EACCES on a file docprocd does not own, so it counts as "not
+ * open", and check() takes any settled file even though the daemon saw it
+ * modified (IN_MODIFY) and never closed (no IN_CLOSE_WRITE). The output
+ * has the first half only; the second half lands in done/. Correct: one
+ * output, complete. Root only (the daemon drops to 65534); skipped unless
+ * E2E_RUN_KNOWN_BUGS is set, until daemon.c is fixed. */
+static void test_other_users_writer_pauses_BUG_read_half_way(void **state)
+{
+    fx *f = *state;
+    if (geteuid() != 0) {
+        print_message("needs root to run the daemon as another user: "
+                      "skipped\n");
+        skip();
+    }
+    if (getenv("E2E_RUN_KNOWN_BUGS") == NULL) {
+        print_message("skipped: known docprocd bug: another user's stalled "
+                      "writer is read half-way; set E2E_RUN_KNOWN_BUGS=1 to "
+                      "run\n");
+        skip();
+    }
+    e2e_tree_free(&f->t);
+    e2e_tree_init(&f->t, 1);
+    assert_int_equal(chmod(f->t.root, 0755), 0);
+    const char *dirs[] = {f->t.inbox, f->t.outbox, f->t.failed, f->t.done,
+                          f->t.processing};
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(chown(dirs[i], 65534, 65534), 0);
+    e2e_write_config(&f->t, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    assert_int_equal(chmod(f->t.config, 0644), 0);
+    e2e_daemon_start(&f->d, &f->t, 65534, 65534);
+    e2e_sleep_ms(300); /* (the inbox exists already: let it start) */
+    /* This process (root) is the producer. */
+    char path[1024];
+    snprintf(path, sizeof path, "%s", e2e_path(f->t.inbox, "stalled.txt"));
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    assert_true(fd >= 0);
+    static const char half[] = "first half of the words ";
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(write(fd, half, strlen(half)), strlen(half));
+    e2e_sleep_ms(SETTLE_MS * 4);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(write(fd, half, strlen(half)), strlen(half));
+    assert_int_equal(close(fd), 0);
+    json_t *out = wait_output(f, "stalled.txt.json");
+    assert_int_equal(word_count(out), 20 * 5);
+    json_decref(out);
+    assert_drained(f);
+    assert_int_equal(e2e_count(f->t.outbox, 0), 1);
+    e2e_daemon_stop(&f->d);
+}
+
 /* ------------------------------------------------------------------------ */
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1208,6 +1263,7 @@ int main(int argc, char **argv)
     };
     const struct CMUnitTest privilege[] = {
         T(test_unwritable_inbox),
+        T(test_other_users_writer_pauses_BUG_read_half_way),
     };
     const char *group = argc > 1 ? argv[1] : "all";
     int all = strcmp(group, "all") == 0, rc = 0, ran = 0;
