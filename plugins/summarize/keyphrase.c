@@ -21,13 +21,25 @@ typedef struct kp {
     double score;
 } kp;
 
+typedef struct kp_occ {
+    uint32_t kp, sent;
+} kp_occ;
+
 typedef struct kp_set {
     sz_strtab tab;       /* key: stem ids as bytes */
     kp *items;
     size_t cap;
     uint32_t *kstems;
     size_t nk, kcap;
+    kp_occ *occ;         /* every occurrence, by sentence */
+    size_t nocc, occcap;
+    uint32_t *chosen;    /* the best, without near-duplicates */
+    size_t nchosen;
 } kp_set;
+
+struct sz_kps {
+    kp_set ks;
+};
 
 static int kp_add(kp_set *ks, const uint32_t *stems, uint32_t n,
                   uint32_t sent, size_t start, size_t end, int entity)
@@ -61,6 +73,15 @@ static int kp_add(kp_set *ks, const uint32_t *stems, uint32_t n,
                              .k0 = (uint32_t)ks->nk, .nk = n};
         ks->nk += n;
     }
+    if (ks->nocc == ks->occcap) {
+        size_t c = ks->occcap ? ks->occcap * 2 : 1024;
+        kp_occ *no = realloc(ks->occ, c * sizeof *no);
+        if (no == NULL)
+            return -ENOMEM;
+        ks->occ = no;
+        ks->occcap = c;
+    }
+    ks->occ[ks->nocc++] = (kp_occ){(uint32_t)id, sent};
     kp *p = &ks->items[id];
     p->count++;
     if (entity && !p->entity) {
@@ -198,30 +219,47 @@ static json_t *phrase_text(const sz_doc *d, const kp *p)
     return v;
 }
 
-json_t *sz_keyphrases(sz_doc *d, dp_doc *doc)
+#define SZ_KP_TOP 20 /* keyphrases that make a sentence central */
+
+void sz_kp_free(sz_kps *k)
 {
-    json_t *arr = json_array();
-    if (arr == NULL || d->inst->n_keyphrases <= 0 || d->nsent == 0)
-        return arr;
-    kp_set ks = {0};
+    if (k == NULL)
+        return;
+    free(k->ks.items);
+    free(k->ks.kstems);
+    free(k->ks.occ);
+    free(k->ks.chosen);
+    sz_strtab_free(&k->ks.tab);
+    free(k);
+}
+
+int sz_kp_build(sz_doc *d, dp_doc *doc, sz_kps **out)
+{
+    *out = NULL;
+    sz_kps *k = calloc(1, sizeof *k);
+    if (k == NULL)
+        return -ENOMEM;
+    kp_set *ks = &k->ks;
     uint32_t *order = NULL;
-    uint32_t *chosen = NULL;
-    if (sz_strtab_init(&ks.tab, 1024) != 0)
+    uint32_t *last = NULL;
+    if (sz_strtab_init(&ks->tab, 1024) != 0)
         goto fail;
     for (size_t s = 0; s < d->nsent; s++)
-        if (runs_of_sentence(d, &ks, (uint32_t)s) != 0)
+        if (runs_of_sentence(d, ks, (uint32_t)s) != 0)
             goto fail;
-    if (add_entities(d, doc, &ks) != 0)
+    if (add_entities(d, doc, ks) != 0)
         goto fail;
-    size_t n = ks.tab.n;
-    if (n == 0)
-        goto done;
+    size_t n = ks->tab.n;
+    if (n == 0) {
+        *out = k;
+        return 0;
+    }
     double nsent = (double)d->nsent;
     for (size_t i = 0; i < n; i++) {
-        kp *p = &ks.items[i];
+        kp *p = &ks->items[i];
         double w = 0;
-        for (uint32_t k = 0; k < p->nk; k++)
-            w += log1p((double)d->stem[ks.kstems[p->k0 + k]].tf);
+        for (uint32_t j = 0; j < p->nk; j++)
+            w += log1p((double)d->stem[ks->kstems[p->k0 + j]].tf);
         /* longer phrases are rarer: do not let length alone win */
         w /= sqrt((double)p->nk);
         double early = 1.0 + 0.5 / (1.0 + 10.0 * p->first / nsent);
@@ -229,43 +267,69 @@ json_t *sz_keyphrases(sz_doc *d, dp_doc *doc)
                    (p->entity ? 1.5 : 1.0);
     }
     order = malloc(n * sizeof *order);
-    chosen = malloc((size_t)d->inst->n_keyphrases * sizeof *chosen);
-    if (order == NULL || chosen == NULL)
+    size_t want = (size_t)d->inst->n_keyphrases;
+    if (want < SZ_KP_TOP)
+        want = SZ_KP_TOP;
+    ks->chosen = malloc(want * sizeof *ks->chosen);
+    last = malloc(n * sizeof *last);
+    if (order == NULL || ks->chosen == NULL || last == NULL)
         goto fail;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         order[i] = (uint32_t)i;
-    qsort_r(order, n, sizeof *order, cmp_kp, ks.items);
-    double top = ks.items[order[0]].score;
-    size_t nc = 0;
-    for (size_t i = 0; i < n && nc < (size_t)d->inst->n_keyphrases; i++) {
-        const kp *p = &ks.items[order[i]];
+        last[i] = SZ_NONE;
+    }
+    qsort_r(order, n, sizeof *order, cmp_kp, ks->items);
+    for (size_t i = 0; i < n && ks->nchosen < want; i++) {
+        const kp *p = &ks->items[order[i]];
         int skip = 0;
-        for (size_t c = 0; c < nc && !skip; c++)
-            skip = covered(&ks, p, &ks.items[chosen[c]]) ||
-                   covered(&ks, &ks.items[chosen[c]], p);
-        if (skip)
+        for (size_t c = 0; c < ks->nchosen && !skip; c++)
+            skip = covered(ks, p, &ks->items[ks->chosen[c]]) ||
+                   covered(ks, &ks->items[ks->chosen[c]], p);
+        if (!skip)
+            ks->chosen[ks->nchosen++] = order[i];
+    }
+    /* Keyphrase centrality of sentences: the top keyphrases they hold. */
+    double top = ks->items[ks->chosen[0]].score;
+    uint8_t *is_top = (uint8_t *)order; /* reuse: n bytes fit in n words */
+    memset(is_top, 0, n);
+    for (size_t c = 0; c < ks->nchosen && c < SZ_KP_TOP; c++)
+        is_top[ks->chosen[c]] = 1;
+    for (size_t o = 0; o < ks->nocc; o++) {
+        const kp_occ *oc = &ks->occ[o];
+        if (!is_top[oc->kp] || last[oc->kp] == oc->sent)
             continue;
+        last[oc->kp] = oc->sent;
+        d->sent[oc->sent].kp += (float)(ks->items[oc->kp].score / top);
+    }
+    free(order);
+    free(last);
+    *out = k;
+    return 0;
+fail:
+    free(order);
+    free(last);
+    sz_kp_free(k);
+    return -ENOMEM;
+}
+
+json_t *sz_kp_json(const sz_doc *d, const sz_kps *k)
+{
+    json_t *arr = json_array();
+    if (arr == NULL || k == NULL || k->ks.nchosen == 0)
+        return arr;
+    const kp_set *ks = &k->ks;
+    double top = ks->items[ks->chosen[0]].score;
+    for (size_t c = 0; c < ks->nchosen && c < (size_t)d->inst->n_keyphrases;
+         c++) {
+        const kp *p = &ks->items[ks->chosen[c]];
         json_t *text = phrase_text(d, p);
         json_t *o = text ? json_pack("{s:o,s:f}", "text", text, "score",
                                      round(p->score / top * 1000.0) / 1000.0)
                          : NULL;
-        if (o == NULL || json_array_append_new(arr, o) != 0)
-            goto fail;
-        chosen[nc++] = order[i];
+        if (o == NULL || json_array_append_new(arr, o) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
     }
-done:
-    free(order);
-    free(chosen);
-    free(ks.items);
-    free(ks.kstems);
-    sz_strtab_free(&ks.tab);
     return arr;
-fail:
-    free(order);
-    free(chosen);
-    free(ks.items);
-    free(ks.kstems);
-    sz_strtab_free(&ks.tab);
-    json_decref(arr);
-    return NULL;
 }

@@ -39,6 +39,7 @@ size_t sz_target_count(const sz_inst *in, size_t nsent)
 #define W_RANK 0.45     /* graph centrality (LexRank) */
 #define W_KEYWORD 0.40  /* keyword centrality */
 #define W_ENTITY 0.15   /* entity centrality */
+#define W_KEYPHRASE 0.40 /* keyphrase centrality (top 20 keyphrases held) */
 #define LEAD_BOOST 1.0  /* the first body sentence counts double ... */
 #define LEAD_DECAY 1.5  /* ... and the boost fades over the next ones */
 #define LONG_WORDS 20.0 /* longer sentences are discounted by sqrt */
@@ -47,7 +48,7 @@ size_t sz_target_count(const sz_inst *in, size_t nsent)
  * centrality, a position prior and penalties for poor summary sentences. */
 static void score_sentences(sz_doc *d)
 {
-    float max_rank = 0, max_kw = 0, max_ent = 0;
+    float max_rank = 0, max_kw = 0, max_ent = 0, max_kp = 0;
     for (size_t s = 0; s < d->nsent; s++) {
         const sz_sent *se = &d->sent[s];
         if (se->rank > max_rank)
@@ -56,6 +57,8 @@ static void score_sentences(sz_doc *d)
             max_kw = se->kw;
         if (se->ent > max_ent)
             max_ent = se->ent;
+        if (se->kp > max_kp)
+            max_kp = se->kp;
     }
     size_t body = 0; /* index among sentences that read as sentences */
     for (size_t s = 0; s < d->nsent; s++) {
@@ -63,7 +66,9 @@ static void score_sentences(sz_doc *d)
         double rank = max_rank > 0 ? se->rank / max_rank : 0;
         double kw = max_kw > 0 ? se->kw / max_kw : 0;
         double ent = max_ent > 0 ? se->ent / max_ent : 0;
-        double v = W_RANK * rank + W_KEYWORD * kw + W_ENTITY * ent;
+        double kp = max_kp > 0 ? se->kp / max_kp : 0;
+        double v = W_RANK * rank + W_KEYWORD * kw + W_ENTITY * ent +
+                   W_KEYPHRASE * kp;
         /* a summary should be concise: keyword sums grow with length */
         if (se->nwords > LONG_WORDS)
             v /= sqrt(se->nwords / LONG_WORDS);

@@ -207,10 +207,14 @@ static int sz_process(void *instance, dp_doc *doc, dp_err *err)
     }
     uint32_t *sel = NULL;
     size_t nsel = 0;
+    sz_kps *kps = NULL;
     int rc;
     if ((rc = sz_vocab_build(&d, doc, err)) ||
-        (rc = sz_graph_rank(&d, err)) ||
-        (rc = sz_select(&d, &sel, &nsel, err)))
+        (rc = sz_graph_rank(&d, err)))
+        goto out;
+    if ((rc = sz_kp_build(&d, doc, &kps)) != 0)
+        goto oom;
+    if ((rc = sz_select(&d, &sel, &nsel, err)))
         goto out;
     rc = -ENOMEM;
     json_t *idx = json_array();
@@ -228,8 +232,8 @@ static int sz_process(void *instance, dp_doc *doc, dp_err *err)
     json_t *summary = json_pack("{s:o,s:o}", "sentences", idx, "text", text);
     if (summary == NULL || api->set_output(doc, "summary", summary) != 0)
         goto oom;
-    json_t *kps = sz_keyphrases(&d, doc);
-    if (kps == NULL || api->set_output(doc, "keyphrases", kps) != 0)
+    json_t *kpj = sz_kp_json(&d, kps);
+    if (kpj == NULL || api->set_output(doc, "keyphrases", kpj) != 0)
         goto oom;
     rc = 0;
     goto out;
@@ -237,6 +241,7 @@ oom:
     dp_err_set(err, "summarize: out of memory");
 out:
     free(sel);
+    sz_kp_free(kps);
     sz_doc_free(&d);
     return rc;
 }

@@ -109,6 +109,7 @@ typedef struct sz_sent {
                                equal for repeated sentences */
     float ent;              /* entity centrality */
     float kw;               /* keyword centrality */
+    float kp;               /* keyphrase centrality */
     float rank;             /* graph centrality (PageRank, mean 1) */
     float score;            /* final salience */
 } sz_sent;
@@ -154,8 +155,13 @@ float sz_cosine(const sz_doc *d, uint32_t a, uint32_t b);
 int sz_select(sz_doc *d, uint32_t **out, size_t *nout, dp_err *err);
 /* The number of sentences the length options ask for (words aside). */
 size_t sz_target_count(const sz_inst *in, size_t nsent);
-/* Keyphrases as a JSON array. */
-json_t *sz_keyphrases(sz_doc *d, dp_doc *doc);
+/* Keyphrases: candidates, scores and the best ones; also adds each
+ * sentence's keyphrase centrality (sent[].kp). */
+typedef struct sz_kps sz_kps;
+int sz_kp_build(sz_doc *d, dp_doc *doc, sz_kps **out);
+/* The best keyphrases as a JSON array (NULL on allocation failure). */
+json_t *sz_kp_json(const sz_doc *d, const sz_kps *k);
+void sz_kp_free(sz_kps *k);
 
 /* Whether an entity label is numeric (DATE, MONEY, CARDINAL, ...). */
 int sz_label_numeric(const char *label);
