@@ -96,6 +96,16 @@ static int is_starter(const sx *x, size_t w)
     return wordset_get(x->lang->starters, x->s + t->start, l) != 0;
 }
 
+/* Is the token at w a title abbreviation ("Mr.")? */
+static int starts_with_title(const sx *x, size_t w)
+{
+    const seg_tok *t = &x->t[w];
+    if (t->kind != TK_ABBR || t->len < 2)
+        return 0;
+    return wordset_get(x->lang->abbrev, x->s + t->start, t->len - 1) ==
+           AB_TITLE;
+}
+
 /* "I" is upper-case wherever it stands: no evidence of a sentence start. */
 static int is_pronoun_I(const sx *x, size_t w)
 {
@@ -281,7 +291,11 @@ static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
     if (cls == AB_NUM && wc == W_DIGIT)
         return NO;
     if (cls == AB_ANY) {
-        if (wc == W_UPPER && is_starter(x, w) && words >= 4)
+        /* "Co. It closed": a starter opens a new sentence; a title is a
+         * weaker sign ("At 5 a.m. Mr. Smith went" goes on, "He left at 6
+         * P.M. Mr. Smith then went" does not) */
+        if (wc == W_UPPER && is_starter(x, w) &&
+            words >= (starts_with_title(x, w) ? 4u : 2u))
             return last;
         return NO;
     }

@@ -32,6 +32,10 @@ static void abbreviations(void **state)
           "I work for the U.S. Government in Virginia.");
     SENTS("Apple Inc. said so. Acme Corp. fell. St. Paul's is here.",
           "Apple Inc. said so. | Acme Corp. fell. | St. Paul's is here.");
+    SENTS("He lives on Main St. He likes it. John Smith Jr. He agreed.",
+          "He lives on Main St. | He likes it. | John Smith Jr. | He agreed.");
+    SENTS("Mr. Smith met Dr. Who at 5 p.m. in London.",
+          "Mr. Smith met Dr. Who at 5 p.m. in London.");
     SENTS("Bring pens, paper, etc. The rest is here.",
           "Bring pens, paper, etc. | The rest is here.");
 }
