@@ -158,107 +158,114 @@ static int collapse(const char *s, size_t cs, size_t ce, cbuf *out)
     return 0;
 }
 
+/* Parse the line starting at pos (pos <= len); 0 when there is none. */
+static int get_line(const char *s, size_t len, size_t pos, line *l)
+{
+    if (pos > len)
+        return 0;
+    const char *p = memchr(s + pos, '\n', len - pos);
+    size_t e = p ? (size_t)(p - s) : len;
+    l->s = pos;
+    l->e = e;
+    l->cs = pos;
+    while (l->cs < e && is_sp(s[l->cs]))
+        l->cs++;
+    l->ce = e;
+    while (l->ce > l->cs && is_sp(s[l->ce - 1]))
+        l->ce--;
+    size_t nb = l->ce - l->cs;
+    /* past 480 bytes a line is past 120 characters: no need to count */
+    l->ncp = nb > 480 ? nb : count_cp(s, l->cs, l->ce);
+    return 1;
+}
+
+static int blank(const line *l) { return l->ce == l->cs; }
+
+/* The next line after l, or 0 at the end. */
+static int next_line(const char *s, size_t len, const line *l, line *m)
+{
+    return get_line(s, len, l->e + 1, m);
+}
+
 int clean_layout(const clean_cfg *cfg, const char *s, size_t len, cbuf *out)
 {
-    size_t nl = 0, cap = 0;
-    line *L = NULL;
-    for (size_t i = 0; i <= len;) {
-        const char *p = memchr(s + i, '\n', len - i);
-        size_t e = p ? (size_t)(p - s) : len;
-        if (nl == cap) {
-            cap = cap ? cap * 2 : 256;
-            line *n = realloc(L, cap * sizeof *n);
-            if (n == NULL) {
-                free(L);
-                return -ENOMEM;
-            }
-            L = n;
-        }
-        line *l = &L[nl++];
-        l->s = i;
-        l->e = e;
-        l->cs = i;
-        while (l->cs < e && is_sp(s[l->cs]))
-            l->cs++;
-        l->ce = e;
-        while (l->ce > l->cs && is_sp(s[l->ce - 1]))
-            l->ce--;
-        l->ncp = 0;
-        if (p == NULL)
-            break;
-        i = e + 1;
-    }
-    /* Is the document hard-wrapped? */
+    /* Is the document hard-wrapped? Two streaming passes over the lines
+     * (no per-line memory): the longest line that continues a paragraph,
+     * then how many such lines are near it. */
     size_t W = 0, cont = 0, full = 0;
-    for (size_t k = 0; k < nl; k++) {
-        size_t nb = L[k].ce - L[k].cs;
-        /* past 480 bytes a line is past 120 characters: no need to count */
-        L[k].ncp = nb > 480 ? nb : count_cp(s, L[k].cs, L[k].ce);
-        if (k + 1 < nl && L[k].ce > L[k].cs && L[k + 1].ce > L[k + 1].cs &&
-            L[k].ncp > W)
-            W = L[k].ncp;
-    }
-    for (size_t k = 0; k + 1 < nl; k++)
-        if (L[k].ce > L[k].cs && L[k + 1].ce > L[k + 1].cs) {
-            cont++;
-            full += L[k].ncp * 10 >= W * 7;
+    line la, lb;
+    for (int pass = 0; pass < 2 && cfg->join_lines; pass++) {
+        int have = get_line(s, len, 0, &la);
+        while (have) {
+            int more = next_line(s, len, &la, &lb);
+            if (more && !blank(&la) && !blank(&lb)) {
+                if (pass == 0 && la.ncp > W)
+                    W = la.ncp;
+                if (pass == 1) {
+                    cont++;
+                    full += la.ncp * 10 >= W * 7;
+                }
+            }
+            la = lb;
+            have = more;
         }
+        if (W > 120)
+            break; /* cannot be hard-wrapped */
+    }
     int wrapped = cfg->join_lines && W >= 30 && W <= 120 && full >= 3 &&
                   full * 10 >= cont * 6;
 
     int rc = 0;
-    size_t first = 0;
-    while (first < nl && L[first].ce == L[first].cs)
-        first++;
-    if (first == nl) { /* nothing but white space */
+    line cur, m;
+    int have = get_line(s, len, 0, &cur);
+    while (have && blank(&cur))
+        have = next_line(s, len, &cur, &cur);
+    if (!have) { /* nothing but white space */
         if (len)
             rc = cb_replace(out, 0, len, "", 0);
-        free(L);
         return rc ? rc : cb_finish(out, len);
     }
-    if (L[first].cs > 0)
-        rc = cb_replace(out, 0, L[first].cs, "", 0);
-    size_t k = first;
+    if (cur.cs > 0)
+        rc = cb_replace(out, 0, cur.cs, "", 0);
     char w1[64], w2[64], joined[128];
-    while (k < nl && rc == 0) {
-        line *l = &L[k];
+    while (rc == 0) {
+        line *l = &cur;
         if (cfg->collapse_spaces && (rc = collapse(s, l->cs, l->ce, out)))
             break;
-        size_t nx = k + 1;
-        while (nx < nl && L[nx].ce == L[nx].cs)
-            nx++;
-        if (nx >= nl) { /* last content line: drop what follows */
+        int more = next_line(s, len, l, &m);
+        while (more && blank(&m))
+            more = next_line(s, len, &m, &m);
+        if (!more) { /* last content line: drop what follows */
             if (l->ce < len)
                 rc = cb_replace(out, l->ce, len, "", 0);
             break;
         }
-        line *m = &L[nx];
-        if (nx > k + 1) { /* blank lines between: one paragraph break */
-            if (!(m->cs - l->ce == 2 && s[l->ce] == '\n' &&
+        if (m.s != l->e + 1) { /* blank lines between: one paragraph break */
+            if (!(m.cs - l->ce == 2 && s[l->ce] == '\n' &&
                   s[l->ce + 1] == '\n'))
-                rc = cb_replace(out, l->ce, m->cs, "\n\n", 2);
-            k = nx;
+                rc = cb_replace(out, l->ce, m.cs, "\n\n", 2);
+            cur = m;
             continue;
         }
         /* adjacent lines: join or keep the break */
         size_t at;
         int32_t lc = last_cp(s, l->cs, l->ce, &at);
         size_t n2;
-        int32_t fc = u8_get(s, len, m->cs, &n2);
+        int32_t fc = u8_get(s, len, m.cs, &n2);
         int done = 0;
         if (cfg->join_hyphens && lc == '-' && at > l->cs && is_lower(fc)) {
             size_t at2;
             int32_t pc = last_cp(s, l->cs, at, &at2);
             if (is_letter(pc)) {
                 size_t a = frag_before(s, l->cs, at, w1, sizeof w1);
-                size_t b = frag_after(s, m->cs, m->ce, w2, sizeof w2);
+                size_t b = frag_after(s, m.cs, m.ce, w2, sizeof w2);
                 int drop = 0;
                 if (a && b && cfg->words.slots) {
                     memcpy(joined, w1, a);
                     memcpy(joined + a, w2, b);
                     drop = wordset_has(&cfg->words, joined, a + b);
                 }
-                rc = cb_replace(out, drop ? at : l->ce, m->cs, "", 0);
+                rc = cb_replace(out, drop ? at : l->ce, m.cs, "", 0);
                 done = 1;
             }
         }
@@ -266,17 +273,16 @@ int clean_layout(const clean_cfg *cfg, const char *s, size_t len, cbuf *out)
             int join = lc == '-' ? 0 : /* hyphens are the rule above */
                        (!ends_sentence(lc) && is_lower(fc)) ||
                        (wrapped && l->ncp * 10 >= W * 6 &&
-                        !list_item(s, m->cs, m->ce) && lc != ':');
+                        !list_item(s, m.cs, m.ce) && lc != ':');
             if (join) {
-                rc = cb_replace(out, l->ce, m->cs, " ", 1);
+                rc = cb_replace(out, l->ce, m.cs, " ", 1);
                 done = 1;
             }
         }
-        if (!done && !(m->cs == l->ce + 1))
-            rc = cb_replace(out, l->ce, m->cs, "\n", 1);
-        k = nx;
+        if (!done && !(m.cs == l->ce + 1))
+            rc = cb_replace(out, l->ce, m.cs, "\n", 1);
+        cur = m;
     }
-    free(L);
     if (rc)
         return rc;
     return cb_finish(out, len);
