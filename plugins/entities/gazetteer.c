@@ -25,14 +25,23 @@ int gaz_init(gaz *g)
 void gaz_free(gaz *g)
 {
     free(g->slots);
+    free(g->filter);
     for (int i = 0; i < GZ_MAX_CLASSES; i++)
         free(g->class_names[i]);
     memset(g, 0, sizeof *g);
 }
 
+static inline size_t filter_bit(uint64_t key)
+{
+    return (size_t)(nh_mix(key ^ 0x5bd1e995u) >> (64 - GZ_FILTER_BITS));
+}
+
 static gaz_slot *gaz_find(const gaz *g, uint64_t key)
 {
     if (g->cap == 0)
+        return NULL;
+    size_t fbit = filter_bit(key);
+    if (!(g->filter[fbit / 64] & (1ULL << (fbit % 64))))
         return NULL;
     size_t j = nh_mix(key) & (g->cap - 1);
     while (g->slots[j].key) {
@@ -47,6 +56,13 @@ static int gaz_put(gaz *g, uint64_t key, uint32_t mask, uint32_t flags)
 {
     if (key == 0)
         key = 1;
+    if (g->filter == NULL) {
+        g->filter = calloc(((size_t)1 << GZ_FILTER_BITS) / 64, sizeof *g->filter);
+        if (g->filter == NULL)
+            return -ENOMEM;
+    }
+    size_t fbit = filter_bit(key);
+    g->filter[fbit / 64] |= 1ULL << (fbit % 64);
     if ((g->n + 1) * 2 > g->cap) {
         size_t cap = g->cap ? g->cap * 2 : 1024;
         gaz_slot *s = calloc(cap, sizeof *s);

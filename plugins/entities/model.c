@@ -249,26 +249,33 @@ void ner_viterbi(unsigned T, const uint8_t *kind, const uint8_t *label,
 {
     if (n == 0)
         return;
-    float prev[NER_MAX_TAGS], cur[NER_MAX_TAGS];
     const float NEG = -1e30f;
+    /* transitions with the BIO constraint folded in, stored [to][from] so
+     * that the inner loop reads one row */
+    float tr[NER_MAX_TAGS][NER_MAX_TAGS];
+    for (unsigned t = 0; t < T; t++)
+        for (unsigned a = 0; a < T; a++)
+            tr[t][a] = (kind[t] == 2 && (kind[a] == 0 || label[a] != label[t]))
+                           ? NEG : trans[a][t];
+    float prev[NER_MAX_TAGS], cur[NER_MAX_TAGS];
     for (unsigned t = 0; t < T; t++)
         prev[t] = kind[t] == 2 ? NEG : start[t] + em[t];
     for (size_t i = 1; i < n; i++) {
         const float *e = em + i * T;
+        int *b = bp + i * T;
         for (unsigned t = 0; t < T; t++) {
-            float best = NEG;
+            const float *row = tr[t];
+            float best = prev[0] + row[0];
             int arg = 0;
-            for (unsigned a = 0; a < T; a++) {
-                if (kind[t] == 2 && (kind[a] == 0 || label[a] != label[t]))
-                    continue;
-                float s = prev[a] + trans[a][t];
+            for (unsigned a = 1; a < T; a++) {
+                float s = prev[a] + row[a];
                 if (s > best) {
                     best = s;
                     arg = (int)a;
                 }
             }
             cur[t] = best + e[t];
-            bp[i * T + t] = arg;
+            b[t] = arg;
         }
         memcpy(prev, cur, sizeof(float) * T);
     }

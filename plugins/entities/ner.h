@@ -56,6 +56,7 @@ typedef struct gaz_slot {
 typedef struct gaz {
     gaz_slot *slots;
     size_t cap, n;
+    uint64_t *filter; /* one bit per key hash: most tokens start no name */
     int max_tokens;
     int n_classes;
     char *class_names[GZ_MAX_CLASSES]; /* user classes: label names */
@@ -67,6 +68,7 @@ int gaz_init(gaz *g);
  * msg filled (line number). */
 int gaz_load(gaz *g, const char *path, char *msg, size_t msglen);
 int gaz_add(gaz *g, const char *name, size_t len, int cls);
+#define GZ_FILTER_BITS 21
 void gaz_free(gaz *g);
 
 /* A matched span [start, end) in token indexes. */
