@@ -834,6 +834,8 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
     /* about one token per six bytes of prose: reserve once, grow rarely */
     if (toks->cap == 0 && len > 0) {
         size_t want = len / 6 + 64;
+        if (want > ((size_t)1 << 20))
+            want = (size_t)1 << 20; /* big texts grow by doubling */
         seg_tok *v = malloc(want * sizeof *v);
         if (v == NULL)
             return -ENOMEM;
