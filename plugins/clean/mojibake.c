@@ -191,7 +191,8 @@ static int is_word(int32_t c)
     return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_NO;
 }
 
-static long text_cost2(const int32_t *t, size_t n, long *badness)
+static long text_cost2(const int32_t *t, size_t n, long *badness,
+                       long *signatures)
 {
     long weird = 0, moji = 0, common = 0;
     char prev = ' ';
@@ -261,12 +262,14 @@ static long text_cost2(const int32_t *t, size_t n, long *badness)
     }
     if (badness)
         *badness = weird + moji;
+    if (signatures)
+        *signatures = moji;
     return (long)n + 2 * weird + 2 * moji - common;
 }
 
 static long text_cost(const int32_t *t, size_t n)
 {
-    return text_cost2(t, n, NULL);
+    return text_cost2(t, n, NULL, NULL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -803,7 +806,7 @@ int clean_mojibake(const clean_cfg *cfg, const char *s, size_t len,
             i += n;
         }
         long bad0 = 0, steps = 0;
-        long best_cost = text_cost2(orig.cp, orig.n, &bad0);
+        long best_cost = text_cost2(orig.cp, orig.n, &bad0, NULL);
         if ((rc = wt_copy(&best, &orig)) || (rc = wt_copy(&w.a, &orig)))
             break;
         for (int round = 0; round < 3; round++) {
@@ -844,7 +847,7 @@ int clean_mojibake(const clean_cfg *cfg, const char *s, size_t len,
             break;
         if (any) {
             long bad1 = 0;
-            text_cost2(w.a.cp, w.a.n, &bad1);
+            text_cost2(w.a.cp, w.a.n, NULL, &bad1);
             if (bad1 == 0 && (rc = wt_copy(&best, &w.a)))
                 break;
         }
