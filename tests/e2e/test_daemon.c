@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1173,6 +1175,93 @@ static void test_unwritable_inbox(void **state)
     }
 }
 
+/* The inotify limits: the daemon's user has used up its inotify instances
+ * (fs.inotify.max_user_instances). The watch cannot be set up: a clear
+ * error at <3> naming inotify, a failure exit, nothing moved. Root only: a
+ * holder process of an otherwise unused uid (65533) takes all the instances
+ * that uid may have, so no other process on the machine is affected. */
+static void test_inotify_limit(void **state)
+{
+    fx *f = *state;
+    enum { UID = 65533 };
+    if (geteuid() != 0) {
+        print_message("needs root to use up another uid's inotify "
+                      "instances: skipped\n");
+        skip();
+    }
+    int ready[2], release[2];
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(release), 0);
+    fflush(NULL);
+    pid_t holder = fork();
+    assert_true(holder >= 0);
+    if (holder == 0) {
+        close(ready[0]);
+        close(release[1]);
+        if (setgroups(0, NULL) != 0 || setgid(UID) != 0 || setuid(UID) != 0)
+            _exit(1);
+        int n = 0;
+        while (n < 100000 && inotify_init1(IN_CLOEXEC) >= 0)
+            n++;
+        char c = errno == EMFILE && n < 100000 ? 'y' : 'n';
+        if (write(ready[1], &c, 1) != 1)
+            _exit(1);
+        /* Hold them until the test is done. */
+        (void)!read(release[0], &c, 1);
+        _exit(0);
+    }
+    close(ready[1]);
+    close(release[0]);
+    char c = 0;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    if (c != 'y') {
+        close(release[1]);
+        waitpid(holder, NULL, 0);
+        print_message("could not use up the inotify instances: skipped\n");
+        skip();
+    }
+    e2e_tree_free(&f->t);
+    e2e_tree_init(&f->t, 1);
+    assert_int_equal(chmod(f->t.root, 0755), 0);
+    const char *dirs[] = {f->t.inbox, f->t.outbox, f->t.failed, f->t.done,
+                          f->t.processing};
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(chown(dirs[i], UID, UID), 0);
+    e2e_writef(e2e_path(f->t.inbox, "waiting.txt"), "waiting patiently");
+    e2e_write_config(&f->t, e2e_example_stages(NULL), SETTLE_MS,
+                     "{\"watch\": \"inotify\"}");
+    assert_int_equal(chmod(f->t.config, 0644), 0);
+    e2e_daemon_start(&f->d, &f->t, UID, UID);
+    int st = e2e_daemon_wait(&f->d);
+    close(release[1]);
+    waitpid(holder, NULL, 0);
+    char *log = e2e_read(f->t.log, NULL);
+    assert_non_null(log);
+    if (st == -1)
+        fail_msg("docprocd without inotify did not exit; log:\n%s", log);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        fail_msg("docprocd without inotify exited 0; log:\n%s", log);
+    int said = 0;
+    for (char *line = log, *next; *line && !said; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        else
+            next = line + strlen(line);
+        said = strncmp(line, "<3>", 3) == 0 && strstr(line, "inotify") &&
+               strstr(line, f->t.inbox);
+    }
+    if (!said) {
+        char *again = e2e_read(f->t.log, NULL);
+        fail_msg("no error naming inotify and the inbox:\n%s", again);
+    }
+    free(log);
+    assert_true(e2e_exists(e2e_path(f->t.inbox, "waiting.txt")));
+    assert_int_equal(e2e_count(f->t.processing, 0), 0);
+    assert_int_equal(e2e_count(f->t.outbox, 0), 0);
+}
+
 /* KNOWN DAEMON BUG (see tests/e2e/README.md): the usual deployment, where
  * docprocd runs as its own user and producers write as others. A writer
  * that keeps the file open and pauses longer than settle_ms mid-file gets
@@ -1263,6 +1352,7 @@ int main(int argc, char **argv)
     };
     const struct CMUnitTest privilege[] = {
         T(test_unwritable_inbox),
+        T(test_inotify_limit),
         T(test_other_users_writer_pauses_BUG_read_half_way),
     };
     const char *group = argc > 1 ? argv[1] : "all";
