@@ -284,8 +284,9 @@ static int entity_scores(sz_doc *d, dp_doc *doc)
         return -ENOMEM;
     uint32_t *key = malloc(ne * sizeof *key);
     uint32_t *count = calloc(ne, sizeof *count);
+    uint32_t *seen = calloc(ne, sizeof *seen);
     int rc = -ENOMEM;
-    if (key == NULL || count == NULL)
+    if (key == NULL || count == NULL || seen == NULL)
         goto out;
     for (size_t i = 0; i < ne; i++) {
         key[i] = SZ_NONE;
@@ -319,13 +320,10 @@ static int entity_scores(sz_doc *d, dp_doc *doc)
         for (size_t k = e; k < ne && ent[k].start < se->end; k++) {
             if (key[k] == SZ_NONE || ent[k].end > se->end)
                 continue;
-            int dup = 0;
-            for (size_t m = e; m < k; m++)
-                if (key[m] == key[k]) {
-                    dup = 1;
-                    break;
-                }
-            if (!dup && count[key[k]] > 1)
+            if (seen[key[k]] == s + 1) /* counted in this sentence */
+                continue;
+            seen[key[k]] = (uint32_t)s + 1;
+            if (count[key[k]] > 1)
                 sum += logf((float)count[key[k]]);
         }
         se->ent = sum;
@@ -334,6 +332,7 @@ static int entity_scores(sz_doc *d, dp_doc *doc)
 out:
     free(key);
     free(count);
+    free(seen);
     sz_strtab_free(&keys);
     return rc;
 }
