@@ -155,4 +155,29 @@ for (const t of ['President', 'Vice President', 'President-elect',
   'Coach', 'Head Coach', 'Detective', 'Inspector', 'Dictator', 'Leader',
   'Supreme Leader', 'Ayatollah', 'Crown Prince', 'Field Marshal', 'Marshal'])
   add(t, 'TITLE');
+// Capitalised WordNet adjectives (Jewish, Buddhist, Prussian, Kurdish):
+// nationalities, peoples and religions -> NORP, unless the word is also a
+// lower-case English word ("Blessed").
+{
+  const lower = new Set();
+  for (const f of ['data.adj', 'data.noun', 'data.verb', 'data.adv'])
+    for (const l of fs.readFileSync('/usr/share/wordnet/' + f, 'utf8').split('\n')) {
+      if (!/^\d{8} /.test(l)) continue;
+      const g = l.split(' ');
+      const n = parseInt(g[3], 16);
+      for (let i = 0; i < n; i++) {
+        const w = g[4 + 2 * i].replace(/\(.*\)$/, '');
+        if (/^[a-z]/.test(w)) lower.add(w);
+      }
+    }
+  for (const line of fs.readFileSync('/usr/share/wordnet/data.adj', 'utf8').split('\n')) {
+    if (!/^\d{8} /.test(line)) continue;
+    const f = line.split(' ');
+    const wcnt = parseInt(f[3], 16);
+    for (let i = 0; i < wcnt; i++) {
+      const w = f[4 + 2 * i].replace(/\(.*\)$/, '');
+      if (/^[A-Z][a-z]+$/.test(w) && !lower.has(w.toLowerCase())) add(w, 'NORP');
+    }
+  }
+}
 process.stdout.write([...out.keys()].sort().join('\n') + '\n');
