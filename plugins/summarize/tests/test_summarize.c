@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 
 #include <cmocka.h>
 
@@ -317,6 +318,75 @@ static void test_long_document_completes(void **state)
     free(doc);
 }
 
+/* process() runs on several threads with one instance: the results must
+ * be those of a serial run. */
+typedef struct thr_arg {
+    const dp_pipeline *p;
+    const char *text;
+    char *summary; /* out: summary text of the last run */
+    int ok;
+} thr_arg;
+
+static void *thr_main(void *v)
+{
+    thr_arg *a = v;
+    a->ok = 1;
+    for (int i = 0; i < 10; i++) {
+        dp_err err = {{0}};
+        const char *failed = NULL;
+        dp_doc *doc = tk_run(a->p, "t.txt", a->text, -1, &err, &failed);
+        json_t *out = doc ? tk_output(doc) : NULL;
+        const char *t = json_string_value(json_object_get(
+            json_object_get(out, "summary"), "text"));
+        if (t == NULL) {
+            a->ok = 0;
+        } else if (a->summary == NULL) {
+            a->summary = strdup(t);
+        } else if (strcmp(a->summary, t) != 0) {
+            a->ok = 0;
+        }
+        json_decref(out);
+        dp_doc_free(doc);
+    }
+    return NULL;
+}
+
+static void test_concurrent_documents(void **state)
+{
+    (void)state;
+    char stages[1024];
+    snprintf(stages, sizeof stages,
+             "[{\"name\": \"testseg\", \"plugin\": \"%s\"},"
+             " {\"name\": \"summarize\", \"options\": {\"sentences\": 2}}]",
+             TESTSEG_PATH);
+    dp_pipeline p;
+    dp_err err = {{0}};
+    assert_int_equal(tk_pipeline(&p, stages, &err), 0);
+    char *docs[4] = {make_doc(12), make_doc(40), make_doc(200), NULL};
+    docs[3] = strdup("Prices rose again in March. Shops blamed energy costs. "
+                     "The central bank said rates would stay high. Economists "
+                     "expect prices to settle by the summer.");
+    thr_arg serial[4] = {{0}}, par[4] = {{0}};
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        serial[i] = (thr_arg){&p, docs[i], NULL, 0};
+        thr_main(&serial[i]);
+        assert_true(serial[i].ok);
+        par[i] = (thr_arg){&p, docs[i], NULL, 0};
+    }
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, thr_main, &par[i]), 0);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_true(par[i].ok);
+        assert_string_equal(par[i].summary, serial[i].summary);
+        free(par[i].summary);
+        free(serial[i].summary);
+        free(docs[i]);
+    }
+    dp_pipeline_free(&p);
+}
+
 /* End to end on a real news article with the real segmenter. */
 static void test_news_with_segment(void **state)
 {
@@ -375,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_keyphrases),
         cmocka_unit_test(test_empty_and_odd_input),
         cmocka_unit_test(test_long_document_completes),
+        cmocka_unit_test(test_concurrent_documents),
         cmocka_unit_test(test_news_with_segment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
