@@ -1086,6 +1086,66 @@ static void test_burst_1000(void **state)
     }
 }
 
+static long read_long(const char *path)
+{
+    char *s = e2e_read(path, NULL);
+    long v = s ? strtol(s, NULL, 10) : -1;
+    free(s);
+    return v;
+}
+
+/* The inotify queue overflows (IN_Q_OVERFLOW) and the events after it are
+ * lost: the daemon must rescan and find the documents anyway. With the
+ * daemon stopped (SIGSTOP) so it reads nothing, more events than
+ * fs.inotify.max_queued_events are made on ignored names, then documents
+ * are dropped whose events the kernel discards. The periodic rescan is off
+ * (rescan_ms 0), so only the overflow handling can find them. */
+static void test_inotify_overflow(void **state)
+{
+    fx *f = *state;
+    long max = read_long("/proc/sys/fs/inotify/max_queued_events");
+    if (max <= 0 || max > 200000) {
+        print_message("max_queued_events is %ld: skipped\n", max);
+        skip();
+    }
+    start(f, e2e_example_stages(NULL), SETTLE_MS,
+          "{\"rescan_ms\": 0, \"watch\": \"inotify\"}");
+    e2e_drop(&f->t, "before.txt", "before the storm", 16);
+    json_decref(wait_output(f, "before.txt.json"));
+    assert_int_equal(kill(f->d.pid, SIGSTOP), 0);
+    /* Two events per round (IN_MODIFY, IN_CLOSE_WRITE), on alternating
+     * names so that the kernel cannot merge them. */
+    char noise[2][1024];
+    snprintf(noise[0], sizeof noise[0], "%s", e2e_path(f->t.inbox, ".n0"));
+    snprintf(noise[1], sizeof noise[1], "%s", e2e_path(f->t.inbox, ".n1"));
+    for (long i = 0; i < max; i++) {
+        int fd = open(noise[i % 2], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "x", 1), 1);
+        assert_int_equal(close(fd), 0);
+    }
+    enum { LATE = 20 };
+    for (int i = 0; i < LATE; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "late-%02d.txt", i);
+        e2e_drop(&f->t, name, "dropped after the overflow", 26);
+    }
+    assert_int_equal(kill(f->d.pid, SIGCONT), 0);
+    assert_true(e2e_wait_count(f->t.done, 1 + LATE));
+    for (int i = 0; i < LATE; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "late-%02d.txt.json", i);
+        json_decref(wait_output(f, name));
+    }
+    assert_int_equal(e2e_count(f->t.outbox, 0), 1 + LATE);
+    assert_int_equal(e2e_count(f->t.processing, 0), 0);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+    /* Only the ignored names are left. */
+    assert_int_equal(e2e_count(f->t.inbox, 0), 0);
+    assert_int_equal(e2e_count(f->t.inbox, 1), 2);
+    e2e_daemon_stop(&f->d);
+}
+
 /* ------------------------------------------------------------------------ */
 /* group "privilege": an inbox the daemon may not write to                   */
 
@@ -1349,6 +1409,7 @@ int main(int argc, char **argv)
     };
     const struct CMUnitTest burst[] = {
         T(test_burst_1000),
+        T(test_inotify_overflow),
     };
     const struct CMUnitTest privilege[] = {
         T(test_unwritable_inbox),
