@@ -231,7 +231,10 @@ static long text_cost2(const int32_t *t, size_t n, long *badness,
                 in_set(nx, after_a_hat_word))
                 moji++;
             /* "Ã " for "à " inside lowercase words */
-            if (c == 0xC3 && nx == ' ' && nx2 >= 'a' && nx2 <= 'z' &&
+            if (c == 0xC3 && nx == ' ' &&
+                ((nx2 >= 'a' && nx2 <= 'z') ||
+                 (nx2 == ' ' && i + 3 < n && t[i + 3] >= 'a' &&
+                  t[i + 3] <= 'z')) &&
                 !(i > 0 && t[i - 1] >= 'A' && t[i - 1] <= 'Z'))
                 moji++;
         } else if ((c == 0xAC || c == 0x221A) && in_set(nx, after_not_sqrt)) {

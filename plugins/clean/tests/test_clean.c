@@ -308,7 +308,13 @@ static void t_mojibake(void **state)
     check(NULL, "don\xC3\xA2\xE2\x82\xAC\xE2\x84\xA2t", "don\xE2\x80\x99t");
     check(NULL, "Iggy Pop (n\xC3\x83\xC6\x92\xC3\x82\xC2\xA9 Jim)",
           "Iggy Pop (n\xC3\xA9 Jim)");
+    check(NULL, "\xC3\x83  la carte", "\xC3\xA0 la carte");
+    check(NULL, "l\xE2\x80\x99\xC3\x83\xC2\xA9t\xC3\x83\xC2\xA9 dernier",
+          "l\xE2\x80\x99\xC3\xA9t\xC3\xA9 dernier"); /* mixed line */
+    check(NULL, "\xC3\x90\xC2\xBF\xC3\x91\xE2\x82\xAC\xC3\x90\xC2\xB8",
+          "\xD0\xBF\xD1\x80\xD0\xB8"); /* Russian via Windows-1252 */
     /* legitimate Portuguese "Ã" stays */
+    check(NULL, "C O N C L U S \xC3\x83  O", "C O N C L U S \xC3\x83 O");
     check(NULL, "C O N C L U S \xC3\x83 O", "C O N C L U S \xC3\x83 O");
     check(NULL, "S\xC3\x83O PAULO", "S\xC3\x83O PAULO");
     check(NULL, "4288\xC3\x97\xE2\x80\xA6", "4288\xC3\x97\xE2\x80\xA6");
