@@ -235,7 +235,7 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
                m->tag_label[w->tags[j]] == m->tag_label[tg])
             j++;
         const char *lab = e->label_map[m->tag_label[tg]];
-        size_t i0 = i;
+        size_t next = j; /* where the model's span ends */
         if (strcmp(lab, "PERSON") == 0) {
             /* titles and nationalities before a name are not part of it:
              * "President Xi Jinping", "Chinese Foreign Minister Wang Yi" */
@@ -250,11 +250,26 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
                 i = q;
             }
             if (i == j) {
-                i = j;
+                i = next;
                 continue;
             }
         }
-        (void)i0;
+        /* names neither start nor end with a lower-case word: "Chinese
+         * daily Global Times" -> NORP + ORG, "Kazakh regime" -> "Kazakh" */
+        {
+            const uint32_t ADJ = (1u << GZ_NORP) | (1u << GZ_LANGUAGE) | (1u << GZ_COUNTRY);
+            while (i < j && ((t[i].flags & TF_LOWER) ||
+                             (i + 1 < j && t[i].gaz_b && (t[i].gaz & ADJ) &&
+                              (t[i + 1].flags & TF_LOWER) &&
+                              !(i + 1 < n && t[i + 1].gaz && !t[i + 1].gaz_b))))
+                i++;
+            while (j > i && (t[j - 1].flags & TF_LOWER))
+                j--;
+            if (i == j) {
+                i = next;
+                continue;
+            }
+        }
         /* "World War II", "Henry VIII", "Andrew J. Evans Jr.", "C. H. Douglas" */
         while (j < n && m->tag_kind[w->tags[j]] == 0 &&
                (roman(&t[j]) || (strcmp(lab, "PERSON") == 0 && suffix_jr(&t[j]))))
@@ -268,7 +283,7 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
         ent_span s = {(uint32_t)(t0 + i), (uint32_t)(t0 + j), lab, -1, 0};
         if (push_span(w, s))
             return -ENOMEM;
-        i = j;
+        i = j > next ? j : next;
     }
     /* a multi-word country, region or city name the model split or cut:
      * "Bosnia and Herzegovina", "People's Republic of China" */
