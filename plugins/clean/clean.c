@@ -96,7 +96,6 @@ static int clean_create(const dp_api *api, const json_t *options,
     c->typography = opt_bool(options, "typography");
     c->drop_rule_lines = opt_bool(options, "drop_rule_lines");
     c->ascii_punct = opt_bool(options, "ascii_punctuation");
-    clean_typography_init();
     const char *h = json_string_value(json_object_get(options, "html"));
     const char *g =
         json_string_value(json_object_get(options, "guillemet_space"));

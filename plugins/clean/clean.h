@@ -182,8 +182,6 @@ int clean_nfc(const char *in, size_t len, cbuf *out);
 int clean_typography(const clean_cfg *cfg, const char *in, size_t len,
                      cbuf *out);
 
-void clean_typography_init(void); /* once, before any process() */
-
 /* layout.c */
 int clean_layout(const clean_cfg *cfg, const char *in, size_t len,
                  cbuf *out);

@@ -115,18 +115,11 @@ static int fix_quotes(const char *s, size_t ls, size_t le, const qpos *q,
     return 0;
 }
 
-/* Filled once by clean_typography_init() from create(), read-only after.
- * Bytes that start a quote, a guillemet, a doubled punctuation mark or a
+/* Bytes that start a quote, a guillemet, a doubled punctuation mark or a
  * character to fold: '"', '.', ',', ';', and the lead bytes C2 (« ») and
  * E2 (curly quotes, dashes, bullets). */
-static unsigned char interesting[256];
-
-void clean_typography_init(void)
-{
-    for (int c = 0; c < 256; c++)
-        interesting[c] = (unsigned char)(c == 0xC2 || c == 0xE2 || c == '"' ||
-                                         c == '.' || c == ',' || c == ';');
-}
+static const unsigned char interesting[256] = {
+    ['"'] = 1, ['.'] = 1, [','] = 1, [';'] = 1, [0xC2] = 1, [0xE2] = 1};
 
 static int do_line(const clean_cfg *cfg, const char *s, size_t len, size_t ls,
                    size_t le, edits *E)
