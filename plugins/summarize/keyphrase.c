@@ -92,12 +92,37 @@ static int kp_add(kp_set *ks, const uint32_t *stems, uint32_t n,
     return 0;
 }
 
+/* Add the run of tokens [k0, k1) of sentence s (all content words, maybe
+ * with hyphens between), trimmed of weak words at its edges. */
+static int add_run(sz_doc *d, kp_set *ks, uint32_t s, uint32_t k0,
+                   uint32_t k1)
+{
+    const sz_sent *se = &d->sent[s];
+    const uint32_t *tt = d->tok_type + se->tok0;
+    const dp_ann *tok = d->tok + se->tok0;
+    while (k0 < k1 && (tt[k0] == SZ_NONE || d->types[tt[k0]].weak))
+        k0++;
+    while (k1 > k0 && (tt[k1 - 1] == SZ_NONE || d->types[tt[k1 - 1]].weak))
+        k1--;
+    uint32_t stems[SZ_KP_MAX], n = 0, nonnum = 0;
+    for (uint32_t k = k0; k < k1; k++) {
+        if (tt[k] == SZ_NONE)
+            continue; /* a hyphen */
+        if (n == SZ_KP_MAX)
+            return 0; /* too long to be a phrase */
+        stems[n++] = d->types[tt[k]].stem;
+        nonnum += !d->types[tt[k]].number;
+    }
+    if (n == 0 || nonnum == 0 || tok[k1 - 1].end - tok[k0].start <= 1)
+        return 0;
+    return kp_add(ks, stems, n, s, tok[k0].start, tok[k1 - 1].end, 0);
+}
+
 static int runs_of_sentence(sz_doc *d, kp_set *ks, uint32_t s)
 {
     const sz_sent *se = &d->sent[s];
-    uint32_t stems[SZ_KP_MAX];
-    uint32_t n = 0, bad = 0, nonnum = 0;
-    size_t start = 0, end = 0;
+    uint32_t n = 0, first = 0;
+    size_t end = 0;
     for (uint32_t k = 0; k <= se->ntok; k++) {
         uint32_t ty = k < se->ntok ? d->tok_type[se->tok0 + k] : SZ_NONE;
         const sz_type *t = ty != SZ_NONE ? &d->types[ty] : NULL;
@@ -112,26 +137,15 @@ static int runs_of_sentence(sz_doc *d, kp_set *ks, uint32_t s)
         if (joins)
             continue;
         if (t && t->word && t->stem != SZ_NONE) {
-            const dp_ann *a = &d->tok[se->tok0 + k];
             if (n == 0)
-                start = a->start;
-            if (n < SZ_KP_MAX)
-                stems[n] = t->stem;
-            else
-                bad = 1;
+                first = k;
             n++;
-            if (!t->number)
-                nonnum++;
-            end = a->end;
+            end = d->tok[se->tok0 + k].end;
             continue;
         }
-        if (n > 0 && !bad && nonnum > 0 && end - start > 1) {
-            if (kp_add(ks, stems, n, s, start, end, 0) != 0)
-                return -ENOMEM;
-        }
+        if (n > 0 && add_run(d, ks, s, first, k) != 0)
+            return -ENOMEM;
         n = 0;
-        bad = 0;
-        nonnum = 0;
     }
     return 0;
 }

@@ -71,6 +71,8 @@ typedef struct sz_type {    /* a distinct surface form */
     uint8_t word;           /* has a letter or digit */
     uint8_t stop;
     uint8_t number;         /* digits only (with , . separators) */
+    uint8_t weak;           /* looks like a verb or adverb ("adjusted",
+                               "probably"): never at a keyphrase's edge */
 } sz_type;
 
 typedef struct sz_stem {

@@ -94,6 +94,23 @@ static int is_alnum_cp(int32_t cp)
            c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC;
 }
 
+/* A lower-case word that reads as a past participle or an adverb: "-ed"
+ * (not "-eed": speed, need) or "-ly" (not -ily, -ply, -mbly: family,
+ * supply, assembly). Such words may sit inside a keyphrase but not begin or
+ * end one. */
+static int looks_weak(const char *s, size_t len)
+{
+    if (len <= 4 || s[0] < 'a' || s[0] > 'z')
+        return 0;
+    const char *e = s + len;
+    if (e[-2] == 'e' && e[-1] == 'd')
+        return e[-3] != 'e';
+    if (e[-2] == 'l' && e[-1] == 'y')
+        return e[-3] != 'i' && e[-3] != 'p' &&
+               !(e[-3] == 'b' && e[-4] == 'm');
+    return 0;
+}
+
 /* Classify a new surface form into a type (and stem). */
 static int new_type(sz_doc *d, struct sb_stemmer *st, const char *s,
                     size_t len, sz_type *ty)
@@ -115,6 +132,7 @@ static int new_type(sz_doc *d, struct sb_stemmer *st, const char *s,
     ty->word = (digits + letters) > 0;
     if (!ty->word)
         return 0;
+    ty->weak = looks_weak(s, len);
     ty->number = letters == 0 && other == 0;
     char buf[256];
     size_t flen;
