@@ -110,6 +110,9 @@ static int add_run(sz_doc *d, kp_set *ks, uint32_t s, uint32_t k0,
             continue; /* a hyphen */
         if (n == SZ_KP_MAX)
             return 0; /* too long to be a phrase */
+        for (uint32_t j = 0; j < n; j++)
+            if (stems[j] == d->types[tt[k]].stem)
+                return 0; /* "na na na", "very very" */
         stems[n++] = d->types[tt[k]].stem;
         nonnum += !d->types[tt[k]].number;
     }
