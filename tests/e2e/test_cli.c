@@ -168,11 +168,21 @@ static void test_cli_jsonl(void **state)
                         "this is not json\n"
                         "{\"id\": \"n\", \"text\": 5}\n"
                         "{\"id\": \"b\", \"text\": \"has BOOM\"}\n"
-                        "{\"id\": {\"k\": [1, 2]}, \"text\": \"a b c d\"}\n";
+                        "{\"id\": {\"k\": [1, 2]}, \"text\": \"a b c d\"}\n"
+                        "{\"id\": \"raw\", \"text\": \"caf\xe9\"}\n"
+                        "{\"id\": \"nul\", \"text\": \"a\\u0000b\"}\r\n"
+                        "{\"id\": \"last\", \"text\": \"the end\"}";
     assert_int_equal(run(argv, input, &out, &err), 1);
     json_t *lines[16];
     size_t n = parse_lines(out, lines, 16);
-    assert_int_equal(n, 6);
+    assert_int_equal(n, 9);
+    /* Not valid JSON text (raw Latin-1), and a NUL in the text: error
+     * lines, in their places; a last line without a newline still counts. */
+    assert_true(is_error(lines[6]));
+    assert_true(is_error(lines[7]));
+    assert_string_equal(json_string_value(json_object_get(lines[8], "id")),
+                        "last");
+    assert_int_equal(word_count(lines[8]), 2);
     assert_string_equal(json_string_value(json_object_get(lines[0], "id")),
                         "a");
     assert_int_equal(word_count(lines[0]), 2);
