@@ -818,6 +818,23 @@ static size_t token_at(tz *z, size_t i, size_t ce, int *rc)
     return i + n;
 }
 
+/* Append a short token (under 4 GiB) with no flags. */
+static inline int push(tz *z, size_t start, size_t end, int kind, int shape)
+{
+    seg_toks *t = z->out;
+    if (t->n == t->cap && toks_grow(t))
+        return -ENOMEM;
+    seg_tok *o = &t->v[t->n++];
+    o->start = start;
+    o->len = (uint32_t)(end - start);
+    o->kind = (uint8_t)kind;
+    o->shape = (uint8_t)shape;
+    o->gap = z->gap;
+    o->flags = 0;
+    z->gap = GAP_NONE;
+    return 0;
+}
+
 /* ASCII letters: 1 lower case, 2 upper case. */
 static const unsigned char letter_tab[256] = {['a' ... 'z'] = 1,
                                               ['A' ... 'Z'] = 2};
@@ -919,8 +936,13 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                     up++;
                     j++;
                 }
-                if ((j >= len || plain_end[(unsigned char)text[j]]) &&
-                    j - i <= UINT32_MAX) {
+                unsigned char e = (unsigned char)text[j]; /* NUL at len */
+                /* "word." before white space or the end: the word
+                 * (with its period when an abbreviation) and a full stop */
+                unsigned char e1 = e ? (unsigned char)text[j + 1] : 1;
+                int stop = e == '.' && (e1 == ' ' || e1 == '\n' || e1 == 0 ||
+                                        e1 == '\r' || e1 == '\t');
+                if ((j >= len || plain_end[e] || stop) && j - i <= UINT32_MAX) {
                     int shape;
                     if (up == 0)
                         shape = SH_XXXX_LOW;
@@ -929,19 +951,25 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                     else
                         shape = (letter_tab[b] == 2 && up == 1) ? SH_XXXX_CAP
                                                                 : SH_MIXED;
-                    if (toks->n == toks->cap && toks_grow(toks))
-                        return -ENOMEM;
-                    seg_tok *o = &toks->v[toks->n++];
-                    o->start = i;
-                    o->len = (uint32_t)(j - i);
-                    o->kind = TK_WORD;
-                    o->shape = (uint8_t)shape;
-                    o->gap = z.gap;
-                    o->flags = 0;
-                    z.gap = GAP_NONE;
-                    i = j;
+                    int kind = TK_WORD;
+                    if (stop && abbrev_period(&z, i, j, 0)) {
+                        kind = TK_ABBR;
+                        j++;
+                        stop = 0;
+                    }
+                    if ((rc = push(&z, i, j, kind, shape)) != 0)
+                        return rc;
+                    if (stop && (rc = push(&z, j, j + 1, TK_TERM, SH_PUNCT)))
+                        return rc;
+                    i = j + (stop != 0);
                     continue;
                 }
+            }
+            if (b == ',') { /* the commonest punctuation */
+                if ((rc = push(&z, i, i + 1, TK_PUNCT, SH_PUNCT)) != 0)
+                    return rc;
+                i++;
+                continue;
             }
             i = token_at(&z, i, len, &rc);
             if (rc)
