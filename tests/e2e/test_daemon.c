@@ -187,9 +187,23 @@ static void test_rename_dropped(void **state)
                          json_object_get(out, "source"), "bytes")),
                      strlen(text));
     assert_string_equal(json_string_value(json_object_get(out, "text")), text);
-    json_decref(out);
     /* The original is archived in done/, unchanged. */
     assert_true(e2e_wait_count(f->t.done, 1));
+    /* source.sha256 is the SHA-256 of the file's bytes. */
+    if (access("/usr/bin/sha256sum", X_OK) == 0) {
+        char *sum, *err;
+        char *argv[] = {"/usr/bin/sha256sum",
+                        (char *)e2e_path(f->t.done, "report.txt"), NULL};
+        assert_int_equal(e2e_run(argv, NULL, &sum, &err), 0);
+        const char *sha = json_string_value(
+            json_object_get(json_object_get(out, "source"), "sha256"));
+        assert_non_null(sha);
+        assert_int_equal(strlen(sha), 64);
+        assert_memory_equal(sum, sha, 64);
+        free(sum);
+        free(err);
+    }
+    json_decref(out);
     char *kept = e2e_read(e2e_path(f->t.done, "report.txt"), NULL);
     assert_non_null(kept);
     assert_string_equal(kept, text);
