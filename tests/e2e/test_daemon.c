@@ -256,7 +256,11 @@ static void test_delete_originals(void **state)
     assert_drained(f);
     assert_true(e2e_count(f->t.done, 0) <= 0);
     assert_int_equal(e2e_count(f->t.failed, 0), 0);
-    e2e_daemon_stop(&f->d);
+    /* SIGINT (Ctrl-C in a terminal) stops it like SIGTERM: exit 0. */
+    assert_int_equal(kill(f->d.pid, SIGINT), 0);
+    int st = e2e_daemon_wait(&f->d);
+    assert_true(st != -1 && WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 /* A file written in place, in pieces, with pauses both shorter and longer
@@ -1100,6 +1104,41 @@ static void test_burst_1000(void **state)
     }
 }
 
+/* Many producers writing in place at once (no rename): each file is taken
+ * on close-after-write, exactly once and complete. */
+static void test_burst_written_in_place(void **state)
+{
+    fx *f = *state;
+    enum { N = 300, PARTS = 4 };
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    int fds[N];
+    /* All open at once, written in rounds, then closed. */
+    for (int i = 0; i < N; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "inplace-%03d.txt", i);
+        fds[i] = open(e2e_path(f->t.inbox, name),
+                      O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        assert_true(fds[i] >= 0);
+    }
+    for (int p = 0; p < PARTS; p++)
+        for (int i = 0; i < N; i++)
+            assert_int_equal(write(fds[i], "word ", 5), 5);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(close(fds[i]), 0);
+    assert_true(e2e_wait_count(f->t.done, N));
+    assert_drained(f);
+    e2e_daemon_stop(&f->d);
+    assert_int_equal(e2e_count(f->t.outbox, 0), N);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+    for (int i = 0; i < N; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "inplace-%03d.txt.json", i);
+        json_t *out = e2e_read_json(e2e_path(f->t.outbox, name));
+        assert_int_equal(word_count(out), PARTS);
+        json_decref(out);
+    }
+}
+
 static long read_long(const char *path)
 {
     char *s = e2e_read(path, NULL);
@@ -1423,6 +1462,7 @@ int main(int argc, char **argv)
     };
     const struct CMUnitTest burst[] = {
         T(test_burst_1000),
+        T(test_burst_written_in_place),
         T(test_inotify_overflow),
     };
     const struct CMUnitTest privilege[] = {
