@@ -126,7 +126,9 @@ enum {
     TF_CLOSE = 1u << 2,         /* closing bracket or quote */
     TF_QUOTE = 1u << 3,         /* an ambiguous quote: " ' */
     TF_BULLET = 1u << 4,        /* a list bullet: • ⁃ ◦ ▪ ‣ ● */
-    TF_SPACED = 1u << 5         /* an ellipsis written ". . ." */
+    TF_SPACED = 1u << 5,        /* an ellipsis written ". . ." */
+    TF_NUMABBR = 1u << 6        /* a word looked up as a number abbreviation
+                                   ("No") whose period was left apart */
 };
 
 typedef struct seg_toks {

@@ -133,6 +133,10 @@ static int abbr_class(const sx *x, size_t k)
             m++;
         if (m == k)
             return 0;
+        /* a lone word before the period: the tokenizer looked it up already
+         * (it would have kept an abbreviation's period) */
+        if (m == k - 1 && x->t[m].kind == TK_WORD)
+            return (x->t[m].flags & TF_NUMABBR) ? AB_NUM : 0;
         ws = x->t[m].start;
         we = t->start;
     }

@@ -351,7 +351,9 @@ static int tld_at(const tz *z, size_t i)
 }
 
 /* Is the '.' at i (after a word [ws, i)) part of that word, as an
- * abbreviation? */
+ * abbreviation? 1 yes; 0 no; 2 no, but the word is a number abbreviation
+ * ("No." not before a number): the token says so (TF_NUMABBR) for the
+ * sentence rules, which then need not look the word up again. */
 static int abbrev_period(const tz *z, size_t ws, size_t i, int dotted)
 {
     if (i + 1 < z->len && z->s[i + 1] == '.')
@@ -373,7 +375,9 @@ static int abbrev_period(const tz *z, size_t ws, size_t i, int dotted)
         size_t k = i + 1;
         while (k < z->len && (z->s[k] == ' ' || z->s[k] == '\t'))
             k++;
-        return k > i + 1 && k < z->len && z->s[k] >= '0' && z->s[k] <= '9';
+        return (k > i + 1 && k < z->len && z->s[k] >= '0' && z->s[k] <= '9')
+                   ? 1
+                   : 2;
     }
     return 1;
 }
@@ -576,12 +580,17 @@ static size_t word_at(tz *z, size_t i, size_t ce, int may_mail, int *rc)
         return we;
     }
     int shape = shape_from(up, lo, nocase, dig, first_upper, inner_upper);
-    if (letters && we < z->len && z->s[we] == '.' &&
-        abbrev_period(z, i, we, dotted && dot_ok)) {
-        *rc = emit(z, i, we + 1, TK_ABBR, shape, 0);
-        return we + 1;
+    unsigned flags = 0;
+    if (letters && we < z->len && z->s[we] == '.') {
+        int ap = abbrev_period(z, i, we, dotted && dot_ok);
+        if (ap == 1) {
+            *rc = emit(z, i, we + 1, TK_ABBR, shape, 0);
+            return we + 1;
+        }
+        if (ap == 2)
+            flags = TF_NUMABBR;
     }
-    *rc = emit(z, i, we, kind, shape, 0);
+    *rc = emit(z, i, we, kind, shape, flags);
     return we;
 }
 
@@ -951,14 +960,17 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                     else
                         shape = (letter_tab[b] == 2 && up == 1) ? SH_XXXX_CAP
                                                                 : SH_MIXED;
-                    int kind = TK_WORD;
-                    if (stop && abbrev_period(&z, i, j, 0)) {
+                    int kind = TK_WORD,
+                        ap = stop ? abbrev_period(&z, i, j, 0) : 0;
+                    if (ap == 1) {
                         kind = TK_ABBR;
                         j++;
                         stop = 0;
                     }
                     if ((rc = push(&z, i, j, kind, shape)) != 0)
                         return rc;
+                    if (ap == 2)
+                        toks->v[toks->n - 1].flags = TF_NUMABBR;
                     if (stop && (rc = push(&z, j, j + 1, TK_TERM, SH_PUNCT)))
                         return rc;
                     i = j + (stop != 0);
