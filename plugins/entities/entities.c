@@ -128,6 +128,7 @@ typedef struct work {
     ner_tok *toks; /* per sentence */
     float *em;
     int *bp, *tags;
+    ner_cache *cache; /* per document */
 } work;
 
 static int push_span(work *w, ent_span s)
@@ -220,7 +221,7 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
                         tok[t0 + i].end - tok[t0 + i].start);
     if (ner_sent_finish(dc, &e->gaz, t, n))
         return -ENOMEM;
-    ner_tag(&e->model, t, n, w->em, w->bp, w->tags);
+    ner_tag(&e->model, t, n, w->em, w->bp, w->tags, w->cache);
     const ner_model *m = &e->model;
     size_t first_new = w->n;
     /* model spans */
@@ -465,7 +466,10 @@ static int ent_process(void *instance, dp_doc *doc, dp_err *err)
     w.bp = malloc(MAX_SENT_TOKENS * T * sizeof *w.bp);
     w.tags = malloc(MAX_SENT_TOKENS * sizeof *w.tags);
     lt = malloc((n_tok + 1) * sizeof *lt);
-    if (!w.toks || !w.tmp || !w.em || !w.bp || !w.tags || !lt)
+    /* the word cache pays off on longer documents only */
+    if (n_tok > 1000)
+        w.cache = calloc(1, sizeof *w.cache);
+    if (!w.toks || !w.tmp || !w.em || !w.bp || !w.tags || !lt || (n_tok > 1000 && !w.cache))
         goto out;
 
     /* Pass 1: document context (lowercase forms, capitalised forms). Tokens
@@ -560,6 +564,7 @@ out:
     free(w.em);
     free(w.bp);
     free(w.tags);
+    free(w.cache);
     free(lt);
     return rc;
 }

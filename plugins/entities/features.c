@@ -234,8 +234,28 @@ static inline uint32_t fb(uint64_t tmpl, uint64_t h, unsigned bits)
     return (uint32_t)(nh_mix(h ^ (tmpl * 0x9E3779B97F4A7C15ULL)) >> (64 - bits));
 }
 
-size_t ner_features(const ner_tok *t, size_t n, size_t i, unsigned bits,
-                    uint32_t *out)
+/* Features of the token alone (its bytes): the same wherever it occurs,
+ * so the tagger may cache their sum per word. */
+size_t ner_features_word(const ner_tok *c, unsigned bits, uint32_t *out)
+{
+    size_t k = 0;
+    out[k++] = fb(F_BIAS, 0, bits);
+    out[k++] = fb(F_WORD, c->h_word, bits);
+    out[k++] = fb(F_LOW, c->h_low, bits);
+    out[k++] = fb(F_SHAPE, c->h_shape, bits);
+    for (unsigned p = 1; p <= 4 && p < c->llen; p++) {
+        out[k++] = fb(F_PRE + 100 * p, nh_bytes(NH_SEED, c->low, p), bits);
+        out[k++] = fb(F_SUF + 100 * p,
+                      nh_bytes(NH_SEED, c->low + c->llen - p, p), bits);
+    }
+    out[k++] = fb(F_LEN, (uint64_t)(c->len > 12 ? 12 : c->len) * 7 +
+                             (c->flags & TF_INIT_CAP), bits);
+    return k;
+}
+
+/* Features of the token in its sentence and document. */
+size_t ner_features_ctx(const ner_tok *t, size_t n, size_t i, unsigned bits,
+                        uint32_t *out)
 {
     size_t k = 0;
     const ner_tok *c = &t[i];
@@ -248,15 +268,6 @@ size_t ner_features(const ner_tok *t, size_t n, size_t i, unsigned bits,
     uint64_t sm2 = i > 1 ? t[i - 2].h_shape : BOS;
     uint64_t sp2 = i + 2 < n ? t[i + 2].h_shape : EOS;
 
-    out[k++] = fb(F_BIAS, 0, bits);
-    out[k++] = fb(F_WORD, c->h_word, bits);
-    out[k++] = fb(F_LOW, c->h_low, bits);
-    out[k++] = fb(F_SHAPE, c->h_shape, bits);
-    for (unsigned p = 1; p <= 4 && p < c->llen; p++) {
-        out[k++] = fb(F_PRE + 100 * p, nh_bytes(NH_SEED, c->low, p), bits);
-        out[k++] = fb(F_SUF + 100 * p,
-                      nh_bytes(NH_SEED, c->low + c->llen - p, p), bits);
-    }
     out[k++] = fb(F_LOWM1, lm1, bits);
     out[k++] = fb(F_LOWP1, lp1, bits);
     out[k++] = fb(F_LOWM2, lm2, bits);
@@ -272,8 +283,6 @@ size_t ner_features(const ner_tok *t, size_t n, size_t i, unsigned bits,
     out[k++] = fb(F_LOWM1SH, lm1 * 31 + c->h_shape, bits);
     out[k++] = fb(F_LOWP1SH, lp1 * 31 + c->h_shape, bits);
     out[k++] = fb(F_LOWM2SH, lm2 * 131 + c->h_shape, bits);
-    out[k++] = fb(F_LEN, (uint64_t)(c->len > 12 ? 12 : c->len) * 7 +
-                             (c->flags & TF_INIT_CAP), bits);
     if (i == 0)
         out[k++] = fb(F_FIRST, c->h_shape, bits);
     uint64_t caps = (c->flags & TF_ALLCAPS_SENT) ? 1 : 0;
@@ -287,15 +296,22 @@ size_t ner_features(const ner_tok *t, size_t n, size_t i, unsigned bits,
         out[k++] = fb(F_CAPSEEN, seen * 1000003 + c->h_low, bits);
     }
     if (c->gaz) {
-        for (unsigned b = 0; b < GZ_MAX_CLASSES && k < NER_MAX_FEATS - 4; b++)
+        for (unsigned b = 0; b < GZ_MAX_CLASSES && k < NER_MAX_CTX_FEATS - 4; b++)
             if (c->gaz & (1u << b))
                 out[k++] = fb(F_GAZ, b * 2 + c->gaz_b, bits);
         out[k++] = fb(F_GAZLEN, (uint64_t)c->gaz * 4 + c->gaz_b * 2 +
                                     ((c->flags & TF_INIT_CAP) ? 1 : 0), bits);
     }
-    if (i > 0 && t[i - 1].gaz && k < NER_MAX_FEATS - 2)
+    if (i > 0 && t[i - 1].gaz && k < NER_MAX_CTX_FEATS - 2)
         out[k++] = fb(F_GAZM1, (uint64_t)t[i - 1].gaz, bits);
-    if (i + 1 < n && t[i + 1].gaz && k < NER_MAX_FEATS - 2)
+    if (i + 1 < n && t[i + 1].gaz && k < NER_MAX_CTX_FEATS - 2)
         out[k++] = fb(F_GAZP1, (uint64_t)t[i + 1].gaz, bits);
     return k;
+}
+
+size_t ner_features(const ner_tok *t, size_t n, size_t i, unsigned bits,
+                    uint32_t *out)
+{
+    size_t k = ner_features_word(&t[i], bits, out);
+    return k + ner_features_ctx(t, n, i, bits, out + k);
 }

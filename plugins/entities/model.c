@@ -291,21 +291,43 @@ void ner_viterbi(unsigned T, const uint8_t *kind, const uint8_t *label,
 }
 
 void ner_tag(const ner_model *m, const ner_tok *t, size_t n, float *em,
-             int *bp, int *out)
+             int *bp, int *out, ner_cache *cache)
 {
     unsigned T = m->n_tags;
+    if (T > 16)
+        cache = NULL;
     uint32_t fa[NER_MAX_FEATS], fbuf[NER_MAX_FEATS];
     uint32_t *f = fa, *next = fbuf;
-    size_t k = n ? ner_features(t, n, 0, m->hash_bits, f) : 0;
+    size_t k = n ? ner_features_ctx(t, n, 0, m->hash_bits, f) : 0;
     for (size_t i = 0; i < n; i++) {
         int32_t acc[NER_MAX_TAGS] = {0};
-        /* features of the next token first, and their rows prefetched, so
-         * that memory loads overlap with this token's sums */
+        /* context features of the next token first, and their rows
+         * prefetched, so that memory loads overlap with this token's sums */
         size_t nk = 0;
         if (i + 1 < n) {
-            nk = ner_features(t, n, i + 1, m->hash_bits, next);
+            nk = ner_features_ctx(t, n, i + 1, m->hash_bits, next);
             for (size_t j = 0; j < nk; j++)
                 __builtin_prefetch(m->w + (size_t)next[j] * T);
+        }
+        /* the word's own features: from the cache, or summed and kept */
+        uint64_t key = t[i].h_word ^ ((uint64_t)t[i].len << 56) ^ 0x2545F4914F6CDD1DULL;
+        if (key == 0)
+            key = 1;
+        size_t slot = (size_t)(nh_mix(key) & (NER_CACHE_SLOTS - 1));
+        if (cache && t[i].len <= 64 && cache->key[slot] == key) {
+            memcpy(acc, cache->acc[slot], sizeof(int32_t) * T);
+        } else {
+            uint32_t wf[NER_MAX_WORD_FEATS];
+            size_t wk = ner_features_word(&t[i], m->hash_bits, wf);
+            for (size_t j = 0; j < wk; j++) {
+                const int16_t *row = m->w + (size_t)wf[j] * T;
+                for (unsigned a = 0; a < T; a++)
+                    acc[a] += row[a];
+            }
+            if (cache && t[i].len <= 64) {
+                cache->key[slot] = key;
+                memcpy(cache->acc[slot], acc, sizeof(int32_t) * T);
+            }
         }
         for (size_t j = 0; j < k; j++) {
             const int16_t *row = m->w + (size_t)f[j] * T;

@@ -12,7 +12,9 @@
 #define NER_MAX_LABELS 31   /* (NER_MAX_TAGS - 1) / 2 */
 #define NER_TAGNAME 24
 #define NER_TOKMAX 48       /* bytes of a token kept for features */
-#define NER_MAX_FEATS 48    /* features per token, at most */
+#define NER_MAX_WORD_FEATS 14 /* features of the word alone, at most */
+#define NER_MAX_CTX_FEATS 40  /* features of its context, at most */
+#define NER_MAX_FEATS (NER_MAX_WORD_FEATS + NER_MAX_CTX_FEATS)
 #define NER_FEATURE_SET 3   /* bump when features.c changes meaning */
 
 /* ---- hashing ------------------------------------------------------------ */
@@ -125,9 +127,21 @@ typedef struct ner_docctx {
 int ner_doc_observe(ner_docctx *d, const ner_tok *t, size_t n);
 /* Set flags and gazetteer fields of one sentence's tokens. */
 int ner_sent_finish(const ner_docctx *d, const gaz *g, ner_tok *t, size_t n);
-/* Feature buckets of token i (hash_bits wide). Returns the count. */
+/* Feature buckets of token i (hash_bits wide). Returns the count. The
+ * features are those of the word alone followed by those of its context. */
 size_t ner_features(const ner_tok *t, size_t n, size_t i, unsigned hash_bits,
                     uint32_t *out);
+size_t ner_features_word(const ner_tok *c, unsigned hash_bits, uint32_t *out);
+size_t ner_features_ctx(const ner_tok *t, size_t n, size_t i,
+                        unsigned hash_bits, uint32_t *out);
+
+/* Per-document cache of the summed weights of word features (direct
+ * mapped; a miss just recomputes). NULL disables it. */
+#define NER_CACHE_SLOTS 4096
+typedef struct ner_cache {
+    uint64_t key[NER_CACHE_SLOTS];
+    int32_t acc[NER_CACHE_SLOTS][16];
+} ner_cache;
 
 /* ---- model -------------------------------------------------------------- */
 typedef struct ner_model {
@@ -169,6 +183,6 @@ void ner_viterbi(unsigned n_tags, const uint8_t *kind, const uint8_t *label,
 /* Tag one sentence with a loaded model. em: n*n_tags floats, bp: n*n_tags
  * ints, out: n ints; feats scratch NER_MAX_FEATS. */
 void ner_tag(const ner_model *m, const ner_tok *t, size_t n, float *em,
-             int *bp, int *out);
+             int *bp, int *out, ner_cache *cache);
 
 #endif

@@ -83,7 +83,7 @@ static void test_round_trip(void **state)
         }
         assert_int_equal(ner_doc_observe(&d, t, n), 0);
         assert_int_equal(ner_sent_finish(&d, NULL, t, n), 0);
-        ner_tag(&m, t, n, em, bp, out);
+        ner_tag(&m, t, n, em, bp, out, NULL);
         for (size_t i = 0; i < n; i++)
             assert_string_equal(m.tags[out[i]], c.tag[c.sent[s].first + i]);
         hset_free(&d.lower);
