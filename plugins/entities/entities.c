@@ -162,6 +162,19 @@ static const char *refine(const entities *e, const char *label, uint32_t mask,
         return "NORP"; /* "Kazakh counterpart", "Russian forces" */
     if (strcmp(label, "PERSON") != 0 && (mask & (1u << GZ_NORP)) && !(mask & GEO))
         return "NORP"; /* "Uighurs", "Muslims" */
+    /* the gazetteer knows the whole name, and as one kind only */
+    {
+        int org = (mask & (1u << GZ_ORG)) != 0, geo = (mask & GEO) != 0,
+            per = (mask & (1u << GZ_PERSON)) != 0;
+        if (org + geo + per == 1 && strcmp(label, "MISC") != 0) {
+            if (org)
+                return "ORG";
+            if (geo)
+                return "GPE";
+            if (per)
+                return "PERSON";
+        }
+    }
     if (strcmp(label, "LOC") == 0 && (mask & GEO))
         return "GPE";
     if (strcmp(label, "MISC") == 0 || strcmp(label, "NORP") == 0 ||
