@@ -413,12 +413,19 @@ follow:
     return 1;
 }
 
-static int find_markers(sx *x)
+static int informal_at(const sx *x, size_t k);
+
+/* One pass over the tokens: the casing evidence (x->informal) and the list
+ * markers (x->mlen). 0 or -1 (out of memory). */
+static int prescan(sx *x)
 {
     size_t cap = 0, nm = 0;
     marker *ms = NULL;
     for (size_t k = 0; k < x->n; k++) {
         marker m;
+        const seg_tok *t = &x->t[k];
+        if (t->kind == TK_WORD && !x->informal && informal_at(x, k))
+            x->informal = 1;
         if (!marker_at(x, k, &m))
             continue;
         if (nm == cap) {
@@ -489,39 +496,33 @@ static int find_markers(sx *x)
 
 /* Does the text use lower-case sentence starts (chat, reviews)? Then a
  * lower-case word after a full stop or a line break is no sign that the
- * sentence goes on. */
-static int detect_informal(const sx *x)
+ * sentence goes on. Evidence at the word token k: */
+static int informal_at(const sx *x, size_t k)
 {
-    unsigned lower_dot = 0;
-    for (size_t k = 0; k < x->n; k++) {
-        const seg_tok *t = &x->t[k];
-        if (t->kind != TK_WORD)
-            continue;
-        /* "i" as a pronoun */
-        if (t->len == 1 && x->s[t->start] == 'i' &&
-            (k + 1 >= x->n || x->t[k + 1].gap != GAP_NONE ||
-             x->t[k + 1].kind == TK_WORD))
-            return 1;
-        const seg_tok *p = k > 0 ? &x->t[k - 1] : NULL;
-        if (p && t->gap < GAP_NL && p->kind != TK_TERM)
-            continue;
-        if (t->shape != SH_XXXX_LOW) /* "iPhone" is no evidence */
-            continue;
-        /* the text, or a line after a finished one, starts in lower case */
-        if (p == NULL ||
-            (t->gap >= GAP_NL && (p->kind == TK_TERM ||
-                                  p->kind == TK_ELLIPSIS || p->kind == TK_EMO)))
-            return 1;
-        if (t->gap != GAP_SPACE || p->kind != TK_TERM || k < 2)
-            continue;
-        int cp = first_cp(x, p);
-        if (cp == '?' && x->t[k - 2].shape == SH_XXXX_LOW)
-            return 1; /* "grow up? india" */
-        if (cp == '.' && x->t[k - 2].kind == TK_WORD && x->t[k - 2].len > 3 &&
-            abbr_class(x, k - 1) == 0 && ++lower_dot >= 1)
-            return 1;
-    }
-    return 0;
+    const seg_tok *t = &x->t[k];
+    /* "i" as a pronoun */
+    if (t->len == 1 && x->s[t->start] == 'i' &&
+        (k + 1 >= x->n || x->t[k + 1].gap != GAP_NONE ||
+         x->t[k + 1].kind == TK_WORD))
+        return 1;
+    const seg_tok *p = k > 0 ? &x->t[k - 1] : NULL;
+    if (p && t->gap < GAP_NL && p->kind != TK_TERM)
+        return 0;
+    if (t->shape != SH_XXXX_LOW) /* "iPhone" is no evidence */
+        return 0;
+    /* the text, or a line after a finished one, starts in lower case */
+    if (p == NULL ||
+        (t->gap >= GAP_NL &&
+         (p->kind == TK_TERM || p->kind == TK_ELLIPSIS || p->kind == TK_EMO)))
+        return 1;
+    if (t->gap != GAP_SPACE || p->kind != TK_TERM || k < 2)
+        return 0;
+    int cp = first_cp(x, p);
+    if (cp == '?' && x->t[k - 2].shape == SH_XXXX_LOW)
+        return 1; /* "grow up? india" */
+    /* "it is available. it is not frequent" */
+    return cp == '.' && x->t[k - 2].kind == TK_WORD && x->t[k - 2].len > 3 &&
+           abbr_class(x, k - 1) == 0;
 }
 
 /* ------------------------------------------------------------ e-mail */
@@ -599,11 +600,10 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
     if (mlen == NULL)
         return -1;
     sx x = {lang, text, len, toks->v, n, ends, mlen, 0};
-    if (find_markers(&x)) {
+    if (prescan(&x)) {
         free(mlen);
         return -1;
     }
-    x.informal = detect_informal(&x);
 
     size_t start = 0, words = 0, line_words = 0;
     unsigned open_q = 0; /* straight quotes seen in the sentence */
