@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -126,6 +127,7 @@ void e2e_daemon_start(e2e_daemon *d, const e2e_tree *t, int uid, int gid)
     if (uid >= 0)
         assert_int_equal(fchown(logfd, (uid_t)uid, (gid_t)gid), 0);
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -137,7 +139,21 @@ void e2e_daemon_start(e2e_daemon *d, const e2e_tree *t, int uid, int gid)
             _exit(126);
         if (uid >= 0 && setuid((uid_t)uid) != 0)
             _exit(126);
-        execl(exe, exe, "--config", t->config, (char *)NULL);
+        /* Should the test program die (a crash, a meson timeout), its
+         * daemon dies too instead of running on. Set after setuid, which
+         * clears it. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(126);
+        /* E2E_VALGRIND=/usr/bin/valgrind runs the daemon under memcheck:
+         * any error or definite leak makes it exit 99, which the tests'
+         * exit-status checks report. */
+        const char *vg = getenv("E2E_VALGRIND");
+        if (vg && *vg)
+            execl(vg, vg, "-q", "--error-exitcode=99", "--leak-check=full",
+                  "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
+                  exe, "--config", t->config, (char *)NULL);
+        else
+            execl(exe, exe, "--config", t->config, (char *)NULL);
         dprintf(2, "e2e: cannot exec %s: %s\n", exe, strerror(errno));
         _exit(127);
     }
