@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "testkit.h"
 
@@ -246,6 +247,52 @@ static void test_options(void **state)
     unlink(path);
 }
 
+/* process() runs on several threads with one instance: the same text gives
+ * the same entities on every thread. */
+static char *sample_text;
+static size_t sample_len;
+static char *thread_out[4];
+
+static void *worker(void *arg)
+{
+    size_t k = (size_t)arg;
+    for (int r = 0; r < 3; r++) {
+        dp_err err = {{0}};
+        const char *failed = NULL;
+        dp_doc *doc = tk_run(&pipe_, "k.txt", sample_text, (long)sample_len, &err, &failed);
+        if (doc == NULL)
+            return NULL;
+        json_t *out = tk_output(doc);
+        dp_doc_free(doc);
+        free(thread_out[k]);
+        thread_out[k] = json_dumps(json_object_get(out, "entities"), JSON_SORT_KEYS);
+        json_decref(out);
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    sample_text = tk_slurp(SHARED_DIR "/samples/kazakhstan.txt", &sample_len);
+    assert_non_null(sample_text);
+    json_t *one = run(sample_text, (long)sample_len);
+    char *want = json_dumps(json_object_get(one, "entities"), JSON_SORT_KEYS);
+    json_decref(one);
+    pthread_t th[4];
+    for (size_t k = 0; k < 4; k++)
+        assert_int_equal(pthread_create(&th[k], NULL, worker, (void *)k), 0);
+    for (size_t k = 0; k < 4; k++)
+        pthread_join(th[k], NULL);
+    for (size_t k = 0; k < 4; k++) {
+        assert_non_null(thread_out[k]);
+        assert_string_equal(thread_out[k], want);
+        free(thread_out[k]);
+    }
+    free(want);
+    free(sample_text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_short_forms),
         cmocka_unit_test(test_any_bytes),
         cmocka_unit_test(test_options),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
