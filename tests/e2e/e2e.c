@@ -25,6 +25,13 @@ const char *e2e_env(const char *name)
     return v;
 }
 
+int e2e_deadline_ms(void)
+{
+    const char *v = getenv("E2E_DEADLINE_MS");
+    long ms = v ? strtol(v, NULL, 10) : 0;
+    return ms > 0 && ms < 3600000 ? (int)ms : 20000;
+}
+
 static void set_path(char *out, size_t len, const char *root,
                      const char *name)
 {

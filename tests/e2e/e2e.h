@@ -13,10 +13,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-/* How long any expected state may take to appear. Generous, because the
- * machine may be loaded (and the daemon built with sanitizers); a passing
- * run never waits this long. */
-#define E2E_DEADLINE_MS 20000
+/* How long any expected state may take to appear: 20 s, or the
+ * environment's E2E_DEADLINE_MS (e.g. more under valgrind). Generous,
+ * because the machine may be loaded (and the daemon built with
+ * sanitizers); a passing run never waits this long. */
+int e2e_deadline_ms(void);
+#define E2E_DEADLINE_MS e2e_deadline_ms()
 
 /* Paths of the programs and plugins under test, from the environment
  * (set by tests/e2e/meson.build). Aborts the test when one is missing. */
