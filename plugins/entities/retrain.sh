@@ -10,5 +10,5 @@ exec "$build/plugins/entities/docproc-train" \
   --train "$data/gum.conll" "$data/sec-filings.conll" "$data/btc.conll" \
           "$data/wnut17.conll" "$data/re3d.conll" \
   --gazetteer "$here/data/gazetteer.tsv" \
-  --domains --epochs 6 --bits 18 --seed 1 \
+  --domains --epochs 6 --bits 18 --seed 1 --runs 5 \
   -o "$here/model.bin"

@@ -28,6 +28,7 @@ static void usage(FILE *f)
             "  --epochs N         passes over the data (default 12)\n"
             "  --bits B           2^B hashed feature buckets (default 20, 8..26)\n"
             "  --seed S           shuffling seed (default 1)\n"
+            "  --runs N           train N times (seeds S..S+N-1) and average the models\n"
             "  --domains          each --train file is a domain: features get shared and\n"
             "                     per-file copies, the model keeps the shared ones\n"
             "  -q, --quiet        no progress lines\n"
@@ -334,7 +335,7 @@ int main(int argc, char **argv)
     char **train = NULL, *dev = NULL, *out = NULL, *test = NULL, *model = NULL;
     char *gazf[32];
     int n_train = 0, n_gaz = 0, quiet = 0;
-    long epochs = 12, bits = 20;
+    long epochs = 12, bits = 20, runs = 1;
     unsigned long seed = 1;
     train = calloc((size_t)argc, sizeof *train);
     if (train == NULL)
@@ -388,6 +389,13 @@ int main(int argc, char **argv)
             bits = strtol(argv[++i], &end, 10);
             if (*end || bits < 8 || bits > 26) {
                 fprintf(stderr, "docproc-train: --bits: expected 8..26\n");
+                free(train);
+                return 2;
+            }
+        } else if (strcmp(a, "--runs") == 0) {
+            runs = strtol(argv[++i], &end, 10);
+            if (*end || runs < 1 || runs > 100) {
+                fprintf(stderr, "docproc-train: --runs: expected 1..100\n");
                 free(train);
                 return 2;
             }
@@ -545,57 +553,103 @@ int main(int argc, char **argv)
         fprintf(stderr, "docproc-train: %zu tokens, %zu sentences, %u documents, "
                 "%u tags, 2^%ld buckets\n", tr_c.c.n_tok, tr_c.c.n_sent,
                 tr_c.c.n_docs, tr.T, bits);
-    for (size_t s = 0; s < tr_c.c.n_sent; s++)
-        order[s] = (int)s;
-    uint64_t rng = 0x853c49e6748fea9bULL ^ (uint64_t)seed * 0x9E3779B97F4A7C15ULL;
-    tr.c = 1;
     float astart[NER_MAX_TAGS], atrans[NER_MAX_TAGS][NER_MAX_TAGS];
-    for (long ep = 1; ep <= epochs; ep++) {
-        for (size_t s = tr_c.c.n_sent; s > 1; s--) {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            size_t j = (size_t)(rng % s);
-            int tmp = order[s - 1];
-            order[s - 1] = order[j];
-            order[j] = tmp;
-        }
-        size_t errors = 0;
-        for (size_t k = 0; k < tr_c.c.n_sent; k++) {
-            const conll_sent *st = &tr_c.c.sent[order[k]];
-            emissions(tr.w, tr.T, &tr_c, st->first, st->n, em);
-            ner_viterbi(tr.T, tr.m.tag_kind, tr.m.tag_label, tr.start,
-                        (const float (*)[NER_MAX_TAGS])tr.trans, em, st->n, bp, pred);
-            for (size_t i = 0; i < st->n; i++)
-                if (pred[i] != tr_c.gold[st->first + i]) {
-                    errors++;
-                    update(&tr, &tr_c, st->first, st->n, pred);
-                    break;
-                }
-            tr.c += 1;
-        }
-        if (!quiet) {
-            fprintf(stderr, "epoch %ld/%ld: %zu sentences wrong (%.1f%%), %.1fs",
-                    ep, epochs, errors,
-                    100.0 * (double)errors / (double)(tr_c.c.n_sent ? tr_c.c.n_sent : 1),
-                    (double)(clock() - t0) / CLOCKS_PER_SEC);
-            if (dev) {
-                prf r;
-                int err = 0;
-                average(&tr, aw, astart, atrans);
-                if (evaluate(&tr.m, aw, astart, (const float (*)[NER_MAX_TAGS])atrans,
-                             &dev_c, &r, &err) == 0) {
-                    fprintf(stderr, ", dev ");
-                    print_prf(stderr, &tr.m, &r);
-                }
+    float sstart[NER_MAX_TAGS] = {0}, strans[NER_MAX_TAGS][NER_MAX_TAGS] = {{0}};
+    float *sw = runs > 1 ? calloc(tr.rows * tr.T, sizeof *sw) : NULL;
+    if (runs > 1 && sw == NULL) {
+        fprintf(stderr, "docproc-train: out of memory\n");
+        free(em);
+        free(bp);
+        free(pred);
+        goto done;
+    }
+    for (long run = 0; run < runs; run++) {
+        /* each run: fresh weights, its own shuffling seed */
+        memset(tr.w, 0, tr.rows * tr.T * sizeof *tr.w);
+        memset(tr.u, 0, tr.rows * tr.T * sizeof *tr.u);
+        memset(tr.start, 0, sizeof tr.start);
+        memset(tr.ustart, 0, sizeof tr.ustart);
+        memset(tr.trans, 0, sizeof tr.trans);
+        memset(tr.utrans, 0, sizeof tr.utrans);
+        for (size_t s = 0; s < tr_c.c.n_sent; s++)
+            order[s] = (int)s;
+        uint64_t rng = 0x853c49e6748fea9bULL ^
+                       (uint64_t)(seed + (unsigned long)run) * 0x9E3779B97F4A7C15ULL;
+        tr.c = 1;
+        for (long ep = 1; ep <= epochs; ep++) {
+            for (size_t s = tr_c.c.n_sent; s > 1; s--) {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                size_t j = (size_t)(rng % s);
+                int tmp = order[s - 1];
+                order[s - 1] = order[j];
+                order[j] = tmp;
             }
-            fprintf(stderr, "\n");
+            size_t errors = 0;
+            for (size_t k = 0; k < tr_c.c.n_sent; k++) {
+                const conll_sent *st = &tr_c.c.sent[order[k]];
+                emissions(tr.w, tr.T, &tr_c, st->first, st->n, em);
+                ner_viterbi(tr.T, tr.m.tag_kind, tr.m.tag_label, tr.start,
+                            (const float (*)[NER_MAX_TAGS])tr.trans, em, st->n, bp, pred);
+                for (size_t i = 0; i < st->n; i++)
+                    if (pred[i] != tr_c.gold[st->first + i]) {
+                        errors++;
+                        update(&tr, &tr_c, st->first, st->n, pred);
+                        break;
+                    }
+                tr.c += 1;
+            }
+            if (!quiet) {
+                if (runs > 1)
+                    fprintf(stderr, "run %ld/%ld ", run + 1, runs);
+                fprintf(stderr, "epoch %ld/%ld: %zu sentences wrong (%.1f%%), %.1fs",
+                        ep, epochs, errors,
+                        100.0 * (double)errors / (double)(tr_c.c.n_sent ? tr_c.c.n_sent : 1),
+                        (double)(clock() - t0) / CLOCKS_PER_SEC);
+                if (dev) {
+                    prf r;
+                    int err = 0;
+                    average(&tr, aw, astart, atrans);
+                    if (evaluate(&tr.m, aw, astart, (const float (*)[NER_MAX_TAGS])atrans,
+                                 &dev_c, &r, &err) == 0) {
+                        fprintf(stderr, ", dev ");
+                        print_prf(stderr, &tr.m, &r);
+                    }
+                }
+                fprintf(stderr, "\n");
+            }
+        }
+        average(&tr, aw, astart, atrans);
+        if (runs > 1) {
+            for (size_t i = 0; i < tr.rows * tr.T; i++)
+                sw[i] += aw[i] / (float)runs;
+            for (unsigned a = 0; a < tr.T; a++) {
+                sstart[a] += astart[a] / (float)runs;
+                for (unsigned b = 0; b < tr.T; b++)
+                    strans[a][b] += atrans[a][b] / (float)runs;
+            }
         }
     }
     free(em);
     free(bp);
     free(pred);
-    average(&tr, aw, astart, atrans);
+    if (runs > 1) {
+        memcpy(aw, sw, tr.rows * tr.T * sizeof *aw);
+        memcpy(astart, sstart, sizeof astart);
+        memcpy(atrans, strans, sizeof atrans);
+        free(sw);
+        if (dev && !quiet) {
+            prf r;
+            int err = 0;
+            if (evaluate(&tr.m, aw, astart, (const float (*)[NER_MAX_TAGS])atrans,
+                         &dev_c, &r, &err) == 0) {
+                fprintf(stderr, "average of %ld runs: dev ", runs);
+                print_prf(stderr, &tr.m, &r);
+                fprintf(stderr, "\n");
+            }
+        }
+    }
     {
         float packed[NER_MAX_TAGS * NER_MAX_TAGS];
         for (unsigned a = 0; a < tr.T; a++)
