@@ -521,7 +521,8 @@ static int ent_process(void *instance, dp_doc *doc, dp_err *err)
             i = j;
         }
     }
-    qsort(w.spans, w.n, sizeof *w.spans, cmp_span);
+    if (w.n)
+        qsort(w.spans, w.n, sizeof *w.spans, cmp_span);
     if (e->link) {
         if (acronym_defs(lt, n_tok, &w.spans, &w.n, &w.cap) ||
             link_mentions(lt, n_tok, &w.spans, &w.n, &w.cap))
