@@ -277,6 +277,9 @@ static size_t number_phrase(const ner_tok *t, size_t n, size_t i)
             j++;
         } else if (any && in(&t[j], SCALES)) {
             j++;
+        } else if (any && j + 2 < n && eq(&t[j], "and") && eq(&t[j + 1], "a") &&
+                   eq(&t[j + 2], "half")) {
+            j += 3; /* "two and a half million" */
         } else if (any && j + 1 < n && (eq(&t[j], "and") || tok_is(&t[j], '-')) &&
                    is_numword(&t[j + 1]) && j > i && in(&t[j - 1], SCALES)) {
             j++;

@@ -79,6 +79,7 @@ static void test_numex(void **state)
     EXPECT("wait a second", "");
     EXPECT("no one came but twenty-five did", "CARDINAL:twenty-five");
     EXPECT("1,200 people", "CARDINAL:1,200");
+    EXPECT("two and a half million cars", "CARDINAL:two and a half million");
     EXPECT("on 2021-03-04", "DATE:2021-03-04");
     gaz_free(&g);
 }
