@@ -849,6 +849,7 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--worker") == 0)
         return dp_worker_main(argv[2]);
+    dp_workerpool_argv0 = argv[0];
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"check-config", required_argument, NULL, 'C'},

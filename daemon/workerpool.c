@@ -2,12 +2,17 @@
 #define _GNU_SOURCE
 #include "workerpool.h"
 
+/* The identity of pool->exe when the pool started (see spawn_one). */
+static dev_t exe_dev;
+static ino_t exe_ino;
+
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -598,10 +603,16 @@ static int spawn_one(dp_workerpool *pool)
     char *args[] = {pool->exe, (char *)"--worker", pool->config_path, NULL};
     uv_process_options_t opts;
     memset(&opts, 0, sizeof opts);
-    /* /proc/self/exe runs the very binary this daemon is, even after a
-     * package upgrade replaced the file: the protocol always matches. */
-    opts.file = access("/proc/self/exe", X_OK) == 0 ? "/proc/self/exe"
-                                                    : pool->exe;
+    /* Workers run the very binary this daemon is: the file it started
+     * from, or, when a package upgrade has replaced that file since,
+     * /proc/self/exe (the old binary), so the protocol always matches.
+     * (Not /proc/self/exe always: under valgrind it is valgrind's tool.) */
+    struct stat st;
+    int replaced = stat(pool->exe, &st) != 0 || st.st_dev != exe_dev ||
+                   st.st_ino != exe_ino;
+    opts.file = replaced && access("/proc/self/exe", X_OK) == 0
+                    ? "/proc/self/exe"
+                    : pool->exe;
     opts.args = args;
     opts.exit_cb = on_exit_cb;
     opts.stdio = stdio;
@@ -744,13 +755,23 @@ static json_t *read_config(const dp_config *cfg, const char *config_path)
     return root;
 }
 
+const char *dp_workerpool_argv0;
+
 int dp_workerpool_init(uv_loop_t *loop, dp_workerpool *pool,
                        const dp_config *cfg, const char *config_path)
 {
     memset(pool, 0, sizeof *pool);
     char exe[PATH_MAX];
     size_t len = sizeof exe;
-    int rc = uv_exepath(exe, &len);
+    int rc = 0;
+    /* The path docprocd was started by, when it names a file: under a
+     * wrapper such as valgrind, /proc/self/exe is the wrapper's tool. */
+    const char *self = dp_workerpool_argv0;
+    if (self && strchr(self, '/') && realpath(self, exe) != NULL &&
+        access(exe, X_OK) == 0)
+        len = strlen(exe);
+    else
+        rc = uv_exepath(exe, &len);
     if (rc != 0) {
         dp_log(DP_LOG_ERR, "cannot find the docprocd binary to start "
                "workers: %s", uv_strerror(rc));
@@ -760,6 +781,11 @@ int dp_workerpool_init(uv_loop_t *loop, dp_workerpool *pool,
     if (pool->config == NULL)
         return UV_EINVAL;
     pool->exe = strdup(exe);
+    struct stat st;
+    if (stat(exe, &st) == 0) {
+        exe_dev = st.st_dev;
+        exe_ino = st.st_ino;
+    }
     pool->config_path = realpath(config_path, NULL);
     if (pool->config_path == NULL)
         pool->config_path = strdup(config_path);

@@ -60,6 +60,10 @@ struct dp_workerpool {
  * from (`config_path`, read again here, with the folders of `cfg`). Only
  * `pool` must outlive the pool; `cfg` is copied. Returns 0 or a negative
  * errno; the pool is then closing (run the loop to let it finish). */
+/* argv[0] of docprocd, set by main: preferred to /proc/self/exe for
+ * starting workers. */
+extern const char *dp_workerpool_argv0;
+
 int dp_workerpool_init(uv_loop_t *loop, dp_workerpool *pool,
                        const dp_config *cfg, const char *config_path);
 

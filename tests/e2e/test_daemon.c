@@ -562,6 +562,9 @@ static void test_inbox_removed(void **state)
 {
     fx *f = *state;
     start(f, e2e_example_stages(NULL), SETTLE_MS, "{\"rescan_ms\": 300}");
+    /* only once it watches: before that, a missing inbox is a start error */
+    for (int i = 0; i < E2E_DEADLINE_MS / 20 && e2e_log_count(&f->t, "watching") == 0; i++)
+        e2e_sleep_ms(20);
     assert_int_equal(rmdir(f->t.inbox), 0);
     gone_ctx ctx = {f, -1};
     if (!e2e_wait_for(noticed_gone, &ctx, E2E_DEADLINE_MS)) {
