@@ -39,6 +39,13 @@ struct dp_doc {
 
     char **labels; /* interned annotation labels */
     size_t n_labels;
+    /* Recent callers' label pointers and their interned copies: stages
+     * pass the same static strings again and again. */
+    struct {
+        const char *caller;
+        const char *interned;
+    } label_cache[8];
+    unsigned label_next;
 
     dp_doc_export *exports;
     size_t n_exports;
@@ -375,9 +382,22 @@ static int api_set_encoding(dp_doc *doc, const char *encoding)
 
 static const char *intern_label(dp_doc *doc, const char *label)
 {
-    for (size_t i = 0; i < doc->n_labels; i++)
+    /* A caller's buffer may be reused with other text: a cache hit is
+     * confirmed by one comparison, cheaper than the search. */
+    for (size_t i = 0; i < 8; i++)
+        if (doc->label_cache[i].caller == label &&
+            strcmp(doc->label_cache[i].interned, label) == 0)
+            return doc->label_cache[i].interned;
+    const char *found = NULL;
+    for (size_t i = 0; i < doc->n_labels && !found; i++)
         if (strcmp(doc->labels[i], label) == 0)
-            return doc->labels[i];
+            found = doc->labels[i];
+    if (found) {
+        unsigned k = doc->label_next++ % 8;
+        doc->label_cache[k].caller = label;
+        doc->label_cache[k].interned = found;
+        return found;
+    }
     char **l = realloc(doc->labels, (doc->n_labels + 1) * sizeof *l);
     if (l == NULL)
         return NULL;
@@ -438,6 +458,65 @@ static int api_annotate(dp_doc *doc, const char *layer, size_t start,
     return 0;
 fail:
     json_decref(attrs);
+    return rc;
+}
+
+static int api_annotate_many(dp_doc *doc, const char *layer,
+                             const dp_ann *anns, size_t n)
+{
+    int rc = -EINVAL;
+    size_t i;
+    if (layer == NULL || doc->text == NULL || (n > 0 && anns == NULL))
+        goto fail;
+    for (i = 0; i < n; i++)
+        if (anns[i].start > anns[i].end || anns[i].end > doc->text_len ||
+            (anns[i].attrs && !json_is_object(anns[i].attrs)))
+            goto fail;
+    rc = -ENOMEM;
+    dp_layer *l = find_layer(doc, layer);
+    if (l == NULL) {
+        dp_layer *ls =
+            realloc(doc->layers, (doc->n_layers + 1) * sizeof *ls);
+        if (ls == NULL)
+            goto fail;
+        doc->layers = ls;
+        l = &ls[doc->n_layers];
+        *l = (dp_layer){.sorted = 1};
+        if ((l->name = strdup(layer)) == NULL)
+            goto fail;
+        doc->n_layers++;
+    }
+    if (l->cap - l->n < n) {
+        size_t cap = l->cap ? l->cap : 64;
+        while (cap - l->n < n)
+            cap *= 2;
+        dp_ann *a = realloc(l->anns, cap * sizeof *a);
+        if (a == NULL)
+            goto fail;
+        l->anns = a;
+        l->cap = cap;
+    }
+    /* Intern every label first, so that a failure adds nothing. */
+    size_t base = l->n;
+    for (i = 0; i < n; i++) {
+        const char *lab = NULL;
+        if (anns[i].label && (lab = intern_label(doc, anns[i].label)) == NULL)
+            goto fail;
+        l->anns[base + i] = (dp_ann){anns[i].start, anns[i].end, lab,
+                                     anns[i].attrs};
+    }
+    for (i = 0; i < n && l->sorted; i++) {
+        const dp_ann *p = base + i > 0 ? &l->anns[base + i - 1] : NULL;
+        const dp_ann *c = &l->anns[base + i];
+        if (p && (p->start > c->start ||
+                  (p->start == c->start && p->end > c->end)))
+            l->sorted = 0;
+    }
+    l->n += n;
+    return 0;
+fail:
+    for (i = 0; i < n && anns; i++)
+        json_decref(anns[i].attrs);
     return rc;
 }
 
@@ -540,4 +619,5 @@ const dp_api dp_host_api = {
     .set_output = api_set_output,
     .get_output = api_get_output,
     .log = dp_log_stage,
+    .annotate_many = api_annotate_many,
 };

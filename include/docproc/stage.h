@@ -11,6 +11,8 @@
  * returning NULL. The host in turn refuses a stage whose abi_major differs
  * from its own, or whose abi_minor is newer than its own.
  *
+ * Interface history: 1.0 the first; 1.1 added dp_api.annotate_many.
+ *
  * Compatibility rules (as nginx and Redis modules do it):
  *   - struct dp_stage and struct dp_api only ever grow at their end. Each
  *     records its size; a reader touches a field only when the recorded size
@@ -43,7 +45,7 @@ extern "C" {
 #endif
 
 #define DP_ABI_MAJOR 1
-#define DP_ABI_MINOR 0
+#define DP_ABI_MINOR 1
 
 /* The one symbol a stage exports. */
 #define DP_STAGE_ENTRY_SYMBOL "docproc_stage_entry"
@@ -188,6 +190,15 @@ typedef struct dp_api {
         __attribute__((format(printf, 3, 4)))
 #endif
         ;
+
+    /* --- 1.1 --- (check DP_HAS_FIELD(api, dp_api, annotate_many)) */
+
+    /* Add n annotations to `layer` in one call: the cheap way to add a
+     * large layer such as tokens. The host copies the array and takes
+     * ownership of every attrs (even on failure). Same checks as annotate;
+     * on -EINVAL nothing is added. */
+    int (*annotate_many)(dp_doc *doc, const char *layer, const dp_ann *anns,
+                         size_t n);
 } dp_api;
 
 /* Every document starts with this header; the rest is the host's. */

@@ -97,6 +97,35 @@ static void test_annotate_and_layer_sorted(void **state)
     dp_doc_free(d);
 }
 
+static void test_annotate_many(void **state)
+{
+    (void)state;
+    dp_doc *d = doc_of("alpha beta gamma");
+    const dp_api *api = dp_doc_api(d);
+    assert_true(DP_HAS_FIELD(api, dp_api, annotate_many));
+    char label[8] = "xxxx";
+    dp_ann batch[] = {{0, 5, label, NULL},
+                      {6, 10, "Xxxx", json_pack("{s:i}", "k", 1)},
+                      {11, 16, label, NULL}};
+    assert_int_equal(api->annotate_many(d, "tok", batch, 3), 0);
+    strcpy(label, "dd"); /* the caller reuses its buffer: no stale label */
+    dp_ann more[] = {{0, 1, label, NULL}};
+    assert_int_equal(api->annotate_many(d, "tok", more, 1), 0);
+    size_t n;
+    const dp_ann *a = dp_doc_layer(d, "tok", &n);
+    assert_int_equal(n, 4);
+    assert_string_equal(a[0].label, "dd"); /* sorted: (0,1) first */
+    assert_string_equal(a[1].label, "xxxx");
+    assert_string_equal(a[2].label, "Xxxx");
+    assert_int_equal(json_integer_value(json_object_get(a[2].attrs, "k")), 1);
+    /* one bad span refuses the whole batch, and takes its attrs */
+    dp_ann bad[] = {{0, 1, NULL, json_object()}, {5, 99, NULL, NULL}};
+    assert_int_equal(api->annotate_many(d, "tok", bad, 2), -EINVAL);
+    dp_doc_layer(d, "tok", &n);
+    assert_int_equal(n, 4);
+    dp_doc_free(d);
+}
+
 static void test_set_text_drops_layers_and_maps_back(void **state)
 {
     (void)state;
@@ -181,6 +210,7 @@ int main(void)
         cmocka_unit_test(test_decode_rejects_bad_input),
         cmocka_unit_test(test_utf8_validator),
         cmocka_unit_test(test_annotate_and_layer_sorted),
+        cmocka_unit_test(test_annotate_many),
         cmocka_unit_test(test_set_text_drops_layers_and_maps_back),
         cmocka_unit_test(test_unequal_piece_maps_whole),
         cmocka_unit_test(test_outputs_and_reserved_keys),

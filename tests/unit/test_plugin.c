@@ -54,6 +54,17 @@ static void test_wrong_version_refused(void **state)
     assert_non_null(strstr(err.msg, "99.0"));
 }
 
+static void test_newer_minor_refused(void **state)
+{
+    (void)state;
+    dp_plugin p;
+    dp_err err = {{0}};
+    assert_int_not_equal(dp_plugin_load(plugin("newminor"), &p, &err), 0);
+    assert_non_null(strstr(err.msg, "newminor.so"));
+    assert_non_null(strstr(err.msg, "needs interface 1.99"));
+    assert_non_null(strstr(err.msg, "upgrade docproc"));
+}
+
 static void test_not_a_shared_object_refused(void **state)
 {
     (void)state;
@@ -220,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_good_plugin_loads),
         cmocka_unit_test(test_missing_symbol_refused),
         cmocka_unit_test(test_wrong_version_refused),
+        cmocka_unit_test(test_newer_minor_refused),
         cmocka_unit_test(test_not_a_shared_object_refused),
         cmocka_unit_test(test_unmet_requirement_refused),
         cmocka_unit_test(test_requirement_met_runs),
