@@ -675,6 +675,7 @@ int main(int argc, char **argv)
     }
     pg.on = progress_opt == 1 ||
             (progress_opt < 0 && !jsonl && nfiles > 1 && isatty(2));
+    dp_output_init();
 
     dp_config cfg;
     dp_err err = {{0}};

@@ -95,6 +95,52 @@ static int get_int(const json_t *root, const char *key, long long min,
     return 0;
 }
 
+/* A folder path made comparable: "./a//b/" -> "a/b". */
+static void normalise(const char *in, char *out, size_t len)
+{
+    size_t n = 0;
+    while (in[0] == '.' && in[1] == '/')
+        in += 2;
+    for (; *in && n + 1 < len; in++) {
+        if (*in == '/' && (n > 0 && out[n - 1] == '/'))
+            continue;
+        if (*in == '/' && in[1] == '.' && (in[2] == '/' || in[2] == 0)) {
+            in++;
+            continue;
+        }
+        out[n++] = *in;
+    }
+    while (n > 1 && out[n - 1] == '/')
+        n--;
+    out[n] = 0;
+}
+
+/* The five folders must be five: an outbox that is the inbox would feed
+ * every output back in as a new document, without end. */
+static int check_distinct_folders(const dp_config *cfg, dp_err *err)
+{
+    const char *keys[] = {"inbox", "outbox", "failed", "done", "processing"};
+    const char *paths[] = {cfg->inbox, cfg->outbox, cfg->failed, cfg->done,
+                           cfg->processing};
+    char a[4096], b[4096], ra[4096], rb[4096];
+    for (int i = 0; i < 5; i++) {
+        for (int j = i + 1; j < 5; j++) {
+            normalise(paths[i], a, sizeof a);
+            normalise(paths[j], b, sizeof b);
+            int same = strcmp(a, b) == 0;
+            /* Different spellings of one existing folder (links). */
+            if (!same && realpath(paths[i], ra) && realpath(paths[j], rb))
+                same = strcmp(ra, rb) == 0;
+            if (same) {
+                dp_err_set(err, "%s: must not be the same folder as %s (%s)",
+                           keys[j], keys[i], paths[j]);
+                return -EINVAL;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Order matters: the index is the value stored. */
 static const char *const isolation_names[] = {"thread", "process", NULL};
 static const char *const watch_names[] = {"inotify", "poll", "auto", NULL};
@@ -258,6 +304,8 @@ int dp_config_from_json(const json_t *root, dp_config *cfg, dp_err *err)
         (rc = get_string(root, "processing", &cfg->processing, "processing",
                          err)) ||
         (rc = get_string(root, "plugin_dir", &cfg->plugin_dir, NULL, err)))
+        goto fail;
+    if ((rc = check_distinct_folders(cfg, err)))
         goto fail;
     if ((rc = get_int(root, "workers", 1, 256, 2, &x, err)))
         goto fail;

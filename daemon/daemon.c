@@ -32,6 +32,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "output.h"
 #include "pipeline.h"
 #include "version.h"
 #include "watch.h"
@@ -142,23 +143,31 @@ static void pump(dpd *d);
 /* ------------------------------------------------------------------------ */
 /* Deciding when a name is ready                                             */
 
-/* True when some process still has the file open. A write lease can only
- * be taken on a file nobody else has open; where leases are not allowed
- * (another owner, network file systems) we rely on the settle time. */
+/* Whether some process still has the file open: 1 yes, 0 no, -1 cannot
+ * tell. A write lease can only be taken on a file nobody else has open;
+ * leases are refused on files of another owner and on network file
+ * systems, where the caller falls back on what inotify said. */
 static int open_elsewhere(int dirfd, const char *name)
 {
     int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
                                      O_CLOEXEC);
     if (fd < 0)
-        return 0;
-    int busy = 0;
-    if (fcntl(fd, F_SETLEASE, F_WRLCK) == 0)
+        return -1;
+    int busy;
+    if (fcntl(fd, F_SETLEASE, F_WRLCK) == 0) {
         fcntl(fd, F_SETLEASE, F_UNLCK);
-    else
-        busy = errno == EAGAIN || errno == EBUSY;
+        busy = 0;
+    } else {
+        busy = errno == EAGAIN || errno == EBUSY ? 1 : -1;
+    }
     close(fd);
     return busy;
 }
+
+/* A file inotify saw written and never closed is still being written,
+ * whatever its age (a writer may pause): up to this long since it was last
+ * written, after which a writer that holds it open is taken as gone. */
+#define WRITING_GIVE_UP_MS (10 * 60 * 1000)
 
 typedef enum { CHECK_WAIT, CHECK_READY, CHECK_GONE, CHECK_IGNORE } check_result;
 
@@ -181,9 +190,14 @@ static check_result check(dpd *d, dp_cand *c)
     /* An empty file may be a placeholder its writer will fill. */
     if (st.st_size == 0 && !settled)
         return CHECK_WAIT;
-    if (open_elsewhere(d->inbox_fd, c->name))
-        return CHECK_WAIT;
-    return CHECK_READY;
+    switch (open_elsewhere(d->inbox_fd, c->name)) {
+    case 1: return CHECK_WAIT;
+    case 0: return CHECK_READY;
+    default:
+        if (c->writing && now_ms(d) - c->written_at < WRITING_GIVE_UP_MS)
+            return CHECK_WAIT;
+        return CHECK_READY;
+    }
 }
 
 static void evaluate(dpd *d, dp_cand *c)
@@ -206,8 +220,11 @@ static void evaluate(dpd *d, dp_cand *c)
     }
 }
 
-static void saw(dpd *d, const char *name, int finished)
+typedef enum { SAW_SCAN, SAW_WRITING, SAW_FINISHED } saw_kind;
+
+static void saw(dpd *d, const char *name, saw_kind kind)
 {
+    int finished = kind == SAW_FINISHED;
     if (dp_inbox_ignored_name(name))
         return;
     dp_cand *c = dp_inbox_get(&d->inbox, name, NULL);
@@ -217,8 +234,14 @@ static void saw(dpd *d, const char *name, int finished)
         d->need_scan = 1;
         return;
     }
-    if (finished)
+    if (kind == SAW_WRITING) {
+        c->writing = 1;
+        c->finished = 0;
+        c->written_at = now_ms(d);
+    } else if (finished) {
+        c->writing = 0;
         c->finished = 1;
+    }
     if (c->state == DP_CAND_IGNORED && finished)
         dp_inbox_set_state(&d->inbox, c, DP_CAND_WAITING);
     evaluate(d, c);
@@ -239,7 +262,7 @@ static int scan_inbox(dpd *d)
     while ((e = readdir(dir)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        saw(d, e->d_name, 0);
+        saw(d, e->d_name, SAW_SCAN);
     }
     closedir(dir);
     d->need_scan = 0;
@@ -441,7 +464,7 @@ static void finish(daemon_job *dj)
         char *name = again ? strdup(c->name) : NULL;
         dp_inbox_remove(&d->inbox, c);
         if (name) /* a new file came under the same name meanwhile */
-            saw(d, name, 1);
+            saw(d, name, SAW_FINISHED);
         free(name);
     }
     if (j->result != DP_JOB_RETRY)
@@ -559,12 +582,15 @@ static void on_watch(dp_watch *w, dp_watch_event ev, const char *name,
     if (d->stopping)
         return;
     switch (ev) {
-    case DP_WATCH_WRITING: saw(d, name, 0); break;
-    case DP_WATCH_FINISHED: saw(d, name, 1); break;
+    case DP_WATCH_WRITING: saw(d, name, SAW_WRITING); break;
+    case DP_WATCH_FINISHED: saw(d, name, SAW_FINISHED); break;
     case DP_WATCH_OVERFLOW:
         dp_log(DP_LOG_WARNING,
                "inotify queue overflow: rescanning the inbox");
         d->need_scan = 1;
+        /* Close events may be among those lost: settle times decide. */
+        for (dp_cand *c = d->inbox.waiting.head; c; c = c->next)
+            c->writing = 0;
         break;
     case DP_WATCH_GONE: inbox_gone(d, "removed or moved"); break;
     }
@@ -781,6 +807,12 @@ static int setup_folders(dpd *d)
             return -1;
         }
     }
+    int stale = dp_clean_stale_temporaries(d->cfg->outbox) +
+                dp_clean_stale_temporaries(d->cfg->failed);
+    if (stale > 0)
+        dp_log(DP_LOG_INFO,
+               "removed %d temporary file(s) left by a stopped docprocd",
+               stale);
     d->inbox_fd = open(d->cfg->inbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (d->inbox_fd < 0) {
         dp_log(DP_LOG_ERR, "cannot open the inbox %s: %s", d->cfg->inbox,
@@ -847,6 +879,7 @@ static int start_watching(dpd *d)
 
 int main(int argc, char **argv)
 {
+    dp_output_init();
     if (argc == 3 && strcmp(argv[1], "--worker") == 0)
         return dp_worker_main(argv[2]);
     dp_workerpool_argv0 = argv[0];

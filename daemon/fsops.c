@@ -3,7 +3,10 @@
 #include "fsops.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <time.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -127,6 +130,55 @@ int dp_move_unique(const char *dir_from, const char *name_from,
     return rc;
 }
 
+static const char *host_name(void)
+{
+    static char host[64];
+    if (host[0] == 0) {
+        if (gethostname(host, sizeof host - 1) != 0 || host[0] == 0)
+            strcpy(host, "localhost");
+        for (char *p = host; *p; p++)
+            if (*p == '.' || *p == '/')
+                *p = '_'; /* keep the name parseable */
+    }
+    return host;
+}
+
+int dp_clean_stale_temporaries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int removed = 0;
+    if (d == NULL)
+        return 0;
+    const char *me = host_name();
+    size_t melen = strlen(me);
+    time_t now = time(NULL);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *n = e->d_name;
+        size_t len = strlen(n);
+        if (strncmp(n, ".docproc.", 9) != 0 || len < 13 ||
+            strcmp(n + len - 4, ".tmp") != 0)
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        int stale;
+        if (strncmp(n + 9, me, melen) == 0 && n[9 + melen] == '.') {
+            /* ours (this host): stale when its process is gone */
+            long pid = strtol(n + 9 + melen + 1, NULL, 10);
+            stale = pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+        } else {
+            /* another host's (a shared folder): only when a day old */
+            stale = now - st.st_mtime > 24 * 3600;
+        }
+        if (stale && unlinkat(dirfd(d), n, 0) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
+}
+
 int dp_write_atomic(const char *dir, const char *name, const char *ext,
                     dp_write_fn write, void *ctx, char *final,
                     size_t final_len, dp_err *err)
@@ -139,9 +191,10 @@ int dp_write_atomic(const char *dir, const char *name, const char *ext,
         dp_err_set(err, "cannot open folder %s: %s", dir, strerror(e));
         return -e;
     }
-    /* Hidden and suffixed .tmp, so no watcher or reader takes it. */
-    snprintf(tmp, sizeof tmp, ".docproc.%ld.%u.tmp", (long)getpid(),
-             atomic_fetch_add(&counter, 1));
+    /* Hidden and suffixed .tmp, so no watcher or reader takes it; named
+     * by host and process, so a later start can tell it is stale. */
+    snprintf(tmp, sizeof tmp, ".docproc.%s.%ld.%u.tmp", host_name(),
+             (long)getpid(), atomic_fetch_add(&counter, 1));
     int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
                     0644);
     if (fd < 0) {

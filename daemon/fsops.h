@@ -33,4 +33,8 @@ int dp_write_atomic(const char *dir, const char *name, const char *ext,
                     dp_write_fn write, void *ctx, char *final,
                     size_t final_len, dp_err *err);
 
+/* Remove temporaries that a killed docprocd left in `dir` (its process is
+ * gone; another host's only when a day old). Returns how many. */
+int dp_clean_stale_temporaries(const char *dir);
+
 #endif

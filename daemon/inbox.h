@@ -19,6 +19,8 @@ typedef struct dp_cand {
     char *name;
     dp_cand_state state;
     int finished;         /* closed after writing or renamed in */
+    int writing;          /* inotify saw it written, and not closed yet */
+    uint64_t written_at;  /* when (loop ms) it was last seen written */
     int recheck;          /* an event came while claimed */
     uint64_t not_before;  /* don't look again before (ms, backoff) */
     struct dp_cand *hnext;            /* hash chain */

@@ -472,20 +472,12 @@ static void test_missing_requirement(void **state)
     free(err);
 }
 
-/* KNOWN DAEMON BUG (see tests/e2e/README.md): a config whose outbox (or
- * failed/done/processing) is the inbox itself is accepted; the daemon then
- * takes its own outputs as new documents, x -> x.json -> x.json.json ...
- * without end. Correct: a config error naming the key (exit 2).
- * Skipped unless E2E_RUN_KNOWN_BUGS is set, until daemon/config.c checks. */
-static void test_check_config_same_folder_BUG_accepted(void **state)
+/* A config whose outbox (or failed/done/processing) is the inbox itself
+ * would take its own outputs as new documents without end: a config error
+ * naming the key (exit 2). */
+static void test_check_config_same_folder(void **state)
 {
     fx *f = *state;
-    if (getenv("E2E_RUN_KNOWN_BUGS") == NULL) {
-        print_message("skipped: known docprocd bug: inbox == outbox is "
-                      "accepted (outputs re-processed forever); set "
-                      "E2E_RUN_KNOWN_BUGS=1 to run\n");
-        skip();
-    }
     static const char *const keys[] = {"outbox", "failed", "done",
                                        "processing"};
     for (size_t i = 0; i < 4; i++) {
@@ -527,7 +519,7 @@ int main(void)
         T(test_cli_files),    T(test_cli_jsonl),    T(test_cli_jsonl_order),
         T(test_cli_options),  T(test_check_config),
         T(test_missing_requirement), T(test_daemon_usage),
-        T(test_check_config_same_folder_BUG_accepted),
+        T(test_check_config_same_folder),
     };
     return cmocka_run_group_tests_name("e2e cli", tests, NULL, NULL);
 }

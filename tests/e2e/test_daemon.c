@@ -1378,28 +1378,18 @@ static void test_inotify_limit(void **state)
     assert_int_equal(e2e_count(f->t.outbox, 0), 0);
 }
 
-/* KNOWN DAEMON BUG (see tests/e2e/README.md): the usual deployment, where
- * docprocd runs as its own user and producers write as others. A writer
- * that keeps the file open and pauses longer than settle_ms mid-file gets
- * its file read half-way: the write-lease probe (open_elsewhere, daemon.c)
- * fails with EACCES on a file docprocd does not own, so it counts as "not
- * open", and check() takes any settled file even though the daemon saw it
- * modified (IN_MODIFY) and never closed (no IN_CLOSE_WRITE). The output
- * has the first half only; the second half lands in done/. Correct: one
- * output, complete. Root only (the daemon drops to 65534); skipped unless
- * E2E_RUN_KNOWN_BUGS is set, until daemon.c is fixed. */
-static void test_other_users_writer_pauses_BUG_read_half_way(void **state)
+/* The usual deployment, where docprocd runs as its own user and producers
+ * write as others. A writer that keeps the file open and pauses longer than
+ * settle_ms mid-file: the write-lease probe cannot tell (EACCES on a file
+ * docprocd does not own), so the daemon relies on inotify having seen the
+ * file written and not yet closed. One output, complete. Root only (the
+ * daemon drops to 65534). */
+static void test_other_users_writer_pauses(void **state)
 {
     fx *f = *state;
     if (geteuid() != 0) {
         print_message("needs root to run the daemon as another user: "
                       "skipped\n");
-        skip();
-    }
-    if (getenv("E2E_RUN_KNOWN_BUGS") == NULL) {
-        print_message("skipped: known docprocd bug: another user's stalled "
-                      "writer is read half-way; set E2E_RUN_KNOWN_BUGS=1 to "
-                      "run\n");
         skip();
     }
     e2e_tree_free(&f->t);
@@ -1471,7 +1461,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest privilege[] = {
         T(test_unwritable_inbox),
         T(test_inotify_limit),
-        T(test_other_users_writer_pauses_BUG_read_half_way),
+        T(test_other_users_writer_pauses),
     };
     const char *group = argc > 1 ? argv[1] : "all";
     int all = strcmp(group, "all") == 0, rc = 0, ran = 0;
