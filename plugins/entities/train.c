@@ -10,6 +10,10 @@
 #include "conll.h"
 #include "ner.h"
 
+#ifndef DOCPROC_VERSION
+#define DOCPROC_VERSION "unknown"
+#endif
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -32,6 +36,7 @@ static void usage(FILE *f)
             "  --domains          each --train file is a domain: features get shared and\n"
             "                     per-file copies, the model keeps the shared ones\n"
             "  -q, --quiet        no progress lines\n"
+            "  -V, --version      print the version and exit\n"
             "  -h, --help         this help\n");
 }
 
@@ -345,6 +350,11 @@ int main(int argc, char **argv)
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
+            free(train);
+            return 0;
+        } else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+            printf("docproc-train %s (model format %d, feature set %d)\n",
+                   DOCPROC_VERSION, NER_MODEL_VERSION, NER_FEATURE_SET);
             free(train);
             return 0;
         } else if (strcmp(a, "--train") == 0) {

@@ -143,6 +143,9 @@ static void test_iob1_and_errors(void **state)
     assert_int_equal(run(cmd), 2);
     snprintf(cmd, sizeof cmd, "%s --help | grep -q usage", TRAIN_EXE);
     assert_int_equal(run(cmd), 0);
+    /* --version prints "docproc-train VERSION" and succeeds */
+    snprintf(cmd, sizeof cmd, "%s --version | grep -q '^docproc-train [0-9]'", TRAIN_EXE);
+    assert_int_equal(run(cmd), 0);
     snprintf(cmd, sizeof cmd, "%s --train /nonexistent.conll -o %s/x 2>/dev/null", TRAIN_EXE, dir);
     assert_int_equal(run(cmd), 1);
 }
