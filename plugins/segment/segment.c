@@ -134,6 +134,65 @@ fail:
     return rc;
 }
 
+/* Annotations go to the host in batches through annotate_many (interface
+ * 1.1): one layer look-up and one array growth per batch instead of per
+ * token. With a 1.0 host, one annotate call each. Labels are static strings
+ * (the host caches their interned copy per pointer). */
+#define BATCH_TOKENS 4096
+#define BATCH_SENTENCES 512
+#define BATCH_PARAGRAPHS 128
+
+typedef struct batch {
+    const dp_api *api;
+    dp_doc *doc;
+    const char *layer;
+    int many;
+    size_t n, cap;
+    dp_ann *v;
+} batch;
+
+static void batch_init(batch *b, const dp_api *api, dp_doc *doc,
+                       const char *layer, dp_ann *buf, size_t cap)
+{
+    b->api = api;
+    b->doc = doc;
+    b->layer = layer;
+    b->many = DP_HAS_FIELD(api, dp_api, annotate_many) &&
+              api->annotate_many != NULL;
+    b->n = 0;
+    b->cap = cap;
+    b->v = buf;
+}
+
+static int batch_flush(batch *b)
+{
+    size_t n = b->n;
+    b->n = 0;
+    if (n == 0)
+        return 0;
+    if (b->many)
+        return b->api->annotate_many(b->doc, b->layer, b->v, n);
+    for (size_t i = 0; i < n; i++) {
+        int rc = b->api->annotate(b->doc, b->layer, b->v[i].start,
+                                  b->v[i].end, b->v[i].label, NULL);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static inline int batch_add(batch *b, size_t start, size_t end,
+                            const char *label)
+{
+    if (b->n == b->cap) {
+        int rc = batch_flush(b);
+        if (rc)
+            return rc;
+    }
+    b->v[b->n++] = (dp_ann){start, end, label, NULL};
+    return 0;
+}
+
 static int segment_process(void *instance, dp_doc *doc, dp_err *err)
 {
     const segment *sg = instance;
@@ -163,16 +222,30 @@ static int segment_process(void *instance, dp_doc *doc, dp_err *err)
             blank_lines = 1;
             break;
         }
+    /* one buffer for the three batches, on the heap (worker stacks) */
+    dp_ann *buf = malloc((BATCH_TOKENS + BATCH_SENTENCES + BATCH_PARAGRAPHS) *
+                         sizeof *buf);
+    if (buf == NULL) {
+        rc = -ENOMEM;
+        dp_err_set(err, "out of memory");
+        goto out;
+    }
+    batch tb, sb, pb;
+    batch_init(&tb, api, doc, "token", buf, BATCH_TOKENS);
+    batch_init(&sb, api, doc, "sentence", buf + BATCH_TOKENS,
+               BATCH_SENTENCES);
+    batch_init(&pb, api, doc, "paragraph",
+               buf + BATCH_TOKENS + BATCH_SENTENCES, BATCH_PARAGRAPHS);
     size_t sstart = 0, pstart = 0;
     for (size_t k = 0; k < toks.n && rc == 0; k++) {
         const seg_tok *t = &toks.v[k];
-        rc = api->annotate(doc, "token", t->start, t->start + t->len,
-                           seg_shape_names[t->shape], NULL);
+        rc = batch_add(&tb, t->start, t->start + t->len,
+                       seg_shape_names[t->shape]);
         if (rc || !ends[k])
             continue;
         const seg_tok *f = &toks.v[sstart];
         size_t s_end = t->start + t->len;
-        rc = api->annotate(doc, "sentence", f->start, s_end, NULL, NULL);
+        rc = batch_add(&sb, f->start, s_end, NULL);
         /* paragraph break after this sentence? */
         int pbreak = k + 1 >= toks.n;
         if (!pbreak) {
@@ -188,12 +261,18 @@ static int segment_process(void *instance, dp_doc *doc, dp_err *err)
             }
         }
         if (rc == 0 && pbreak) {
-            rc = api->annotate(doc, "paragraph", toks.v[pstart].start, s_end,
-                               NULL, NULL);
+            rc = batch_add(&pb, toks.v[pstart].start, s_end, NULL);
             pstart = k + 1;
         }
         sstart = k + 1;
     }
+    if (rc == 0)
+        rc = batch_flush(&tb);
+    if (rc == 0)
+        rc = batch_flush(&sb);
+    if (rc == 0)
+        rc = batch_flush(&pb);
+    free(buf);
     if (rc) {
         dp_err_set(err, "cannot annotate: %s", strerror(-rc));
         goto out;
@@ -217,7 +296,7 @@ static const dp_stage segment_stage = {
     .abi_minor = DP_ABI_MINOR,
     .struct_size = sizeof(dp_stage),
     .name = "segment",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "paragraphs, sentences and Penn-Treebank-like tokens",
     .provides = segment_provides,
     .requires = NULL,
