@@ -140,19 +140,22 @@ static int abbr_class(const sx *x, size_t k)
         ws = x->t[m].start;
         we = t->start;
     }
+    int32_t cp;
+    size_t n;
+    int initial = t->kind == TK_ABBR &&
+                  ch_class(x->s, x->len, ws, &cp, &n) == CH_UPPER &&
+                  n == we - ws;
     int c = wordset_get(x->lang->abbrev, x->s + ws, we - ws);
-    if (c)
+    /* "C. H. Douglas": a capital letter listed as a number abbreviation
+     * ("c. 1818", "p. 55") is an initial before anything but a number,
+     * which the initial rule leaves whole too */
+    if (c && !(initial && c == AB_NUM))
         return c;
     if (t->kind != TK_ABBR)
         return 0;
     if (memchr(x->s + ws, '.', we - ws))
         return AB_ANY; /* U.S. a.m. */
-    int32_t cp;
-    size_t n;
-    int cl = ch_class(x->s, x->len, ws, &cp, &n);
-    if (n == we - ws && cl == CH_UPPER)
-        return -1;
-    return 0;
+    return initial ? -1 : 0;
 }
 
 static size_t count_dots(const sx *x, const seg_tok *t)

@@ -66,6 +66,13 @@ static void initials(void **state)
           "yesterday?",
           "We make a good team, you and I. | Did you see Albert I. Jones "
           "yesterday?");
+    /* letters that are also number abbreviations (c. 1818, p. 55) */
+    SENTS("Later, C. H. Douglas wrote it. Then he left.",
+          "Later, C. H. Douglas wrote it. | Then he left.");
+    SENTS("Later, C. Douglas and P. G. Wodehouse met.",
+          "Later, C. Douglas and P. G. Wodehouse met.");
+    SENTS("Built c. 1818. See p. 55. It fell.",
+          "Built c. 1818. | See p. 55. | It fell.");
 }
 
 static void numbers_and_money(void **state)
