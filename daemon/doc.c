@@ -417,48 +417,41 @@ static dp_layer *find_layer(const dp_doc *doc, const char *name)
     return NULL;
 }
 
-static int api_annotate(dp_doc *doc, const char *layer, size_t start,
-                        size_t end, const char *label, json_t *attrs)
+/* The layer named `name`, created when absent, with room for `more`
+ * annotations; NULL on out of memory. */
+static dp_layer *layer_with_room(dp_doc *doc, const char *name, size_t more)
 {
-    int rc = -EINVAL;
-    if (layer == NULL || doc->text == NULL || start > end ||
-        end > doc->text_len || (attrs && !json_is_object(attrs)))
-        goto fail;
-    rc = -ENOMEM;
-    const char *lab = NULL;
-    if (label && (lab = intern_label(doc, label)) == NULL)
-        goto fail;
-    dp_layer *l = find_layer(doc, layer);
+    dp_layer *l = find_layer(doc, name);
     if (l == NULL) {
         dp_layer *ls =
             realloc(doc->layers, (doc->n_layers + 1) * sizeof *ls);
         if (ls == NULL)
-            goto fail;
+            return NULL;
         doc->layers = ls;
         l = &ls[doc->n_layers];
         *l = (dp_layer){.sorted = 1};
-        if ((l->name = strdup(layer)) == NULL)
-            goto fail;
+        if ((l->name = strdup(name)) == NULL)
+            return NULL;
         doc->n_layers++;
     }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
+    if (l->cap - l->n < more) {
+        size_t cap = l->cap ? l->cap : 64;
+        while (cap - l->n < more)
+            cap *= 2;
         dp_ann *a = realloc(l->anns, cap * sizeof *a);
         if (a == NULL)
-            goto fail;
+            return NULL;
         l->anns = a;
         l->cap = cap;
     }
-    if (l->n > 0) {
-        const dp_ann *p = &l->anns[l->n - 1];
-        if (p->start > start || (p->start == start && p->end > end))
-            l->sorted = 0;
-    }
-    l->anns[l->n++] = (dp_ann){start, end, lab, attrs};
-    return 0;
-fail:
-    json_decref(attrs);
-    return rc;
+    return l;
+}
+
+static int api_annotate(dp_doc *doc, const char *layer, size_t start,
+                        size_t end, const char *label, json_t *attrs)
+{
+    dp_ann one = {start, end, label, attrs};
+    return dp_host_api.annotate_many(doc, layer, &one, 1);
 }
 
 static int api_annotate_many(dp_doc *doc, const char *layer,
@@ -473,29 +466,9 @@ static int api_annotate_many(dp_doc *doc, const char *layer,
             (anns[i].attrs && !json_is_object(anns[i].attrs)))
             goto fail;
     rc = -ENOMEM;
-    dp_layer *l = find_layer(doc, layer);
-    if (l == NULL) {
-        dp_layer *ls =
-            realloc(doc->layers, (doc->n_layers + 1) * sizeof *ls);
-        if (ls == NULL)
-            goto fail;
-        doc->layers = ls;
-        l = &ls[doc->n_layers];
-        *l = (dp_layer){.sorted = 1};
-        if ((l->name = strdup(layer)) == NULL)
-            goto fail;
-        doc->n_layers++;
-    }
-    if (l->cap - l->n < n) {
-        size_t cap = l->cap ? l->cap : 64;
-        while (cap - l->n < n)
-            cap *= 2;
-        dp_ann *a = realloc(l->anns, cap * sizeof *a);
-        if (a == NULL)
-            goto fail;
-        l->anns = a;
-        l->cap = cap;
-    }
+    dp_layer *l = layer_with_room(doc, layer, n);
+    if (l == NULL)
+        goto fail;
     /* Intern every label first, so that a failure adds nothing. */
     size_t base = l->n;
     for (i = 0; i < n; i++) {
