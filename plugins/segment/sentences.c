@@ -590,6 +590,20 @@ static int is_link(const sx *x, const seg_tok *t)
     return t->kind == TK_URL && x->s[t->start] != '@' && x->s[t->start] != '#';
 }
 
+/* "Lotte Wilms lotte.wilms@kb.nl National Library": an e-mail address after
+ * a capitalised name is one field of a contact line that goes on; other
+ * links before a capitalised word end their sentence ("Email: x@y.com Site
+ * made!", "[http://...] (New Scientist)"). */
+static int contact_field(const sx *x, size_t k)
+{
+    const seg_tok *t = &x->t[k];
+    if (memchr(x->s + t->start, '@', t->len) == NULL || k == 0 ||
+        t->gap != GAP_SPACE)
+        return 0;
+    const seg_tok *p = &x->t[k - 1];
+    return p->kind == TK_WORD && p->shape == SH_XXXX_CAP;
+}
+
 /* ------------------------------------------------------------ main loop */
 
 int seg_sentences(const seg_lang *lang, const char *text, size_t len,
@@ -635,7 +649,9 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                 int wc = word_case(&x, w);
                 const seg_tok *p = &x.t[k - 1];
                 int cont = 0;
+                /* a link ending a line is no hard-wrapped prose */
                 if (wc == W_LOWER && is_wordtok(p) && p->kind != TK_ABBR &&
+                    !is_link(&x, p) &&
                     ((p->flags & TF_SPACEAFTER_NL) ||
                      (!x.informal && line_words >= 3)))
                     cont = 1;
@@ -699,12 +715,15 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                     x.s[x.t[e + 1].start] == '>'))
                 e++;
             size_t w = e + 1;
+            size_t lw = lead_word(&x, w);
             if (w < n && x.t[w].gap == GAP_SPACE &&
                 (is_link(&x, &x.t[w]) ||
                  (words > 0 && word_case(&x, w) == W_UPPER &&
                   (is_starter(&x, w) ||
                    (w + 1 < n && x.t[w + 1].gap == GAP_NONE &&
-                    tok_is(&x, &x.t[w + 1], ":")))))) {
+                    tok_is(&x, &x.t[w + 1], ":")))) ||
+                 (lw < n && word_case(&x, lw) == W_UPPER &&
+                  !is_pronoun_I(&x, lw) && !contact_field(&x, k)))) {
                 ends[e] |= E_END;
                 start = e + 1;
                 words = 0;

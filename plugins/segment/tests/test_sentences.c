@@ -264,6 +264,21 @@ static void footnotes_and_links(void **state)
           "A must see for every enthusiast. | http://www.example.com");
     SENTS("I want to party in San Francisco.. I want it now.",
           "I want to party in San Francisco.. | I want it now.");
+    /* a link before a capitalised word ends its sentence... */
+    SENTS("Email: franz@example.com Site made! Come and see.",
+          "Email: franz@example.com | Site made! | Come and see.");
+    SENTS("[http://example.com/story] (New Scientist) NASA is looking.",
+          "[http://example.com/story] | (New Scientist) NASA is looking.");
+    /* ...but not an address in a contact line */
+    SENTS("Lotte Wilms lotte.wilms@example.nl National Library of Wales",
+          "Lotte Wilms lotte.wilms@example.nl National Library of Wales");
+    /* a line ending in a link is no hard-wrapped prose */
+    SENTS("Here are the pictures of the trip: http://example.com/a.html\n"
+          "btw, they are all mine.",
+          "Here are the pictures of the trip: http://example.com/a.html | "
+          "btw, they are all mine.");
+    SENTS("The whole story of the trip is told\nin the newsletter.",
+          "The whole story of the trip is told in the newsletter.");
 }
 
 static void cjk_stops(void **state)
