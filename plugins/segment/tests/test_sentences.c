@@ -278,7 +278,7 @@ static void footnotes_and_links(void **state)
           "Here are the pictures of the trip: http://example.com/a.html | "
           "btw, they are all mine.");
     SENTS("The whole story of the trip is told\nin the newsletter.",
-          "The whole story of the trip is told in the newsletter.");
+          "The whole story of the trip is told\nin the newsletter.");
 }
 
 static void cjk_stops(void **state)
