@@ -844,6 +844,27 @@ static inline int push(tz *z, size_t start, size_t end, int kind, int shape)
     return 0;
 }
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+/* The run of ASCII letters at the start of p[0, 16): its length, and the
+ * bit mask of its capitals (bit k: p[k]). */
+static inline void letters16(const char *p, unsigned *run, unsigned *caps)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* (c | 0x20) - 'a' < 26 as unsigned bytes: a letter */
+    __m128i low = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)),
+                               _mm_set1_epi8('a'));
+    __m128i let = _mm_cmpeq_epi8(_mm_min_epu8(low, _mm_set1_epi8(25)), low);
+    /* c - 'A' < 26: a capital */
+    __m128i u = _mm_sub_epi8(v, _mm_set1_epi8('A'));
+    __m128i cap = _mm_cmpeq_epi8(_mm_min_epu8(u, _mm_set1_epi8(25)), u);
+    unsigned lm = (unsigned)_mm_movemask_epi8(let);
+    unsigned n = lm == 0xFFFFu ? 16u : (unsigned)__builtin_ctz(~lm);
+    *run = n;
+    *caps = (unsigned)_mm_movemask_epi8(cap) & ((1u << n) - 1u);
+}
+#endif
+
 /* ASCII letters: 1 lower case, 2 upper case. */
 static const unsigned char letter_tab[256] = {['a' ... 'z'] = 1,
                                               ['A' ... 'Z'] = 2};
@@ -934,6 +955,17 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                 /* the text is NUL-terminated: letter_tab[0] stops the scan */
                 size_t up = letter_tab[b] == 2;
                 size_t j = i + 1;
+#ifdef __SSE2__
+                /* 16 bytes at a time while they are all letters */
+                while (j + 16 <= len) {
+                    unsigned run, caps;
+                    letters16(text + j, &run, &caps);
+                    up += (size_t)__builtin_popcount(caps);
+                    j += run;
+                    if (run < 16)
+                        break;
+                }
+#endif
                 for (;;) {
                     unsigned char c = (unsigned char)text[j];
                     if (letter_tab[c] == 1) {
