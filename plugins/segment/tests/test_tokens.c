@@ -83,6 +83,25 @@ static void shapes(void **state)
            "\xD0\xBC\xD0\xB8\xD1\x80/xxxx");
 }
 
+/* Words longer than the 16-byte block of the fast scan: the run and its
+ * capitals are counted across blocks and up to the end of the text. */
+static void long_words(void **state)
+{
+    (void)state;
+    SHAPES("Pneumonoultramicroscopicsilicovolcanoconiosis "
+           "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGH abcdefghijklmnopqRstuvwxyz, "
+           "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefgh",
+           "Pneumonoultramicroscopicsilicovolcanoconiosis/Xxxx | "
+           "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGH/XX | "
+           "abcdefghijklmnopqRstuvwxyz/mixed | ,/punct | "
+           "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefgh/xxxx");
+    TOKS("Supercalifragilisticexpialidocious. Anticonstitutionnellement's "
+         "abcdefghijklmnop-qrstuvwxyzabcdefghij\xC3\xA9tude.",
+         "Supercalifragilisticexpialidocious | . | "
+         "Anticonstitutionnellement | 's | "
+         "abcdefghijklmnop-qrstuvwxyzabcdefghij\xC3\xA9tude | .");
+}
+
 static void offsets_are_bytes_of_the_text(void **state)
 {
     (void)state;
@@ -112,6 +131,7 @@ int main(void)
         cmocka_unit_test(glued_sentences_split),
         cmocka_unit_test(ellipses_and_emoticons),
         cmocka_unit_test(shapes),
+        cmocka_unit_test(long_words),
         cmocka_unit_test(offsets_are_bytes_of_the_text),
     };
     return cmocka_run_group_tests(tests, seg_setup, seg_teardown);
