@@ -846,6 +846,16 @@ static inline int push(tz *z, size_t start, size_t end, int kind, int shape)
 
 #ifdef __SSE2__
 #include <emmintrin.h>
+/* Bits set in a 16-bit mask (no popcnt instruction in the x86-64 baseline:
+ * __builtin_popcount would be a libgcc call). */
+static inline unsigned popcount16(unsigned x)
+{
+    x = x - ((x >> 1) & 0x5555u);
+    x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
+    x = (x + (x >> 4)) & 0x0F0Fu;
+    return (x + (x >> 8)) & 0x1Fu;
+}
+
 /* The run of ASCII letters at the start of p[0, 16): its length, and the
  * bit mask of its capitals (bit k: p[k]). */
 static inline void letters16(const char *p, unsigned *run, unsigned *caps)
@@ -960,7 +970,7 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                 while (j + 16 <= len) {
                     unsigned run, caps;
                     letters16(text + j, &run, &caps);
-                    up += (size_t)__builtin_popcount(caps);
+                    up += popcount16(caps);
                     j += run;
                     if (run < 16)
                         break;
