@@ -355,10 +355,13 @@ typedef struct marker {
 
 static int marker_at(const sx *x, size_t k, marker *m)
 {
+    /* the longest marker token of each kind: "12" "12." (TK_NUM up to
+     * three bytes), "a" (TK_WORD), "a." (TK_ABBR, exactly two bytes) */
+    static const uint8_t max_len[16] = {[TK_NUM] = 3, [TK_WORD] = 1,
+                                        [TK_ABBR] = 2};
     const seg_tok *t = &x->t[k];
-    if (!((t->kind == TK_NUM && t->len <= 3) ||
-          (t->kind == TK_WORD && t->len == 1) ||
-          (t->kind == TK_ABBR && t->len == 2)))
+    if (t->len > max_len[t->kind & 15] ||
+        (t->kind == TK_ABBR && t->len != 2))
         return 0;
     int after_bullet = k > 0 && (x->t[k - 1].flags & TF_BULLET);
     if (!(k == 0 || t->gap != GAP_NONE || after_bullet))

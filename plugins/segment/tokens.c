@@ -970,8 +970,9 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                 while (j + 16 <= len) {
                     unsigned run, caps;
                     letters16(text + j, &run, &caps);
-                    up += popcount16(caps);
                     j += run;
+                    if (caps)
+                        up += popcount16(caps);
                     if (run < 16)
                         break;
                 }
