@@ -264,6 +264,77 @@ static void long_input_is_linear(void **state)
     free(big);
 }
 
+
+/* The layers of a document as one string: every token, sentence and
+ * paragraph span with its label (malloc'd). */
+static char *layers_of(dp_doc *doc)
+{
+    static const char *const names[] = {"token", "sentence", "paragraph"};
+    size_t cap = 1 << 20, used = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    for (size_t l = 0; l < 3; l++) {
+        size_t n;
+        const dp_ann *a = dp_doc_layer(doc, names[l], &n);
+        for (size_t i = 0; i < n; i++) {
+            if (cap - used < 64) {
+                cap *= 2;
+                out = realloc(out, cap);
+                assert_non_null(out);
+            }
+            used += (size_t)snprintf(out + used, cap - used, "%s %zu %zu %s\n",
+                                     names[l], a[i].start, a[i].end,
+                                     a[i].label ? a[i].label : "-");
+        }
+    }
+    out[used] = 0;
+    return out;
+}
+
+/* A host of interface 1.0 (no annotate_many) gets the same layers, one
+ * annotate call each; a text of more tokens than a batch holds too. */
+static void host_without_annotate_many(void **state)
+{
+    (void)state;
+    /* over 4096 tokens, 512 sentences and 128 paragraphs */
+    size_t cap = 200000, used = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    for (int i = 0; used + 100 < cap && i < 1500; i++)
+        used += (size_t)snprintf(text + used, cap - used,
+                                 "Item %d costs $%d.50, said Mr. Lee.%s", i,
+                                 i, i % 5 == 4 ? "\n\n" : " ");
+    dp_doc *doc = seg_run(text);
+    assert_non_null(doc);
+    size_t nt;
+    dp_doc_layer(doc, "token", &nt);
+    assert_true(nt > 4096 * 2);
+    char *with_many = layers_of(doc);
+    dp_doc_free(doc);
+
+    /* the same text, the stage called directly with a 1.0 api table */
+    dp_doc *d = dp_doc_new("t.txt", NULL, text, used);
+    dp_err err = {{0}};
+    assert_non_null(d);
+    assert_int_equal(dp_doc_decode_utf8(d, &err), 0);
+    struct dp_doc_head *head = (struct dp_doc_head *)(void *)d;
+    const dp_api *real = head->api;
+    dp_api old = *real;
+    old.struct_size = (uint32_t)offsetof(dp_api, annotate_many);
+    old.annotate_many = NULL;
+    head->api = &old;
+    const dp_pipeline_stage *ps = &seg_pipe.stages[0];
+    int rc = ps->plugin.stage->process(ps->instance, d, &err);
+    head->api = real;
+    assert_int_equal(rc, 0);
+    char *with_one = layers_of(d);
+    assert_string_equal(with_many, with_one);
+    free(with_many);
+    free(with_one);
+    dp_doc_free(d);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +344,7 @@ int main(void)
         cmocka_unit_test(bad_configuration),
         cmocka_unit_test(odd_inputs_never_crash),
         cmocka_unit_test(long_input_is_linear),
+        cmocka_unit_test(host_without_annotate_many),
     };
     return cmocka_run_group_tests(tests, seg_setup, seg_teardown);
 }
