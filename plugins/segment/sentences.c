@@ -593,6 +593,36 @@ static int is_link(const sx *x, const seg_tok *t)
     return t->kind == TK_URL && x->s[t->start] != '@' && x->s[t->start] != '#';
 }
 
+/* The name after a closing ("Thanks, Sean Here you go", "Regards, Debra
+ * Perlingiere - ENRON") is a sentence of its own when something else
+ * follows it on the same line: one or two capitalised words that are not
+ * sentence starters, then a capitalised starter, a dash or a bracket, or a
+ * link. Returns the index just past the name, or 0. */
+static size_t closing_name_end(const sx *x, size_t j)
+{
+    size_t names = 0;
+    while (j < x->n && names < 2 && x->t[j].kind == TK_WORD &&
+           x->t[j].gap == GAP_SPACE && x->t[j].shape == SH_XXXX_CAP &&
+           !is_starter(x, j)) {
+        j++;
+        names++;
+    }
+    if (names == 0 || j >= x->n || x->t[j].gap != GAP_SPACE)
+        return 0;
+    const seg_tok *t = &x->t[j];
+    if (t->kind == TK_WORD && t->shape == SH_XXXX_CAP && is_starter(x, j))
+        return j;
+    if (is_link(x, t))
+        return j;
+    if (t->kind == TK_PUNCT || t->kind == TK_SEP) {
+        int cp = first_cp(x, t);
+        if (cp == '-' || cp == 0x2013 || cp == 0x2014 || cp == '(' ||
+            cp == '[')
+            return j;
+    }
+    return 0;
+}
+
 /* "Lotte Wilms lotte.wilms@kb.nl National Library": an e-mail address after
  * a capitalised name is one field of a contact line that goes on; other
  * links before a capitalised word end their sentence ("Email: x@y.com Site
@@ -706,6 +736,12 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             start = k + 1;
             words = 0;
             open_q = 0;
+            size_t e = closing_name_end(&x, k + 1);
+            if (e) {
+                ends[e - 1] |= E_END;
+                start = e;
+                k = e - 1;
+            }
             continue;
         }
         if (is_link(&x, t)) {

@@ -235,6 +235,13 @@ static void email_conventions(void **state)
           "Look: http://a.example/1.html | http://a.example/2.html");
     SENTS("It is on our site :-) Posted by darin",
           "It is on our site :-) | Posted by darin");
+    /* the name after a closing, when more follows on its line */
+    SENTS("Please copy it. Thanks, Sean Here you go. It is attached.",
+          "Please copy it. | Thanks, | Sean | Here you go. | It is attached.");
+    SENTS("Best regards, Debra Perlingiere - ENRON-CPS (GISB rev1).doc",
+          "Best regards, | Debra Perlingiere | - ENRON-CPS (GISB rev1).doc");
+    SENTS("Sincerely, Traci Traci Warner Enron Broadband Services",
+          "Sincerely, | Traci Traci Warner Enron Broadband Services");
 }
 
 static void separators(void **state)
