@@ -163,6 +163,68 @@ int ner_doc_observe(ner_docctx *d, const ner_tok *t, size_t n)
     return 0;
 }
 
+/* Lower-case connectors that may sit inside a name ("Bank of England",
+ * "Bosnia and Herzegovina", "Pierre de Coubertin"). */
+static int run_connector(const ner_tok *t)
+{
+    static const char *const w[] = {"of", "and", "&", "the", "de", "for",
+                                     "du", "la", "von", "van", "der", "del"};
+    for (size_t i = 0; i < sizeof w / sizeof *w; i++)
+        if (t->llen == strlen(w[i]) && memcmp(t->low, w[i], t->llen) == 0)
+            return 1;
+    return 0;
+}
+
+static int run_word(const ner_tok *t)
+{
+    return (t->flags & TF_INIT_CAP) ||
+           (t->slen > 0 && t->shape[0] == 'd' && t->slen > 1); /* 3AW, 6PR */
+}
+
+/* Mark the capitalised runs of one sentence (none in all-capitals ones). */
+static void mark_runs(ner_tok *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        t[i].run_pos = 0;
+        t[i].gaz_part = 0;
+    }
+    if (n && (t[0].flags & TF_ALLCAPS_SENT))
+        return;
+    for (size_t i = 0; i < n;) {
+        if (!run_word(&t[i])) {
+            i++;
+            continue;
+        }
+        size_t e = i + 1;
+        for (;;) {
+            if (e < n && run_word(&t[e])) {
+                e++;
+                continue;
+            }
+            /* one or two connectors followed by a capitalised word */
+            size_t c = e;
+            while (c < n && c < e + 2 && run_connector(&t[c]))
+                c++;
+            if (c > e && c < n && run_word(&t[c])) {
+                e = c + 1;
+                continue;
+            }
+            break;
+        }
+        uint64_t first = t[i].h_low, last = t[e - 1].h_low;
+        uint64_t prev = i > 0 ? t[i - 1].h_low : 0x51ed270b27f1d2c3ULL;
+        uint64_t next = e < n ? t[e].h_low : 0x2f5a7c3b1d9e8f61ULL;
+        for (size_t k = i; k < e; k++) {
+            t[k].run_pos = e - i == 1 ? 4 : k == i ? 1 : k + 1 == e ? 3 : 2;
+            t[k].h_run_first = first;
+            t[k].h_run_last = last;
+            t[k].h_run_prev = prev;
+            t[k].h_run_next = next;
+        }
+        i = e;
+    }
+}
+
 int ner_sent_finish(const ner_docctx *d, const gaz *g, ner_tok *t, size_t n)
 {
     size_t letters = 0, upper = 0;
@@ -182,6 +244,8 @@ int ner_sent_finish(const ner_docctx *d, const gaz *g, ner_tok *t, size_t n)
     if (letters >= 3 && upper * 10 >= letters * 8)
         for (size_t i = 0; i < n; i++)
             t[i].flags |= TF_ALLCAPS_SENT;
+    if (!(g && g->n && n))
+        mark_runs(t, n);
     if (g && g->n && n) {
         const char *stack_tok[64];
         uint32_t stack_len[64];
@@ -205,11 +269,18 @@ int ner_sent_finish(const ner_docctx *d, const gaz *g, ner_tok *t, size_t n)
             len[i] = t[i].len;
         }
         size_t k = gaz_match_tokens(g, tok, len, n, m);
-        for (size_t j = 0; j < k; j++)
-            for (uint32_t i = m[j].start; i < m[j].end; i++) {
+        mark_runs(t, n);
+        for (size_t j = 0; j < k; j++) {
+            /* the match is part of a longer name: "Perth" in "Perth Glory" */
+            uint32_t s0 = m[j].start, e0 = m[j].end;
+            int part = t[s0].run_pos && (t[s0].run_pos == 2 || t[s0].run_pos == 3 ||
+                       (e0 - 1 < n && (t[e0 - 1].run_pos == 1 || t[e0 - 1].run_pos == 2)));
+            for (uint32_t i = s0; i < e0; i++) {
                 t[i].gaz = m[j].mask;
                 t[i].gaz_b = i == m[j].start;
+                t[i].gaz_part = (uint8_t)part;
             }
+        }
         if (n > 64) {
             free(tok);
             free(len);
@@ -224,7 +295,8 @@ enum {
     F_BIAS = 1, F_WORD, F_LOW, F_SHAPE, F_PRE, F_SUF, F_LOWM1, F_LOWP1,
     F_LOWM2, F_LOWP2, F_SHM1, F_SHP1, F_SHM1SH, F_SHSHP1, F_BIM1, F_BIP1,
     F_FIRST, F_LCSEEN, F_CAPSEEN, F_GAZ, F_GAZM1, F_GAZP1, F_ALLCAPS,
-    F_LEN, F_SHM2, F_SHP2, F_GAZLEN, F_LOWM1SH, F_LOWP1SH, F_SUFM1, F_LOWM2SH
+    F_LEN, F_SHM2, F_SHP2, F_GAZLEN, F_LOWM1SH, F_LOWP1SH, F_SUFM1, F_LOWM2SH,
+    F_RUNFIRST, F_RUNLAST, F_RUNPREV, F_RUNNEXT, F_GAZPART, F_TRIM
 };
 
 static const uint64_t BOS = 0x9e3779b97f4a7c15ULL, EOS = 0x7f4a7c159e3779b9ULL;
@@ -283,6 +355,14 @@ size_t ner_features_ctx(const ner_tok *t, size_t n, size_t i, unsigned bits,
     out[k++] = fb(F_LOWM1SH, lm1 * 31 + c->h_shape, bits);
     out[k++] = fb(F_LOWP1SH, lp1 * 31 + c->h_shape, bits);
     out[k++] = fb(F_LOWM2SH, lm2 * 131 + c->h_shape, bits);
+    out[k++] = fb(F_TRIM, lm2 * 131 + lm1, bits);
+    if (c->run_pos) {
+        uint64_t pos = c->run_pos;
+        out[k++] = fb(F_RUNFIRST, c->h_run_first * 8 + pos, bits);
+        out[k++] = fb(F_RUNLAST, c->h_run_last * 8 + pos, bits);
+        out[k++] = fb(F_RUNPREV, c->h_run_prev * 8 + pos, bits);
+        out[k++] = fb(F_RUNNEXT, c->h_run_next * 8 + pos, bits);
+    }
     if (i == 0)
         out[k++] = fb(F_FIRST, c->h_shape, bits);
     uint64_t caps = (c->flags & TF_ALLCAPS_SENT) ? 1 : 0;
@@ -301,6 +381,8 @@ size_t ner_features_ctx(const ner_tok *t, size_t n, size_t i, unsigned bits,
                 out[k++] = fb(F_GAZ, b * 2 + c->gaz_b, bits);
         out[k++] = fb(F_GAZLEN, (uint64_t)c->gaz * 4 + c->gaz_b * 2 +
                                     ((c->flags & TF_INIT_CAP) ? 1 : 0), bits);
+        if (c->gaz_part)
+            out[k++] = fb(F_GAZPART, (uint64_t)c->gaz * 4 + c->gaz_b, bits);
     }
     if (i > 0 && t[i - 1].gaz && k < NER_MAX_CTX_FEATS - 2)
         out[k++] = fb(F_GAZM1, (uint64_t)t[i - 1].gaz, bits);

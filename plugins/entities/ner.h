@@ -15,7 +15,7 @@
 #define NER_MAX_WORD_FEATS 14 /* features of the word alone, at most */
 #define NER_MAX_CTX_FEATS 40  /* features of its context, at most */
 #define NER_MAX_FEATS (NER_MAX_WORD_FEATS + NER_MAX_CTX_FEATS)
-#define NER_FEATURE_SET 3   /* bump when features.c changes meaning */
+#define NER_FEATURE_SET 4   /* bump when features.c changes meaning */
 
 /* ---- hashing ------------------------------------------------------------ */
 static inline uint64_t nh_mix(uint64_t h)
@@ -100,6 +100,13 @@ typedef struct ner_tok {
     uint32_t gaz;  /* class mask of the covering gazetteer match */
     uint8_t gaz_b; /* 1 when the match starts here */
     uint8_t flags;
+    /* capitalised run (name-like word sequence, with inner connectors such
+     * as "of"/"and") around the token, set by ner_sent_finish: position
+     * (0 none, 1 first, 2 inside, 3 last, 4 alone); whether the gazetteer
+     * match covering the token is shorter than the run; hashes of the
+     * run's first and last words and of the words just outside it */
+    uint8_t run_pos, gaz_part;
+    uint64_t h_run_first, h_run_last, h_run_prev, h_run_next;
     uint8_t llen, slen;
     uint64_t h_word, h_low, h_shape;
     char low[NER_TOKMAX];

@@ -35,6 +35,10 @@ static void usage(FILE *f)
             "  --runs N           train N times (seeds S..S+N-1) and average the models\n"
             "  --domains          each --train file is a domain: features get shared and\n"
             "                     per-file copies, the model keeps the shared ones\n"
+            "  --target FILE      with --domains: the model also keeps the weights\n"
+            "                     specific to FILE (one of the --train files)\n"
+            "  --repeat FILE=N    train on the sentences of FILE (one of the --train\n"
+            "                     files) N times per epoch (1..100; default 1)\n"
             "  -q, --quiet        no progress lines\n"
             "  -V, --version      print the version and exit\n"
             "  -h, --help         this help\n");
@@ -69,6 +73,33 @@ static int tag_index(tagset *ts, const char *tag, int add)
  * soaks up what is peculiar to that corpus (tweets, filings); the tagger
  * uses the shared copies only. */
 static int domain_copies;
+
+/* Bucket of the copy of feature bucket b specific to file `file`. */
+static inline uint32_t domain_bucket(uint32_t b, uint32_t file, unsigned bits)
+{
+    uint64_t dom = (uint64_t)(file + 1) * 0x9E3779B97F4A7C15ULL;
+    return (uint32_t)(nh_mix(b ^ dom) >> (64 - bits));
+}
+
+/* With --domains and --target: the model's weights become the shared ones
+ * plus those specific to the target file, folded into one table (a
+ * domain copy's bucket is a function of the shared bucket), so tagging
+ * costs nothing more. */
+static int fold_domain(float *w, size_t rows, unsigned T, unsigned bits,
+                       uint32_t file)
+{
+    float *sum = malloc(rows * T * sizeof *sum);
+    if (sum == NULL)
+        return -ENOMEM;
+    for (size_t b = 0; b < rows; b++) {
+        const float *d = w + (size_t)domain_bucket((uint32_t)b, file, bits) * T;
+        for (unsigned a = 0; a < T; a++)
+            sum[b * T + a] = w[b * T + a] + d[a];
+    }
+    memcpy(w, sum, rows * T * sizeof *sum);
+    free(sum);
+    return 0;
+}
 
 static int prepare(corpus *cp, const gaz *g, unsigned bits, tagset *ts,
                    int add_tags)
@@ -129,10 +160,9 @@ static int prepare(corpus *cp, const gaz *g, unsigned bits, tagset *ts,
                             goto oom;
                         cp->feat = nfp;
                     }
-                    uint64_t dom = (uint64_t)(c->sent[k].file + 1) * 0x9E3779B97F4A7C15ULL;
                     for (size_t q = 0; q < nk; q++)
                         cp->feat[nf + nk + q] =
-                            (uint32_t)(nh_mix(cp->feat[nf + q] ^ dom) >> (64 - bits));
+                            domain_bucket(cp->feat[nf + q], c->sent[k].file, bits);
                     nk *= 2;
                 }
                 nf += nk;
@@ -339,7 +369,11 @@ int main(int argc, char **argv)
 {
     char **train = NULL, *dev = NULL, *out = NULL, *test = NULL, *model = NULL;
     char *gazf[32];
-    int n_train = 0, n_gaz = 0, quiet = 0;
+    char *target = NULL;
+    int target_file = -1;
+    char *repf[32];
+    long repn[32];
+    int n_train = 0, n_gaz = 0, n_rep = 0, quiet = 0;
     long epochs = 12, bits = 20, runs = 1;
     unsigned long seed = 1;
     train = calloc((size_t)argc, sizeof *train);
@@ -377,6 +411,8 @@ int main(int argc, char **argv)
             dev = argv[++i];
         else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
             out = argv[++i];
+        else if (strcmp(a, "--target") == 0)
+            target = argv[++i];
         else if (strcmp(a, "--test") == 0)
             test = argv[++i];
         else if (strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0)
@@ -388,6 +424,18 @@ int main(int argc, char **argv)
                 return 2;
             }
             gazf[n_gaz++] = argv[++i];
+        } else if (strcmp(a, "--repeat") == 0) {
+            char *eq = strrchr(argv[++i], '=');
+            long r = eq ? strtol(eq + 1, &end, 10) : 0;
+            if (eq == NULL || eq == argv[i] || *end || r < 1 || r > 100 || n_rep == 32) {
+                fprintf(stderr, "docproc-train: --repeat: expected FILE=N, N in 1..100 "
+                        "(at most 32)\n");
+                free(train);
+                return 2;
+            }
+            *eq = 0;
+            repf[n_rep] = argv[i];
+            repn[n_rep++] = r;
         } else if (strcmp(a, "--epochs") == 0) {
             epochs = strtol(argv[++i], &end, 10);
             if (*end || epochs < 1 || epochs > 1000) {
@@ -435,6 +483,37 @@ int main(int argc, char **argv)
         usage(stderr);
         free(train);
         return 2;
+    }
+
+    /* times each training file's sentences are seen per epoch */
+    long file_rep[256];
+    for (int i = 0; i < 256; i++)
+        file_rep[i] = 1;
+    for (int r = 0; r < n_rep; r++) {
+        int found = 0;
+        for (int i = 0; i < n_train && i < 256; i++)
+            if (strcmp(train[i], repf[r]) == 0) {
+                file_rep[i] = repn[r];
+                found = 1;
+            }
+        if (!found) {
+            fprintf(stderr, "docproc-train: --repeat: '%s' is not a --train file\n",
+                    repf[r]);
+            free(train);
+            return 2;
+        }
+    }
+
+    if (target) {
+        for (int i = 0; i < n_train; i++)
+            if (strcmp(train[i], target) == 0)
+                target_file = i;
+        if (target_file < 0 || !domain_copies) {
+            fprintf(stderr, "docproc-train: --target needs --domains and one of the "
+                    "--train files\n");
+            free(train);
+            return 2;
+        }
     }
 
     int status = 1;
@@ -545,7 +624,10 @@ int main(int argc, char **argv)
     tr.w = calloc(tr.rows * tr.T, sizeof *tr.w);
     tr.u = calloc(tr.rows * tr.T, sizeof *tr.u);
     aw = malloc(tr.rows * tr.T * sizeof *aw);
-    order = malloc((tr_c.c.n_sent + 1) * sizeof *order);
+    size_t n_order = 0;
+    for (size_t s = 0; s < tr_c.c.n_sent; s++)
+        n_order += (size_t)(tr_c.c.sent[s].file < 256 ? file_rep[tr_c.c.sent[s].file] : 1);
+    order = malloc((n_order + 1) * sizeof *order);
     size_t maxn = 1;
     for (size_t s = 0; s < tr_c.c.n_sent; s++)
         if (tr_c.c.sent[s].n > maxn)
@@ -581,13 +663,19 @@ int main(int argc, char **argv)
         memset(tr.ustart, 0, sizeof tr.ustart);
         memset(tr.trans, 0, sizeof tr.trans);
         memset(tr.utrans, 0, sizeof tr.utrans);
-        for (size_t s = 0; s < tr_c.c.n_sent; s++)
-            order[s] = (int)s;
+        {
+            size_t o = 0;
+            for (size_t s = 0; s < tr_c.c.n_sent; s++) {
+                long r = (tr_c.c.sent[s].file < 256 ? file_rep[tr_c.c.sent[s].file] : 1);
+                for (long q = 0; q < r; q++)
+                    order[o++] = (int)s;
+            }
+        }
         uint64_t rng = 0x853c49e6748fea9bULL ^
                        (uint64_t)(seed + (unsigned long)run) * 0x9E3779B97F4A7C15ULL;
         tr.c = 1;
         for (long ep = 1; ep <= epochs; ep++) {
-            for (size_t s = tr_c.c.n_sent; s > 1; s--) {
+            for (size_t s = n_order; s > 1; s--) {
                 rng ^= rng << 13;
                 rng ^= rng >> 7;
                 rng ^= rng << 17;
@@ -597,7 +685,7 @@ int main(int argc, char **argv)
                 order[j] = tmp;
             }
             size_t errors = 0;
-            for (size_t k = 0; k < tr_c.c.n_sent; k++) {
+            for (size_t k = 0; k < n_order; k++) {
                 const conll_sent *st = &tr_c.c.sent[order[k]];
                 emissions(tr.w, tr.T, &tr_c, st->first, st->n, em);
                 ner_viterbi(tr.T, tr.m.tag_kind, tr.m.tag_label, tr.start,
@@ -615,7 +703,7 @@ int main(int argc, char **argv)
                     fprintf(stderr, "run %ld/%ld ", run + 1, runs);
                 fprintf(stderr, "epoch %ld/%ld: %zu sentences wrong (%.1f%%), %.1fs",
                         ep, epochs, errors,
-                        100.0 * (double)errors / (double)(tr_c.c.n_sent ? tr_c.c.n_sent : 1),
+                        100.0 * (double)errors / (double)(n_order ? n_order : 1),
                         (double)(clock() - t0) / CLOCKS_PER_SEC);
                 if (dev) {
                     prf r;
@@ -659,6 +747,11 @@ int main(int argc, char **argv)
                 fprintf(stderr, "\n");
             }
         }
+    }
+    if (target_file >= 0 &&
+        fold_domain(aw, tr.rows, tr.T, tr.bits, (uint32_t)target_file)) {
+        fprintf(stderr, "docproc-train: out of memory\n");
+        goto done;
     }
     {
         float packed[NER_MAX_TAGS * NER_MAX_TAGS];
