@@ -39,6 +39,7 @@ static void segment_destroy(void *instance)
     wordset_free(sg->lang.abbrev);
     wordset_free(sg->lang.starters);
     wordset_free(sg->lang.closings);
+    wordset_free(sg->lang.greetings);
     free(sg);
 }
 
@@ -70,6 +71,18 @@ static int load_list(wordset *ws, const char *data_dir, const char *what,
     if (rc)
         dp_err_set(err, "%s%s", msg,
                    rc == -ENOENT ? " (no word list for this language)" : "");
+    return rc;
+}
+
+/* A word list a language may lack: absent, it stays empty. */
+static int load_optional(wordset *ws, const char *data_dir, const char *what,
+                         const char *lang, dp_err *err)
+{
+    int rc = load_list(ws, data_dir, what, lang, err);
+    if (rc == -ENOENT) {
+        err->msg[0] = 0;
+        return 0;
+    }
     return rc;
 }
 
@@ -111,15 +124,18 @@ static int segment_create(const dp_api *api, const json_t *options,
     sg->lang.abbrev = wordset_new();
     sg->lang.starters = wordset_new();
     sg->lang.closings = wordset_new();
+    sg->lang.greetings = wordset_new();
     int rc = -ENOMEM;
     if (sg->lang.abbrev == NULL || sg->lang.starters == NULL ||
-        sg->lang.closings == NULL) {
+        sg->lang.closings == NULL || sg->lang.greetings == NULL) {
         dp_err_set(err, "out of memory");
         goto fail;
     }
     if ((rc = load_list(sg->lang.abbrev, data_dir, "abbrev", lang, err)) ||
         (rc = load_list(sg->lang.starters, data_dir, "starters", lang, err)) ||
         (rc = load_list(sg->lang.closings, data_dir, "closings", lang, err)) ||
+        (rc = load_optional(sg->lang.greetings, data_dir, "greetings", lang,
+                            err)) ||
         (rc = add_option_list(sg->lang.abbrev,
                               json_object_get(options, "abbreviations"),
                               "abbreviations", err)) ||

@@ -140,6 +140,8 @@ typedef struct seg_lang {
     wordset *abbrev;   /* abbreviations, AB_* classes */
     wordset *starters; /* words that commonly begin a sentence */
     wordset *closings; /* letter closings that end a line: "Regards" */
+    wordset *greetings; /* salutations opening a message: "Hi", "Dear";
+                           NULL or empty when the language has none */
 } seg_lang;
 
 /* Tokenize text[0, len) (valid UTF-8, NUL-terminated as the host's text

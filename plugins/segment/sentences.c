@@ -588,6 +588,33 @@ static int closing_comma(const sx *x, size_t k)
     return word_case(x, w) == W_UPPER;
 }
 
+/* "Hi, Yes it is", "Dear All, My name is": a salutation (a greeting word
+ * opening the sentence, then up to three capitalised words) and its comma
+ * end a sentence before a capitalised word or a line break. */
+static int salutation_comma(const sx *x, size_t start, size_t k)
+{
+    const seg_tok *t = &x->t[k];
+    if (k == start || k - start > 4 || k + 1 >= x->n ||
+        x->lang->greetings == NULL || t->kind != TK_PUNCT ||
+        !tok_is(x, t, ",") || t->gap != GAP_NONE ||
+        x->t[k + 1].gap == GAP_NONE)
+        return 0;
+    const seg_tok *g = &x->t[start];
+    if (g->kind != TK_WORD ||
+        !wordset_get(x->lang->greetings, x->s + g->start, g->len))
+        return 0;
+    for (size_t j = start + 1; j < k; j++) {
+        const seg_tok *w = &x->t[j];
+        if ((w->kind != TK_WORD && w->kind != TK_ABBR) ||
+            w->gap != GAP_SPACE ||
+            (w->shape != SH_XXXX_CAP && w->shape != SH_XX))
+            return 0;
+    }
+    if (x->t[k + 1].gap >= GAP_NL)
+        return 1;
+    return word_case(x, lead_word(x, k + 1)) == W_UPPER;
+}
+
 static int is_link(const sx *x, const seg_tok *t)
 {
     return t->kind == TK_URL && x->s[t->start] != '@' && x->s[t->start] != '#';
@@ -729,6 +756,13 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                 words = 0;
                 open_q = 0;
             }
+            continue;
+        }
+        if (salutation_comma(&x, start, k)) {
+            ends[k] |= E_END;
+            start = k + 1;
+            words = 0;
+            open_q = 0;
             continue;
         }
         if (closing_comma(&x, k) && words > 0) {

@@ -42,7 +42,7 @@ int main(int argc, char **argv)
         return 2;
     }
     seg_lang lang = {load(argv[1], "abbrev"), load(argv[1], "starters"),
-                     load(argv[1], "closings")};
+                     load(argv[1], "closings"), load(argv[1], "greetings")};
     int runs = argc > 3 ? atoi(argv[3]) : 3;
     FILE *f = fopen(argv[2], "r");
     if (f == NULL) {

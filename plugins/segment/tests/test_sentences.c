@@ -242,6 +242,15 @@ static void email_conventions(void **state)
           "Best regards, | Debra Perlingiere | - ENRON-CPS (GISB rev1).doc");
     SENTS("Sincerely, Traci Traci Warner Enron Broadband Services",
           "Sincerely, | Traci Traci Warner Enron Broadband Services");
+    /* a salutation and its comma open a message */
+    SENTS("Hi, Yes storage is still available.",
+          "Hi, | Yes storage is still available.");
+    SENTS("Thanks.\nDear All, My name is Visit. I used it.",
+          "Thanks. | Dear All, | My name is Visit. | I used it.");
+    SENTS("Hello Mr. Smith,\nthe parcel has arrived.",
+          "Hello Mr. Smith, | the parcel has arrived.");
+    SENTS("Hello, world and all, you are here.",
+          "Hello, world and all, you are here.");
 }
 
 static void separators(void **state)
