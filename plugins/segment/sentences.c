@@ -715,8 +715,10 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                     ((p->flags & TF_SPACEAFTER_NL) ||
                      (!x.informal && line_words >= 3)))
                     cont = 1;
+                /* "and then,\nwe went" goes on; "John,\nsorry for..."
+                 * (a salutation line) does not */
                 if (p->kind == TK_PUNCT && first_cp(&x, p) == ',' &&
-                    wc == W_LOWER && !x.informal)
+                    wc == W_LOWER && !x.informal && line_words >= 3)
                     cont = 1;
                 brk = !cont;
             }

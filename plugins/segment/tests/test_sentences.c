@@ -251,6 +251,10 @@ static void email_conventions(void **state)
           "Hello Mr. Smith, | the parcel has arrived.");
     SENTS("Hello, world and all, you are here.",
           "Hello, world and all, you are here.");
+    SENTS("It went well.\nJohn,\nsorry for not sending it earlier.",
+          "It went well. | John, | sorry for not sending it earlier.");
+    SENTS("We saw the house, the barn and then,\nbeyond the hill, the sea.",
+          "We saw the house, the barn and then,\nbeyond the hill, the sea.");
 }
 
 static void separators(void **state)
