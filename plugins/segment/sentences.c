@@ -588,6 +588,53 @@ static int closing_comma(const sx *x, size_t k)
     return word_case(x, w) == W_UPPER;
 }
 
+/* Is there a field label ("Fax:", "R Square:") of one or two capitalised
+ * words at w? */
+static int label_at(const sx *x, size_t w)
+{
+    for (size_t j = w; j < w + 2 && j + 1 < x->n; j++) {
+        const seg_tok *t = &x->t[j];
+        if (t->kind != TK_WORD || (j > w && t->gap != GAP_SPACE) ||
+            (t->shape != SH_XXXX_CAP && t->shape != SH_XX))
+            return 0;
+        const seg_tok *c = &x->t[j + 1];
+        if (c->gap == GAP_NONE && tok_is(x, c, ":"))
+            return 1;
+    }
+    return 0;
+}
+
+/* "Phone: 814.863.1874 Fax: 814.863.6874", "Intercept: -0.39 (0.0076)
+ * Slope: 0.11": a field value (numbers, signs and brackets after a
+ * capitalised "Label:") before another label on the same line ends the
+ * field. */
+static int field_value_end(const sx *x, size_t start, size_t k)
+{
+    const seg_tok *t = &x->t[k];
+    if (k + 2 >= x->n || x->t[k + 1].gap != GAP_SPACE)
+        return 0;
+    if (!(t->kind == TK_NUM ||
+          (t->kind == TK_PUNCT && (t->flags & TF_CLOSE) &&
+           (first_cp(x, t) == ')' || first_cp(x, t) == ']'))))
+        return 0;
+    if (!label_at(x, k + 1))
+        return 0;
+    /* back over the value (numbers, signs, brackets) to "Label:" */
+    size_t j = k;
+    for (int steps = 0; j > start && steps < 8; steps++, j--) {
+        const seg_tok *v = &x->t[j];
+        if (v->kind != TK_NUM && v->kind != TK_PUNCT)
+            return 0;
+        if (tok_is(x, v, ":"))
+            break;
+        if (v->gap >= GAP_NL)
+            return 0;
+    }
+    return j > start && tok_is(x, &x->t[j], ":") &&
+           x->t[j - 1].kind == TK_WORD &&
+           (x->t[j - 1].shape == SH_XXXX_CAP || x->t[j - 1].shape == SH_XX);
+}
+
 /* "Hi, Yes it is", "Dear All, My name is": a salutation (a greeting word
  * opening the sentence, then up to three capitalised words) and its comma
  * end a sentence before a capitalised word or a line break. */
@@ -758,6 +805,13 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                 words = 0;
                 open_q = 0;
             }
+            continue;
+        }
+        if (words > 0 && field_value_end(&x, start, k)) {
+            ends[k] |= E_END;
+            start = k + 1;
+            words = 0;
+            open_q = 0;
             continue;
         }
         if (salutation_comma(&x, start, k)) {

@@ -251,6 +251,13 @@ static void email_conventions(void **state)
           "Hello Mr. Smith, | the parcel has arrived.");
     SENTS("Hello, world and all, you are here.",
           "Hello, world and all, you are here.");
+    /* header fields: a value before the next "Label:" */
+    SENTS("Phone: 814.863.1874 Fax: 814.863.6874",
+          "Phone: 814.863.1874 | Fax: 814.863.6874");
+    SENTS("Intercept: -0.3931 (0.0076) Slope: 0.1171 (0.0022) R Square: 0.05",
+          "Intercept: -0.3931 (0.0076) | Slope: 0.1171 (0.0022) | "
+          "R Square: 0.05");
+    SENTS("He said at 5 Update: none came.", "He said at 5 Update: none came.");
     SENTS("It went well.\nJohn,\nsorry for not sending it earlier.",
           "It went well. | John, | sorry for not sending it earlier.");
     SENTS("We saw the house, the barn and then,\nbeyond the hill, the sea.",
