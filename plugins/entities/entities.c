@@ -16,6 +16,8 @@
 typedef struct entities {
     ner_model model;
     gaz gaz;
+    gaz heads; /* head words of names (data/heads.tsv): ORG, LOC, FAC */
+    int fac_class; /* class index of FAC in heads, or -1 */
     int numbers, link, gaz_tagging;
     const char *label_map[NER_MAX_LABELS]; /* model label -> output label */
 } entities;
@@ -59,6 +61,7 @@ static void ent_destroy(void *instance)
         return;
     ner_model_free(&e->model);
     gaz_free(&e->gaz);
+    gaz_free(&e->heads);
     free(e);
 }
 
@@ -92,6 +95,17 @@ static int ent_create(const dp_api *api, const json_t *options,
         e->label_map[l] = m ? m : e->model.labels[l];
     }
     gaz_init(&e->gaz);
+    gaz_init(&e->heads);
+    snprintf(path, sizeof path, "%s/heads.tsv", data_dir ? data_dir : ".");
+    if ((rc = gaz_load(&e->heads, path, msg, sizeof msg)) != 0) {
+        dp_err_set(err, "%s", msg);
+        ent_destroy(e);
+        return rc;
+    }
+    e->fac_class = -1;
+    for (int c = GZ_USER_FIRST; c < e->heads.n_classes; c++)
+        if (strcmp(e->heads.class_names[c], "FAC") == 0)
+            e->fac_class = c;
     snprintf(path, sizeof path, "%s/gazetteer.tsv", data_dir ? data_dir : ".");
     if ((rc = gaz_load(&e->gaz, path, msg, sizeof msg)) != 0) {
         dp_err_set(err, "%s", msg);
@@ -185,6 +199,36 @@ static const char *refine(const entities *e, const char *label, uint32_t mask,
             return next && (next->flags & TF_LOWER) ? "NORP" : "LANGUAGE";
     }
     (void)e;
+    return label;
+}
+
+/* A name of two or more words whose last word tells its kind: "Ontario
+ * Liberal Party" ORG, "Willett Brook" LOC, "Mark Hopkins Hotel" FAC. A
+ * span starting with a first name stays PERSON ("Michael Bay"), one the
+ * gazetteer knows as a place stays a place ("Soviet Union"). */
+static const char *head_label(const entities *e, const char *label,
+                              const ner_tok *t, size_t i, size_t j,
+                              uint32_t span_mask)
+{
+    if (j - i < 2 || !(t[j - 1].flags & TF_INIT_CAP) || (t[j - 1].flags & TF_ALLCAPS_SENT))
+        return label;
+    uint32_t h = gaz_lookup(&e->heads, t[j - 1].s, t[j - 1].len);
+    if (h == 0)
+        return label;
+    const uint32_t GEO = (1u << GZ_COUNTRY) | (1u << GZ_CITY) | (1u << GZ_REGION) |
+                         (1u << GZ_LOC);
+    int per = strcmp(label, "PERSON") == 0;
+    if (per && (t[i].gaz & (1u << GZ_FIRST)) && t[i].gaz_b)
+        return label;
+    if (span_mask & (GEO | (1u << GZ_ORG) | (1u << GZ_PERSON)))
+        return label; /* the gazetteer knows the whole name */
+    int geo = strcmp(label, "GPE") == 0 || strcmp(label, "LOC") == 0;
+    if ((h & (1u << GZ_ORG)) && (per || geo))
+        return "ORG";
+    if ((h & (1u << GZ_LOC)) && (per || strcmp(label, "ORG") == 0))
+        return "LOC";
+    if (e->fac_class >= 0 && (h & (1u << e->fac_class)) && (per || geo))
+        return "FAC";
     return label;
 }
 
@@ -292,8 +336,11 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
             while (i > 0 && m->tag_kind[w->tags[i - 1]] == 0 && initial(&t[i - 1]) &&
                    (first_new == w->n || w->spans[w->n - 1].end < t0 + i))
                 i--;
-        lab = refine(e, lab, span_gaz(e, text, tok, (uint32_t)(t0 + i), (uint32_t)(t0 + j)),
-                     j < n ? &t[j] : NULL);
+        {
+            uint32_t sm = span_gaz(e, text, tok, (uint32_t)(t0 + i), (uint32_t)(t0 + j));
+            lab = refine(e, lab, sm, j < n ? &t[j] : NULL);
+            lab = head_label(e, lab, t, i, j, sm);
+        }
         ent_span s = {(uint32_t)(t0 + i), (uint32_t)(t0 + j), lab, -1, 0};
         if (push_span(w, s))
             return -ENOMEM;

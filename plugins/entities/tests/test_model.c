@@ -110,11 +110,76 @@ static void test_errors(void **state)
     expect_error("bad magic");
 }
 
+/* Capitalised runs: a name with inner connectors is one run; its tokens
+ * know the run's position and the words around it; a gazetteer match
+ * shorter than the run is marked ("Perth" in "Perth Glory"). */
+static void prep(ner_tok *t, const char *const *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ner_tok_prepare(&t[i], w[i], strlen(w[i]));
+}
+
+static void test_runs(void **state)
+{
+    (void)state;
+    static const char *const w[] = {"the", "Bank", "of", "England", "says",
+                                    "Perth", "Glory", "met", "in", "Perth", "."};
+    enum { N = sizeof w / sizeof *w };
+    ner_tok t[N];
+    prep(t, w, N);
+    gaz g;
+    gaz_init(&g);
+    assert_int_equal(gaz_add(&g, "Perth", 5, GZ_CITY), 0);
+    assert_int_equal(ner_sent_finish(NULL, &g, t, N), 0);
+    assert_int_equal(t[0].run_pos, 0);
+    assert_int_equal(t[1].run_pos, 1);
+    assert_int_equal(t[2].run_pos, 2);
+    assert_int_equal(t[3].run_pos, 3);
+    assert_true(t[1].h_run_last == t[3].h_low && t[3].h_run_first == t[1].h_low);
+    assert_true(t[2].h_run_prev == t[0].h_low && t[2].h_run_next == t[4].h_low);
+    assert_int_equal(t[4].run_pos, 0);
+    assert_int_equal(t[5].run_pos, 1);
+    assert_int_equal(t[6].run_pos, 3);
+    assert_int_equal(t[9].run_pos, 4);
+    assert_true(t[5].gaz & (1u << GZ_CITY));
+    assert_int_equal(t[5].gaz_part, 1); /* "Perth" of "Perth Glory" */
+    assert_int_equal(t[9].gaz_part, 0); /* "Perth" alone */
+    /* the run features differ with the name's last word */
+    uint32_t f1[NER_MAX_FEATS], f2[NER_MAX_FEATS];
+    size_t k1 = ner_features(t, N, 5, 20, f1);
+    static const char *const w2[] = {"the", "Bank", "of", "England", "says",
+                                     "Perth", "Airport", "met", "in", "Perth", "."};
+    ner_tok t2[N];
+    prep(t2, w2, N);
+    assert_int_equal(ner_sent_finish(NULL, &g, t2, N), 0);
+    size_t k2 = ner_features(t2, N, 5, 20, f2);
+    assert_int_equal(k1, k2);
+    assert_true(k1 <= NER_MAX_FEATS);
+    assert_true(memcmp(f1, f2, k1 * sizeof *f1) != 0);
+    gaz_free(&g);
+    /* an all-capitals sentence (a heading) has no runs */
+    static const char *const w3[] = {"THE", "BANK", "OF", "ENGLAND"};
+    ner_tok t3[4];
+    prep(t3, w3, 4);
+    assert_int_equal(ner_sent_finish(NULL, NULL, t3, 4), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(t3[i].run_pos, 0);
+    /* a connector between capitalised words stays inside the name */
+    static const char *const w4[] = {"in", "Bosnia", "and", "Herzegovina", "and", "here"};
+    ner_tok t4[6];
+    prep(t4, w4, 6);
+    assert_int_equal(ner_sent_finish(NULL, NULL, t4, 6), 0);
+    assert_int_equal(t4[2].run_pos, 2);
+    assert_int_equal(t4[3].run_pos, 3);
+    assert_int_equal(t4[4].run_pos, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+        cmocka_unit_test(test_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,6 +176,24 @@ static void test_short_forms(void **state)
     json_decref(out);
 }
 
+/* The last word of a multi-word name tells its kind (data/heads.tsv);
+ * a first name keeps a person ("Michael Bay"), a known place its kind. */
+static void test_head_words(void **state)
+{
+    (void)state;
+    json_t *out = run("The trestle crossed Willett Brook near Harrison. She ran for the "
+                      "leadership of the Ontario Liberal Party in 1990. They stayed at the "
+                      "Mark Hopkins Hotel in San Francisco. Michael Bay directed the film. "
+                      "The Soviet Union collapsed.", -1);
+    HAS(out, "Willett Brook", "LOC");
+    HAS(out, "Ontario Liberal Party", "ORG");
+    HAS(out, "Mark Hopkins Hotel", "FAC");
+    HAS(out, "Michael Bay", "PERSON");
+    HAS(out, "Soviet Union", "GPE");
+    check_refs(out);
+    json_decref(out);
+}
+
 static void test_any_bytes(void **state)
 {
     (void)state;
@@ -298,6 +316,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sample),
         cmocka_unit_test(test_short_forms),
+        cmocka_unit_test(test_head_words),
         cmocka_unit_test(test_any_bytes),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_threads),

@@ -108,6 +108,22 @@ static void test_round_trip(void **state)
     snprintf(cmd, sizeof cmd, "%s --test %s -m %s | grep -q 'F1 1.0000'", TRAIN_EXE,
              conllf, modelf);
     assert_int_equal(run(cmd), 0);
+    /* --repeat (a file seen N times per epoch) and --target (the model keeps
+     * that file's own weights too) still learn the data */
+    snprintf(cmd, sizeof cmd, "%s -q --train %s --repeat %s=3 --domains --target %s "
+             "--bits 12 -o %s && %s --test %s -m %s | grep -q 'F1 1.0000'",
+             TRAIN_EXE, conllf, conllf, conllf, model2f, TRAIN_EXE, conllf, model2f);
+    assert_int_equal(run(cmd), 0);
+    /* they name a --train file; --target needs --domains */
+    snprintf(cmd, sizeof cmd, "%s -q --train %s --repeat /other.conll=2 -o %s 2>/dev/null",
+             TRAIN_EXE, conllf, model2f);
+    assert_int_equal(run(cmd), 2);
+    snprintf(cmd, sizeof cmd, "%s -q --train %s --repeat %s=0 -o %s 2>/dev/null",
+             TRAIN_EXE, conllf, conllf, model2f);
+    assert_int_equal(run(cmd), 2);
+    snprintf(cmd, sizeof cmd, "%s -q --train %s --target %s -o %s 2>/dev/null",
+             TRAIN_EXE, conllf, conllf, model2f);
+    assert_int_equal(run(cmd), 2);
 }
 
 static void test_iob1_and_errors(void **state)
