@@ -246,6 +246,11 @@ static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
     if (t->kind == TK_TERM && cp0 != '.') { /* ! ? */
         if (nx->kind == TK_TERM || nx->kind == TK_ELLIPSIS)
             return NO;
+        /* "Direct Fax:? 203...": a '?' glued to a colon is a lost
+         * character (a no-break space through a lossy encoding) */
+        if (cp0 == '?' && t->len == 1 && k > 0 && t->gap == GAP_NONE &&
+            tok_is(x, &x->t[k - 1], ":"))
+            return NO;
         if (wc == W_UPPER || wc == W_DIGIT)
             return last;
         if (wc == W_LOWER && !quoted && nx->gap != GAP_NONE) {
@@ -323,6 +328,12 @@ static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
         }
         return NO;
     }
+    /* "Contract. ? Do not hesitate": a lone '?' between a full stop and a
+     * capital is a lost character opening the next sentence */
+    if (nx->kind == TK_TERM && nx->len == 1 && x->s[nx->start] == '?' &&
+        nx->gap == GAP_SPACE && j + 1 < x->n && x->t[j + 1].gap == GAP_SPACE &&
+        word_case(x, lead_word(x, j + 1)) == W_UPPER)
+        return last;
     if (nx->kind == TK_TERM)
         return NO;
     if (nx->gap == GAP_NONE) {

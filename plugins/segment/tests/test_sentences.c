@@ -251,6 +251,11 @@ static void email_conventions(void **state)
           "Hello Mr. Smith, | the parcel has arrived.");
     SENTS("Hello, world and all, you are here.",
           "Hello, world and all, you are here.");
+    /* a no-break space turned into '?' by a lossy encoding */
+    SENTS("See the Turbine Contract. ? Do not hesitate to call us.",
+          "See the Turbine Contract. | ? Do not hesitate to call us.");
+    SENTS("Direct Dial:? 203.961.7523 Direct Fax:? 203.674.7723",
+          "Direct Dial:? 203.961.7523 Direct Fax:? 203.674.7723");
     /* header fields: a value before the next "Label:" */
     SENTS("Phone: 814.863.1874 Fax: 814.863.6874",
           "Phone: 814.863.1874 | Fax: 814.863.6874");
