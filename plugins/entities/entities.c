@@ -232,6 +232,47 @@ static const char *head_label(const entities *e, const char *label,
     return label;
 }
 
+static int is_dquote(const ner_tok *t)
+{
+    return (t->len == 1 && t->s[0] == '"') ||
+           (t->len == 3 && memcmp(t->s, "\xe2\x80", 2) == 0 &&
+            ((unsigned char)t->s[2] == 0x9c || (unsigned char)t->s[2] == 0x9d));
+}
+
+/* Lower-case words a title may hold: "Made in Miami", "A Storm to Come". */
+static int title_small(const ner_tok *t)
+{
+    static const char *const w[] = {"a", "an", "the", "of", "and", "or", "in", "on",
+                                    "at", "to", "for", "from", "with", "by", "is",
+                                    "de", "la", "le", "as", "vs.", "into", "over"};
+    for (size_t i = 0; i < sizeof w / sizeof *w; i++)
+        if (t->llen == strlen(w[i]) && memcmp(t->low, w[i], t->llen) == 0)
+            return 1;
+    return 0;
+}
+
+/* Tokens [a, b) look like a title: two to ten tokens, the first and last
+ * capitalised, every other word capitalised or a small word, no sentence
+ * punctuation (so that quoted speech is not one). */
+static int title_case(const ner_tok *t, size_t a, size_t b)
+{
+    if (b - a < 2 || b - a > 10 || !(t[a].flags & TF_INIT_CAP) ||
+        !(t[b - 1].flags & TF_INIT_CAP) || (t[a].flags & TF_ALLCAPS_SENT))
+        return 0;
+    for (size_t i = a; i < b; i++) {
+        if (t[i].flags & TF_INIT_CAP)
+            continue;
+        if (t[i].slen && (t[i].shape[0] == 'x') && title_small(&t[i]))
+            continue;
+        if (t[i].slen == 1 && t[i].len == 1 && strchr("-:&'", t[i].s[0]))
+            continue;
+        if (t[i].slen && t[i].shape[0] == 'd')
+            continue;
+        return 0;
+    }
+    return 1;
+}
+
 static int cmp_span_c(const void *a, const void *b)
 {
     const ent_span *x = a, *y = b;
@@ -484,6 +525,37 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
                 return -ENOMEM;
         }
         i = b - 1;
+    }
+    /* a capitalised title in double quotes is a work: "A Beautiful Lie" */
+    for (size_t i = 0; e->gaz_tagging && i < n; i++) {
+        if (!is_dquote(&t[i]))
+            continue;
+        size_t j = i + 1;
+        while (j < n && !is_dquote(&t[j]))
+            j++;
+        if (j >= n)
+            break; /* no closing quote in the sentence */
+        if (!title_case(t, i + 1, j)) {
+            i = j;
+            continue;
+        }
+        uint32_t A = (uint32_t)(t0 + i + 1), B = (uint32_t)(t0 + j);
+        int free_ = 1;
+        for (size_t q = first_new; q < w->n; q++) {
+            const ent_span *s = &w->spans[q];
+            if (s->label && s->start < B && s->end > A &&
+                (s->src == 1 || s->start < A || s->end > B || (s->start == A && s->end == B)))
+                free_ = 0; /* a number, a name across the quotes, or the same span */
+        }
+        if (free_) {
+            for (size_t q = first_new; q < w->n; q++)
+                if (w->spans[q].label && w->spans[q].start >= A && w->spans[q].end <= B)
+                    w->spans[q].label = NULL; /* "Miami" in "Made in Miami" */
+            ent_span s = {A, B, "WORK_OF_ART", -1, 2};
+            if (push_span(w, s))
+                return -ENOMEM;
+        }
+        i = j;
     }
     /* drop the spans numbers replaced */
     size_t o = first_new;

@@ -194,6 +194,25 @@ static void test_head_words(void **state)
     json_decref(out);
 }
 
+/* A title-case phrase in double quotes is a work; quoted speech is not. */
+static void test_quoted_titles(void **state)
+{
+    (void)state;
+    json_t *out = run("The band released \"A Beautiful Lie\" in 2005 and \u201cMade in "
+                      "Miami\u201d later. \"We will win this War,\" he said. She read "
+                      "\"The Old Man and the Sea\" aloud. An open \" quote Here Now.", -1);
+    HAS(out, "A Beautiful Lie", "WORK_OF_ART");
+    HAS(out, "Made in Miami", "WORK_OF_ART");
+    HAS(out, "The Old Man and the Sea", "WORK_OF_ART");
+    assert_false(has(out, "Miami", "GPE"));
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(out, "entities"), i, e)
+        assert_null(strstr(json_string_value(json_object_get(e, "text")), "We will"));
+    check_refs(out);
+    json_decref(out);
+}
+
 static void test_any_bytes(void **state)
 {
     (void)state;
@@ -317,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_sample),
         cmocka_unit_test(test_short_forms),
         cmocka_unit_test(test_head_words),
+        cmocka_unit_test(test_quoted_titles),
         cmocka_unit_test(test_any_bytes),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_threads),
