@@ -348,6 +348,21 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
                     break; /* the gazetteer name runs past the span */
                 i = q;
             }
+            /* a title further in: "County Sheriff Don Eslinger", "Brigadier
+             * General Glenn Profitt" -> the name after the last title */
+            for (size_t k = i + 1; k + 1 < j; k++) {
+                int title = (t[k].gaz & (1u << GZ_TITLE)) && t[k].gaz_b;
+                if (!title && (t[k].flags & TF_INIT_CAP) &&
+                    (gaz_lookup(&e->heads, t[k].s, t[k].len) & (1u << GZ_TITLE)))
+                    title = 1;
+                if (!title)
+                    continue;
+                size_t q = k + 1;
+                while (q < j && t[q].gaz && !t[q].gaz_b && (t[k].gaz & (1u << GZ_TITLE)))
+                    q++;
+                if (q < j && (t[q].flags & TF_INIT_CAP))
+                    i = q;
+            }
             if (i == j) {
                 i = next;
                 continue;

@@ -192,6 +192,11 @@ static void test_head_words(void **state)
     HAS(out, "Soviet Union", "GPE");
     check_refs(out);
     json_decref(out);
+    /* a title inside a person span: the name after the last one */
+    out = run("Seminole County Sheriff Don Eslinger said the boy was safe.", -1);
+    HAS(out, "Don Eslinger", "PERSON");
+    check_refs(out);
+    json_decref(out);
 }
 
 /* A title-case phrase in double quotes is a work; quoted speech is not. */
