@@ -704,8 +704,7 @@ out:
     if (rc)
         dp_err_set(err, "entities: %s", strerror(-rc));
     json_decref(index);
-    hset_free(&dc.lower);
-    hset_free(&dc.cap);
+    ner_docctx_free(&dc);
     free(w.spans);
     free(w.tmp);
     free(w.toks);

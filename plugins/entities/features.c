@@ -149,8 +149,74 @@ void ner_tok_prepare(ner_tok *t, const char *s, size_t len)
     t->h_shape = nh_bytes(NH_SEED, t->shape, sh);
 }
 
+void ner_docctx_free(ner_docctx *d)
+{
+    hset_free(&d->lower);
+    hset_free(&d->cap);
+    hset_free(&d->ctx);
+}
+
+/* Contexts a capitalised word has anywhere in the document, gathered in
+ * a first pass so that every mention sees those of the others ("in
+ * Harrison" makes "Harrison" alone elsewhere look like a place). */
+enum {
+    DC_LOCPREP = 1, /* after in/at/from/near/into/across/outside */
+    DC_THE = 2,     /* after "the" */
+    DC_AFTERCAP = 4,/* after another capitalised word (a surname, a head) */
+    DC_BEFORECAP = 8, /* before another capitalised word */
+    DC_POSS = 16,   /* before 's */
+    DC_SAID = 32,   /* next to said/says/told */
+    DC_ALONE = 64   /* a one-word name mid-sentence */
+};
+
+static int low_is(const ner_tok *t, const char *w)
+{
+    size_t l = strlen(w);
+    return t->llen == l && memcmp(t->low, w, l) == 0;
+}
+
+static unsigned doc_context(const ner_tok *t, size_t n, size_t i)
+{
+    unsigned m = 0;
+    if (i > 0) {
+        const ner_tok *p = &t[i - 1];
+        static const char *const loc[] = {"in", "at", "from", "near", "into",
+                                          "across", "outside", "towards"};
+        for (size_t k = 0; k < sizeof loc / sizeof *loc; k++)
+            if (low_is(p, loc[k]))
+                m |= DC_LOCPREP;
+        if (low_is(p, "the"))
+            m |= DC_THE;
+        if (p->flags & TF_INIT_CAP)
+            m |= DC_AFTERCAP;
+        if (low_is(p, "said") || low_is(p, "says") || low_is(p, "told"))
+            m |= DC_SAID;
+    }
+    if (i + 1 < n) {
+        const ner_tok *x = &t[i + 1];
+        if (x->flags & TF_INIT_CAP)
+            m |= DC_BEFORECAP;
+        if (low_is(x, "'s") || low_is(x, "\xe2\x80\x99s"))
+            m |= DC_POSS;
+        if (low_is(x, "said") || low_is(x, "says") || low_is(x, "told"))
+            m |= DC_SAID;
+    }
+    if (i > 0 && !(m & (DC_AFTERCAP | DC_BEFORECAP)))
+        m |= DC_ALONE;
+    return m;
+}
+
 int ner_doc_observe(ner_docctx *d, const ner_tok *t, size_t n)
 {
+    for (size_t i = 0; i < n; i++) {
+        if (!(t[i].flags & TF_INIT_CAP) || t[i].slen == 0 || t[i].shape[0] != 'X')
+            continue;
+        unsigned m = doc_context(t, n, i);
+        for (unsigned b = 0; b < 7; b++)
+            if ((m & (1u << b)) &&
+                hset_add(&d->ctx, nh_mix(t[i].h_low + 0x632be59bd9b4e019ULL * (b + 1))))
+                return -1;
+    }
     for (size_t i = 0; i < n; i++) {
         if (t[i].flags & TF_LOWER) {
             if (hset_add(&d->lower, t[i].h_low))
@@ -234,11 +300,16 @@ int ner_sent_finish(const ner_docctx *d, const gaz *g, ner_tok *t, size_t n)
             if (t[i].slen == 1 && t[i].shape[0] == 'X')
                 upper++;
         }
+        t[i].docctx = 0;
         if (d && (t[i].flags & TF_INIT_CAP)) {
             if (hset_has(&d->lower, t[i].h_low))
                 t[i].flags |= TF_LCSEEN;
             if (hset_has(&d->cap, t[i].h_low))
                 t[i].flags |= TF_CAPSEEN;
+            if (d->ctx.n)
+                for (unsigned b = 0; b < 7; b++)
+                    if (hset_has(&d->ctx, nh_mix(t[i].h_low + 0x632be59bd9b4e019ULL * (b + 1))))
+                        t[i].docctx |= (uint8_t)(1u << b);
         }
     }
     if (letters >= 3 && upper * 10 >= letters * 8)
@@ -296,7 +367,7 @@ enum {
     F_LOWM2, F_LOWP2, F_SHM1, F_SHP1, F_SHM1SH, F_SHSHP1, F_BIM1, F_BIP1,
     F_FIRST, F_LCSEEN, F_CAPSEEN, F_GAZ, F_GAZM1, F_GAZP1, F_ALLCAPS,
     F_LEN, F_SHM2, F_SHP2, F_GAZLEN, F_LOWM1SH, F_LOWP1SH, F_SUFM1, F_LOWM2SH,
-    F_RUNFIRST, F_RUNLAST, F_RUNPREV, F_RUNNEXT, F_GAZPART, F_TRIM
+    F_RUNFIRST, F_RUNLAST, F_RUNPREV, F_RUNNEXT, F_GAZPART, F_TRIM, F_DOCCTX
 };
 
 static const uint64_t BOS = 0x9e3779b97f4a7c15ULL, EOS = 0x7f4a7c159e3779b9ULL;
@@ -363,6 +434,10 @@ size_t ner_features_ctx(const ner_tok *t, size_t n, size_t i, unsigned bits,
         out[k++] = fb(F_RUNPREV, c->h_run_prev * 8 + pos, bits);
         out[k++] = fb(F_RUNNEXT, c->h_run_next * 8 + pos, bits);
     }
+    if (c->docctx)
+        for (unsigned b = 0; b < 7; b++)
+            if (c->docctx & (1u << b))
+                out[k++] = fb(F_DOCCTX, b * 8 + (uint64_t)c->run_pos, bits);
     if (i == 0)
         out[k++] = fb(F_FIRST, c->h_shape, bits);
     uint64_t caps = (c->flags & TF_ALLCAPS_SENT) ? 1 : 0;

@@ -15,7 +15,7 @@
 #define NER_MAX_WORD_FEATS 14 /* features of the word alone, at most */
 #define NER_MAX_CTX_FEATS 40  /* features of its context, at most */
 #define NER_MAX_FEATS (NER_MAX_WORD_FEATS + NER_MAX_CTX_FEATS)
-#define NER_FEATURE_SET 4   /* bump when features.c changes meaning */
+#define NER_FEATURE_SET 5   /* bump when features.c changes meaning */
 
 /* ---- hashing ------------------------------------------------------------ */
 static inline uint64_t nh_mix(uint64_t h)
@@ -106,6 +106,7 @@ typedef struct ner_tok {
      * match covering the token is shorter than the run; hashes of the
      * run's first and last words and of the words just outside it */
     uint8_t run_pos, gaz_part;
+    uint8_t docctx; /* context classes this word has elsewhere in the document */
     uint64_t h_run_first, h_run_last, h_run_prev, h_run_next;
     uint8_t llen, slen;
     uint64_t h_word, h_low, h_shape;
@@ -128,8 +129,10 @@ void hset_free(hset *h);
 /* Document context: lowercase forms seen, capitalised non-initial forms. */
 typedef struct ner_docctx {
     hset lower, cap;
+    hset ctx; /* (capitalised word, context class) pairs seen, see features.c */
 } ner_docctx;
 
+void ner_docctx_free(ner_docctx *d);
 /* Record the tokens of one sentence in the document context. */
 int ner_doc_observe(ner_docctx *d, const ner_tok *t, size_t n);
 /* Set flags and gazetteer fields of one sentence's tokens. */

@@ -168,13 +168,11 @@ static int prepare(corpus *cp, const gaz *g, unsigned bits, tagset *ts,
                 nf += nk;
             }
         }
-        hset_free(&d.lower);
-        hset_free(&d.cap);
+        ner_docctx_free(&d);
         s = e;
         continue;
     oom:
-        hset_free(&d.lower);
-        hset_free(&d.cap);
+        ner_docctx_free(&d);
         free(toks);
         return -ENOMEM;
     }

@@ -174,12 +174,45 @@ static void test_runs(void **state)
     assert_int_equal(t4[4].run_pos, 0);
 }
 
+/* Document contexts: what a capitalised word does in one sentence ("in
+ * Harrison") reaches its other mentions ("Harrison grew"). */
+static void test_doc_context(void **state)
+{
+    (void)state;
+    static const char *const s1[] = {"They", "moved", "to", "a", "farm", "in", "Harrison", "."};
+    static const char *const s2[] = {"Later", "Harrison", "grew", "."};
+    static const char *const s3[] = {"Later", "Smith", "grew", "."};
+    ner_tok a[8], b[4], c[4];
+    prep(a, s1, 8);
+    prep(b, s2, 4);
+    prep(c, s3, 4);
+    ner_docctx d = {0};
+    assert_int_equal(ner_doc_observe(&d, a, 8), 0);
+    assert_int_equal(ner_doc_observe(&d, b, 4), 0);
+    assert_int_equal(ner_sent_finish(&d, NULL, b, 4), 0);
+    assert_int_equal(ner_sent_finish(&d, NULL, c, 4), 0);
+    assert_true(b[1].docctx != 0);
+    assert_int_equal(c[1].docctx, 0); /* "Smith" was not seen */
+    uint32_t fb1[NER_MAX_FEATS], fb2[NER_MAX_FEATS];
+    size_t k1 = ner_features(b, 4, 1, 20, fb1);
+    /* the same sentence in a document without "in Harrison" */
+    ner_docctx d2 = {0};
+    prep(b, s2, 4);
+    assert_int_equal(ner_doc_observe(&d2, b, 4), 0);
+    assert_int_equal(ner_sent_finish(&d2, NULL, b, 4), 0);
+    size_t k2 = ner_features(b, 4, 1, 20, fb2);
+    assert_true(k1 > k2);
+    ner_docctx_free(&d);
+    ner_docctx_free(&d2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test(test_runs),
+        cmocka_unit_test(test_doc_context),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

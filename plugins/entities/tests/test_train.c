@@ -86,8 +86,7 @@ static void test_round_trip(void **state)
         ner_tag(&m, t, n, em, bp, out, NULL);
         for (size_t i = 0; i < n; i++)
             assert_string_equal(m.tags[out[i]], c.tag[c.sent[s].first + i]);
-        hset_free(&d.lower);
-        hset_free(&d.cap);
+        ner_docctx_free(&d);
     }
     conll_free(&c);
     ner_model_free(&m);
