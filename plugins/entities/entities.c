@@ -229,6 +229,10 @@ static const char *head_label(const entities *e, const char *label,
         return "LOC";
     if (e->fac_class >= 0 && (h & (1u << e->fac_class)) && (per || geo))
         return "FAC";
+    /* events, awards, laws: whatever kind of name the model said */
+    for (int c = GZ_USER_FIRST; c < e->heads.n_classes; c++)
+        if (c != e->fac_class && (h & (1u << c)))
+            return e->heads.class_names[c];
     return label;
 }
 

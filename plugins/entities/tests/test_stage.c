@@ -192,6 +192,13 @@ static void test_head_words(void **state)
     HAS(out, "Soviet Union", "GPE");
     check_refs(out);
     json_decref(out);
+    /* events, laws and awards by their last word */
+    out = run("The band played at the North Sea Jazz Festival in July. Congress passed "
+              "the Clean Air Act in 1970.", -1);
+    HAS(out, "North Sea Jazz Festival", "EVENT");
+    HAS(out, "Clean Air Act", "LAW");
+    check_refs(out);
+    json_decref(out);
     /* a title inside a person span: the name after the last one */
     out = run("Seminole County Sheriff Don Eslinger said the boy was safe.", -1);
     HAS(out, "Don Eslinger", "PERSON");
