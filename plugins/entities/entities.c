@@ -236,6 +236,21 @@ static const char *head_label(const entities *e, const char *label,
     return label;
 }
 
+/* Common nouns that name what follows: "the band Spirit", "radio station
+ * 6PR", "the record label Deltasonic". */
+static int org_cue(const ner_tok *t)
+{
+    static const char *const w[] = {"band", "label", "club", "company", "firm",
+                                    "station", "newspaper", "magazine", "group",
+                                    "broadcaster", "airline", "manufacturer"};
+    if (!(t->flags & TF_LOWER))
+        return 0;
+    for (size_t i = 0; i < sizeof w / sizeof *w; i++)
+        if (t->llen == strlen(w[i]) && memcmp(t->low, w[i], t->llen) == 0)
+            return 1;
+    return 0;
+}
+
 static int is_dquote(const ner_tok *t)
 {
     return (t->len == 1 && t->s[0] == '"') ||
@@ -540,6 +555,41 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
         }
         if (free_) {
             ent_span s = {A, B, "PERSON", -1, 2};
+            if (push_span(w, s))
+                return -ENOMEM;
+        }
+        i = b - 1;
+    }
+    /* a noun that names what follows: "the band Spirit" -> ORG, where the
+     * model saw a person or a place, or nothing */
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (!org_cue(&t[i]) || !t[i + 1].run_pos)
+            continue;
+        size_t a = i + 1, b = a;
+        while (b < n && t[b].run_pos && (b == a || t[b].run_pos != 1) && b - a < 5)
+            b++;
+        if (t[b - 1].run_pos != 3 && t[b - 1].run_pos != 4)
+            continue; /* the name runs on: not sure where it ends */
+        if ((t[a].gaz & (1u << GZ_FIRST)) && t[a].gaz_b && b - a > 1)
+            continue; /* "group leader John Smith" */
+        uint32_t A = (uint32_t)(t0 + a), B = (uint32_t)(t0 + b);
+        int free_ = 1;
+        ent_span *same = NULL;
+        for (size_t q = first_new; q < w->n; q++) {
+            ent_span *s = &w->spans[q];
+            if (!s->label || s->start >= B || s->end <= A)
+                continue;
+            if (s->src == 0 && s->start == A && s->end == B &&
+                (strcmp(s->label, "PERSON") == 0 || strcmp(s->label, "GPE") == 0 ||
+                 strcmp(s->label, "LOC") == 0))
+                same = s;
+            else
+                free_ = 0;
+        }
+        if (free_) {
+            if (same)
+                same->label = NULL; /* replaced */
+            ent_span s = {A, B, "ORG", -1, 2};
             if (push_span(w, s))
                 return -ENOMEM;
         }

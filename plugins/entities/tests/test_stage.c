@@ -199,6 +199,14 @@ static void test_head_words(void **state)
     HAS(out, "Clean Air Act", "LAW");
     check_refs(out);
     json_decref(out);
+    /* a noun that names what follows */
+    out = run("He was a founding member of the band God Street Wine. She signed to the "
+              "record label Deltasonic in 2004. The group leader John Smith spoke.", -1);
+    HAS(out, "God Street Wine", "ORG");
+    HAS(out, "Deltasonic", "ORG");
+    HAS(out, "John Smith", "PERSON");
+    check_refs(out);
+    json_decref(out);
     /* a title inside a person span: the name after the last one */
     out = run("Seminole County Sheriff Don Eslinger said the boy was safe.", -1);
     HAS(out, "Don Eslinger", "PERSON");
