@@ -251,6 +251,21 @@ static int org_cue(const ner_tok *t)
     return 0;
 }
 
+/* "the town of Sebago", "the village of Vanxim" */
+static int place_cue(const ner_tok *t, size_t n, size_t i)
+{
+    static const char *const w[] = {"town", "village", "city", "county", "province",
+                                     "district", "municipality", "commune", "parish",
+                                     "suburb", "hamlet", "capital", "region", "state"};
+    if (i + 2 >= n || !(t[i].flags & TF_LOWER) || t[i + 1].llen != 2 ||
+        memcmp(t[i + 1].low, "of", 2) != 0)
+        return 0;
+    for (size_t k = 0; k < sizeof w / sizeof *w; k++)
+        if (t[i].llen == strlen(w[k]) && memcmp(t[i].low, w[k], t[i].llen) == 0)
+            return 1;
+    return 0;
+}
+
 static int is_dquote(const ner_tok *t)
 {
     return (t->len == 1 && t->s[0] == '"') ||
@@ -563,9 +578,10 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
     /* a noun that names what follows: "the band Spirit" -> ORG, where the
      * model saw a person or a place, or nothing */
     for (size_t i = 0; i + 1 < n; i++) {
-        if (!org_cue(&t[i]) || !t[i + 1].run_pos)
+        int place = place_cue(t, n, i);
+        if (!(place || org_cue(&t[i])) || !t[i + 1 + place].run_pos)
             continue;
-        size_t a = i + 1, b = a;
+        size_t a = i + 1 + place, b = a;
         while (b < n && t[b].run_pos && (b == a || t[b].run_pos != 1) && b - a < 5)
             b++;
         if (t[b - 1].run_pos != 3 && t[b - 1].run_pos != 4)
@@ -580,8 +596,9 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
             if (!s->label || s->start >= B || s->end <= A)
                 continue;
             if (s->src == 0 && s->start == A && s->end == B &&
-                (strcmp(s->label, "PERSON") == 0 || strcmp(s->label, "GPE") == 0 ||
-                 strcmp(s->label, "LOC") == 0))
+                (place ? strcmp(s->label, "PERSON") == 0 || strcmp(s->label, "ORG") == 0
+                       : strcmp(s->label, "PERSON") == 0 || strcmp(s->label, "GPE") == 0 ||
+                             strcmp(s->label, "LOC") == 0))
                 same = s;
             else
                 free_ = 0;
@@ -589,7 +606,7 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
         if (free_) {
             if (same)
                 same->label = NULL; /* replaced */
-            ent_span s = {A, B, "ORG", -1, 2};
+            ent_span s = {A, B, place ? "GPE" : "ORG", -1, 2};
             if (push_span(w, s))
                 return -ENOMEM;
         }

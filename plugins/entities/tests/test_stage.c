@@ -207,6 +207,11 @@ static void test_head_words(void **state)
     HAS(out, "John Smith", "PERSON");
     check_refs(out);
     json_decref(out);
+    out = run("The line ran to the town of Sebago. It lies in the village of Vanxim.", -1);
+    HAS(out, "Sebago", "GPE");
+    HAS(out, "Vanxim", "GPE");
+    check_refs(out);
+    json_decref(out);
     /* a title inside a person span: the name after the last one */
     out = run("Seminole County Sheriff Don Eslinger said the boy was safe.", -1);
     HAS(out, "Don Eslinger", "PERSON");
