@@ -240,30 +240,24 @@ static const char *head_label(const entities *e, const char *label,
  * 6PR", "the record label Deltasonic". */
 static int org_cue(const ner_tok *t)
 {
-    static const char *const w[] = {"band", "label", "club", "company", "firm",
-                                    "station", "newspaper", "magazine", "group",
-                                    "broadcaster", "airline", "manufacturer"};
-    if (!(t->flags & TF_LOWER))
-        return 0;
-    for (size_t i = 0; i < sizeof w / sizeof *w; i++)
-        if (t->llen == strlen(w[i]) && memcmp(t->low, w[i], t->llen) == 0)
-            return 1;
-    return 0;
+    static const ner_word w[] = {
+        NER_W("band"), NER_W("label"), NER_W("club"), NER_W("company"),
+        NER_W("firm"), NER_W("station"), NER_W("newspaper"), NER_W("magazine"),
+        NER_W("group"), NER_W("broadcaster"), NER_W("airline"), NER_W("manufacturer")};
+    return (t->flags & TF_LOWER) && ner_low_in(t->low, t->llen, w, sizeof w / sizeof *w);
 }
 
 /* "the town of Sebago", "the village of Vanxim" */
 static int place_cue(const ner_tok *t, size_t n, size_t i)
 {
-    static const char *const w[] = {"town", "village", "city", "county", "province",
-                                     "district", "municipality", "commune", "parish",
-                                     "suburb", "hamlet", "capital", "region", "state"};
-    if (i + 2 >= n || !(t[i].flags & TF_LOWER) || t[i + 1].llen != 2 ||
-        memcmp(t[i + 1].low, "of", 2) != 0)
+    static const ner_word w[] = {
+        NER_W("town"), NER_W("village"), NER_W("city"), NER_W("county"),
+        NER_W("province"), NER_W("district"), NER_W("municipality"), NER_W("commune"),
+        NER_W("parish"), NER_W("suburb"), NER_W("hamlet"), NER_W("capital"),
+        NER_W("region"), NER_W("state")};
+    if (i + 2 >= n || !(t[i].flags & TF_LOWER) || !NER_LOW_IS(&t[i + 1], "of"))
         return 0;
-    for (size_t k = 0; k < sizeof w / sizeof *w; k++)
-        if (t[i].llen == strlen(w[k]) && memcmp(t[i].low, w[k], t[i].llen) == 0)
-            return 1;
-    return 0;
+    return ner_low_in(t[i].low, t[i].llen, w, sizeof w / sizeof *w);
 }
 
 static int is_dquote(const ner_tok *t)
@@ -276,13 +270,12 @@ static int is_dquote(const ner_tok *t)
 /* Lower-case words a title may hold: "Made in Miami", "A Storm to Come". */
 static int title_small(const ner_tok *t)
 {
-    static const char *const w[] = {"a", "an", "the", "of", "and", "or", "in", "on",
-                                    "at", "to", "for", "from", "with", "by", "is",
-                                    "de", "la", "le", "as", "vs.", "into", "over"};
-    for (size_t i = 0; i < sizeof w / sizeof *w; i++)
-        if (t->llen == strlen(w[i]) && memcmp(t->low, w[i], t->llen) == 0)
-            return 1;
-    return 0;
+    static const ner_word w[] = {
+        NER_W("a"), NER_W("an"), NER_W("the"), NER_W("of"), NER_W("and"), NER_W("or"),
+        NER_W("in"), NER_W("on"), NER_W("at"), NER_W("to"), NER_W("for"), NER_W("from"),
+        NER_W("with"), NER_W("by"), NER_W("is"), NER_W("de"), NER_W("la"), NER_W("le"),
+        NER_W("as"), NER_W("vs."), NER_W("into"), NER_W("over")};
+    return ner_low_in(t->low, t->llen, w, sizeof w / sizeof *w);
 }
 
 /* Tokens [a, b) look like a title: two to ten tokens, the first and last

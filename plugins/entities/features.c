@@ -169,22 +169,18 @@ enum {
     DC_ALONE = 64   /* a one-word name mid-sentence */
 };
 
-static int low_is(const ner_tok *t, const char *w)
-{
-    size_t l = strlen(w);
-    return t->llen == l && memcmp(t->low, w, l) == 0;
-}
+#define low_is NER_LOW_IS
 
 static unsigned doc_context(const ner_tok *t, size_t n, size_t i)
 {
     unsigned m = 0;
     if (i > 0) {
         const ner_tok *p = &t[i - 1];
-        static const char *const loc[] = {"in", "at", "from", "near", "into",
-                                          "across", "outside", "towards"};
-        for (size_t k = 0; k < sizeof loc / sizeof *loc; k++)
-            if (low_is(p, loc[k]))
-                m |= DC_LOCPREP;
+        static const ner_word loc[] = {NER_W("in"), NER_W("at"), NER_W("from"),
+                                       NER_W("near"), NER_W("into"), NER_W("across"),
+                                       NER_W("outside"), NER_W("towards")};
+        if (ner_low_in(p->low, p->llen, loc, sizeof loc / sizeof *loc))
+            m |= DC_LOCPREP;
         if (low_is(p, "the"))
             m |= DC_THE;
         if (p->flags & TF_INIT_CAP)
@@ -233,12 +229,10 @@ int ner_doc_observe(ner_docctx *d, const ner_tok *t, size_t n)
  * "Bosnia and Herzegovina", "Pierre de Coubertin"). */
 static int run_connector(const ner_tok *t)
 {
-    static const char *const w[] = {"of", "and", "&", "the", "de", "for",
-                                     "du", "la", "von", "van", "der", "del"};
-    for (size_t i = 0; i < sizeof w / sizeof *w; i++)
-        if (t->llen == strlen(w[i]) && memcmp(t->low, w[i], t->llen) == 0)
-            return 1;
-    return 0;
+    static const ner_word w[] = {NER_W("of"), NER_W("and"), NER_W("&"), NER_W("the"),
+                                 NER_W("de"), NER_W("for"), NER_W("du"), NER_W("la"),
+                                 NER_W("von"), NER_W("van"), NER_W("der"), NER_W("del")};
+    return t->llen <= 3 && ner_low_in(t->low, t->llen, w, sizeof w / sizeof *w);
 }
 
 static int run_word(const ner_tok *t)

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define NER_MAX_TAGS 64
 #define NER_MAX_LABELS 31   /* (NER_MAX_TAGS - 1) / 2 */
@@ -113,6 +114,23 @@ typedef struct ner_tok {
     char low[NER_TOKMAX];
     char shape[8];
 } ner_tok;
+
+/* Word lists compared with a token's lower case, length first. */
+typedef struct ner_word {
+    const char *s;
+    uint8_t n;
+} ner_word;
+#define NER_W(lit) {lit, (uint8_t)(sizeof(lit) - 1)}
+static inline int ner_low_in(const char *low, size_t llen, const ner_word *w,
+                             size_t nw)
+{
+    for (size_t i = 0; i < nw; i++)
+        if (w[i].n == llen && memcmp(low, w[i].s, llen) == 0)
+            return 1;
+    return 0;
+}
+#define NER_LOW_IS(t, lit) \
+    ((t)->llen == sizeof(lit) - 1 && memcmp((t)->low, lit, sizeof(lit) - 1) == 0)
 
 /* Fill the per-token fields (lowercase, shape, hashes) of tok[0..n). */
 void ner_tok_prepare(ner_tok *t, const char *s, size_t len);
