@@ -218,7 +218,10 @@ static const char *head_label(const entities *e, const char *label,
     const uint32_t GEO = (1u << GZ_COUNTRY) | (1u << GZ_CITY) | (1u << GZ_REGION) |
                          (1u << GZ_LOC);
     int per = strcmp(label, "PERSON") == 0;
-    if (per && (t[i].gaz & (1u << GZ_FIRST)) && t[i].gaz_b)
+    /* a first name keeps a person ("Peter Brook"), unless it is a place
+     * name too and the head is geographic: "Lincoln Reservoir" */
+    if (per && (t[i].gaz & (1u << GZ_FIRST)) && t[i].gaz_b &&
+        !((h & (1u << GZ_LOC)) && (t[i].gaz & GEO)))
         return label;
     if (span_mask & (GEO | (1u << GZ_ORG) | (1u << GZ_PERSON)))
         return label; /* the gazetteer knows the whole name */

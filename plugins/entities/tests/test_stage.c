@@ -192,6 +192,13 @@ static void test_head_words(void **state)
     HAS(out, "Soviet Union", "GPE");
     check_refs(out);
     json_decref(out);
+    /* a first name that is also a place before a geographic head */
+    out = run("The park includes Lincoln Reservoir and a playfield. Peter Brook directed "
+              "the play.", -1);
+    HAS(out, "Lincoln Reservoir", "LOC");
+    HAS(out, "Peter Brook", "PERSON");
+    check_refs(out);
+    json_decref(out);
     /* events, laws and awards by their last word */
     out = run("The band played at the North Sea Jazz Festival in July. Congress passed "
               "the Clean Air Act in 1970.", -1);
