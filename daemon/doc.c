@@ -469,22 +469,42 @@ static int api_annotate_many(dp_doc *doc, const char *layer,
     dp_layer *l = layer_with_room(doc, layer, n);
     if (l == NULL)
         goto fail;
-    /* Intern every label first, so that a failure adds nothing. */
+    /* Store into the room past l->n, which counts only once every label
+     * is interned, so that a failure adds nothing. A batch repeats a few
+     * label pointers thousands of times (segment: the token shapes): while
+     * the caller's strings cannot change under this call, the same pointer
+     * is the same label, found with no string comparison. */
     size_t base = l->n;
+    const char *seen_in[8], *seen_out[8];
+    unsigned n_seen = 0, next_seen = 0;
+    int sorted = l->sorted;
+    const dp_ann *prev = base > 0 ? &l->anns[base - 1] : NULL;
     for (i = 0; i < n; i++) {
-        const char *lab = NULL;
-        if (anns[i].label && (lab = intern_label(doc, anns[i].label)) == NULL)
+        const char *in = anns[i].label, *lab = NULL;
+        unsigned k = 0;
+        while (k < n_seen && seen_in[k] != in)
+            k++;
+        if (in == NULL)
+            lab = NULL;
+        else if (k < n_seen)
+            lab = seen_out[k];
+        else if ((lab = intern_label(doc, in)) == NULL)
             goto fail;
-        l->anns[base + i] = (dp_ann){anns[i].start, anns[i].end, lab,
-                                     anns[i].attrs};
+        else {
+            k = next_seen++ % 8;
+            seen_in[k] = in;
+            seen_out[k] = lab;
+            if (n_seen < 8)
+                n_seen++;
+        }
+        dp_ann *c = &l->anns[base + i];
+        *c = (dp_ann){anns[i].start, anns[i].end, lab, anns[i].attrs};
+        if (prev && (prev->start > c->start ||
+                     (prev->start == c->start && prev->end > c->end)))
+            sorted = 0;
+        prev = c;
     }
-    for (i = 0; i < n && l->sorted; i++) {
-        const dp_ann *p = base + i > 0 ? &l->anns[base + i - 1] : NULL;
-        const dp_ann *c = &l->anns[base + i];
-        if (p && (p->start > c->start ||
-                  (p->start == c->start && p->end > c->end)))
-            l->sorted = 0;
-    }
+    l->sorted = sorted;
     l->n += n;
     return 0;
 fail:

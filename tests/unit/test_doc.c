@@ -126,6 +126,32 @@ static void test_annotate_many(void **state)
     dp_doc_free(d);
 }
 
+/* More distinct labels in one batch than the host remembers per call: each
+ * annotation still keeps its own label. */
+static void test_annotate_many_labels(void **state)
+{
+    (void)state;
+    dp_doc *d = doc_of("abcdefghijklmnopqrstuvwxyz");
+    const dp_api *api = dp_doc_api(d);
+    char names[12][4];
+    dp_ann batch[24];
+    for (int i = 0; i < 24; i++) {
+        int k = i % 12;
+        snprintf(names[k], sizeof names[k], "L%d", k);
+        batch[i] = (dp_ann){(size_t)i, (size_t)i + 1, names[k], NULL};
+    }
+    assert_int_equal(api->annotate_many(d, "x", batch, 24), 0);
+    size_t n;
+    const dp_ann *a = dp_doc_layer(d, "x", &n);
+    assert_int_equal(n, 24);
+    for (int i = 0; i < 24; i++) {
+        char want[4];
+        snprintf(want, sizeof want, "L%d", i % 12);
+        assert_string_equal(a[i].label, want);
+    }
+    dp_doc_free(d);
+}
+
 static void test_set_text_drops_layers_and_maps_back(void **state)
 {
     (void)state;
@@ -211,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_utf8_validator),
         cmocka_unit_test(test_annotate_and_layer_sorted),
         cmocka_unit_test(test_annotate_many),
+        cmocka_unit_test(test_annotate_many_labels),
         cmocka_unit_test(test_set_text_drops_layers_and_maps_back),
         cmocka_unit_test(test_unequal_piece_maps_whole),
         cmocka_unit_test(test_outputs_and_reserved_keys),
