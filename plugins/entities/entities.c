@@ -12,6 +12,10 @@
 #include "ent.h"
 
 #define MAX_SENT_TOKENS 400 /* longer runs are tagged in pieces */
+/* A document of up to this many tokens keeps them all prepared (about 150
+ * bytes each, 10 MB at most) from the context pass to the tagging pass; a
+ * longer one prepares each sentence again, so that memory stays bounded. */
+#define KEEP_TOKENS 65536
 
 typedef struct entities {
     ner_model model;
@@ -139,7 +143,7 @@ typedef struct work {
     ent_span *spans;
     size_t n, cap;
     ent_span *tmp; /* per sentence */
-    ner_tok *toks; /* per sentence */
+    ner_tok *toks; /* the document's tokens, or one sentence's (see KEEP_TOKENS) */
     float *em;
     int *bp, *tags;
     ner_cache *cache; /* per document */
@@ -339,12 +343,13 @@ static int initial(const ner_tok *t)
     return t->len == 2 && t->s[0] >= 'A' && t->s[0] <= 'Z' && t->s[1] == '.';
 }
 
-/* Tag one sentence: tokens [t0, t0 + n) of the document. */
+/* Tag one sentence: tokens [t0, t0 + n) of the document, in t; `prepare`
+ * when t does not hold them prepared yet. */
 static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
-                       const char *text, const dp_ann *tok, size_t t0, size_t n)
+                       const char *text, const dp_ann *tok, size_t t0, size_t n,
+                       ner_tok *t, int prepare)
 {
-    ner_tok *t = w->toks;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; prepare && i < n; i++)
         ner_tok_prepare(&t[i], text + tok[t0 + i].start,
                         tok[t0 + i].end - tok[t0 + i].start);
     if (ner_sent_finish(dc, &e->gaz, t, n))
@@ -674,7 +679,8 @@ static int ent_process(void *instance, dp_doc *doc, dp_err *err)
         return -EINVAL;
     }
     size_t T = e->model.n_tags;
-    w.toks = malloc(MAX_SENT_TOKENS * sizeof *w.toks);
+    int keep = n_tok <= KEEP_TOKENS;
+    w.toks = malloc((keep ? n_tok + 1 : MAX_SENT_TOKENS) * sizeof *w.toks);
     w.tmp = malloc(MAX_SENT_TOKENS * sizeof *w.tmp);
     w.em = malloc(MAX_SENT_TOKENS * T * sizeof *w.em);
     w.bp = malloc(MAX_SENT_TOKENS * T * sizeof *w.bp);
@@ -703,20 +709,21 @@ static int ent_process(void *instance, dp_doc *doc, dp_err *err)
                 while (j < n_tok && tok[j].start < lim && j - i < MAX_SENT_TOKENS)
                     j++;
             }
+            ner_tok *st = w.toks + (keep ? i : 0);
             if (pass == 0) {
                 for (size_t q = i; q < j; q++) {
-                    ner_tok_prepare(&w.toks[q - i], text + tok[q].start,
+                    ner_tok_prepare(&st[q - i], text + tok[q].start,
                                     tok[q].end - tok[q].start);
                     lt[q].s = text + tok[q].start;
                     lt[q].len = (uint32_t)(tok[q].end - tok[q].start);
                 }
-                if (ner_doc_observe(&dc, w.toks, j - i))
+                if (ner_doc_observe(&dc, st, j - i))
                     goto out;
             } else {
-                if ((rc = do_sentence(e, &w, &dc, text, tok, i, j - i)) != 0)
+                if ((rc = do_sentence(e, &w, &dc, text, tok, i, j - i, st, !keep)) != 0)
                     goto out;
                 for (size_t q = i; q < j; q++)
-                    lt[q].flags = (uint8_t)(w.toks[q - i].flags | (q == i ? TF_SENT_START : 0));
+                    lt[q].flags = (uint8_t)(st[q - i].flags | (q == i ? TF_SENT_START : 0));
                 rc = -ENOMEM;
             }
             i = j;

@@ -170,6 +170,20 @@ int ner_model_load(ner_model *m, const char *path, char *msg, size_t msglen)
     m->map = map;
     m->map_len = len;
     m->w = (const int16_t *)(p + header_size(n_tags));
+    m->stride = (n_tags + NER_ROW_ALIGN - 1) / NER_ROW_ALIGN * NER_ROW_ALIGN;
+    size_t rows = (size_t)1 << bits;
+    /* rows * stride * 2 bytes is a multiple of 32, as aligned_alloc wants */
+    m->wp = aligned_alloc(32, rows * m->stride * sizeof *m->wp);
+    if (m->wp == NULL) {
+        snprintf(msg, msglen, "%s: out of memory for the model", path);
+        rc = -ENOMEM;
+        goto fail;
+    }
+    for (size_t r = 0; r < rows; r++) {
+        int16_t *row = m->wp + r * m->stride;
+        memcpy(row, m->w + r * n_tags, n_tags * sizeof *row);
+        memset(row + n_tags, 0, (m->stride - n_tags) * sizeof *row);
+    }
     return 0;
 fail:
     munmap(map, len);
@@ -181,6 +195,7 @@ void ner_model_free(ner_model *m)
 {
     if (m->map)
         munmap(m->map, m->map_len);
+    free(m->wp);
     memset(m, 0, sizeof *m);
 }
 
@@ -243,6 +258,13 @@ int ner_model_write(const char *path, unsigned bits, unsigned n_tags,
     return 0;
 }
 
+/* Four float or int32 lanes: a GCC/Clang vector type, which is one SSE2
+ * register on the x86-64 baseline (NEON elsewhere). Wider types would be
+ * split by the compiler, and their compares done one lane at a time. */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+#define VB (NER_MAX_TAGS / 4) /* blocks of four tags in a row at most */
+
 void ner_viterbi(unsigned T, const uint8_t *kind, const uint8_t *label,
                  const float *start, const float (*trans)[NER_MAX_TAGS],
                  const float *em, size_t n, int *bp, int *out)
@@ -250,34 +272,47 @@ void ner_viterbi(unsigned T, const uint8_t *kind, const uint8_t *label,
     if (n == 0)
         return;
     const float NEG = -1e30f;
-    /* transitions with the BIO constraint folded in, stored [to][from] so
-     * that the inner loop reads one row */
-    float tr[NER_MAX_TAGS][NER_MAX_TAGS];
-    for (unsigned t = 0; t < T; t++)
-        for (unsigned a = 0; a < T; a++)
-            tr[t][a] = (kind[t] == 2 && (kind[a] == 0 || label[a] != label[t]))
-                           ? NEG : trans[a][t];
-    float prev[NER_MAX_TAGS], cur[NER_MAX_TAGS];
+    /* Transitions with the BIO constraint folded in, stored [from][to] and
+     * padded to whole blocks, so that the inner step handles four "to"
+     * tags at once. Going through the "from" tags in increasing order and
+     * keeping a score only when it is strictly greater picks the same best
+     * predecessor (the first of equal ones) as a scalar loop over "from"
+     * for each "to" tag: the same sums, compared in the same order. */
+    unsigned nb = (T + 3) / 4;
+    v4f tr[NER_MAX_TAGS][VB];
+    for (unsigned a = 0; a < T; a++)
+        for (unsigned b = 0; b < nb; b++)
+            for (unsigned l = 0; l < 4; l++) {
+                unsigned t = b * 4 + l;
+                tr[a][b][l] = t >= T || (kind[t] == 2 && (kind[a] == 0 || label[a] != label[t]))
+                                  ? NEG : trans[a][t];
+            }
+    float prev[NER_MAX_TAGS];
     for (unsigned t = 0; t < T; t++)
         prev[t] = kind[t] == 2 ? NEG : start[t] + em[t];
     for (size_t i = 1; i < n; i++) {
-        const float *e = em + i * T;
-        int *b = bp + i * T;
-        for (unsigned t = 0; t < T; t++) {
-            const float *row = tr[t];
-            float best = prev[0] + row[0];
-            int arg = 0;
-            for (unsigned a = 1; a < T; a++) {
-                float s = prev[a] + row[a];
-                if (s > best) {
-                    best = s;
-                    arg = (int)a;
-                }
-            }
-            cur[t] = best + e[t];
-            b[t] = arg;
+        v4f best[VB];
+        v4i arg[VB];
+        for (unsigned b = 0; b < nb; b++) {
+            best[b] = prev[0] + tr[0][b];
+            arg[b] = (v4i){0, 0, 0, 0};
         }
-        memcpy(prev, cur, sizeof(float) * T);
+        for (unsigned a = 1; a < T; a++) {
+            const float pa = prev[a];
+            const v4i av = {(int32_t)a, (int32_t)a, (int32_t)a, (int32_t)a};
+            for (unsigned b = 0; b < nb; b++) {
+                v4f s = pa + tr[a][b];
+                v4i gt = s > best[b];
+                best[b] = (v4f)(((v4i)s & gt) | ((v4i)best[b] & ~gt));
+                arg[b] = (av & gt) | (arg[b] & ~gt);
+            }
+        }
+        const float *e = em + i * T;
+        int *bpi = bp + i * T;
+        for (unsigned t = 0; t < T; t++) {
+            prev[t] = best[t / 4][t % 4] + e[t];
+            bpi[t] = arg[t / 4][t % 4];
+        }
     }
     int bt = 0;
     for (unsigned t = 1; t < T; t++)
@@ -290,59 +325,121 @@ void ner_viterbi(unsigned T, const uint8_t *kind, const uint8_t *label,
     }
 }
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+/* acc (two int32 registers per block of eight tags) += the weight rows
+ * (nb blocks each) of features f[0..k), widened to 32 bits: the sums are
+ * exact, as scalar ones are. */
+static inline void add_rows(__m128i *acc, const int16_t *w, unsigned nb,
+                            const uint32_t *f, size_t k)
+{
+    for (size_t j = 0; j < k; j++) {
+        const int16_t *row = w + (size_t)f[j] * nb * NER_ROW_ALIGN;
+        for (unsigned b = 0; b < nb; b++) {
+            __m128i r = _mm_load_si128((const __m128i *)(const void *)(row + b * NER_ROW_ALIGN));
+            /* sign extension: each int16 into the top of an int32, shifted down */
+            acc[2 * b] = _mm_add_epi32(acc[2 * b], _mm_srai_epi32(_mm_unpacklo_epi16(r, r), 16));
+            acc[2 * b + 1] = _mm_add_epi32(acc[2 * b + 1], _mm_srai_epi32(_mm_unpackhi_epi16(r, r), 16));
+        }
+    }
+}
+typedef __m128i acc_t;
+#else
+static inline void add_rows(int32_t *acc, const int16_t *w, unsigned nb,
+                            const uint32_t *f, size_t k)
+{
+    for (size_t j = 0; j < k; j++) {
+        const int16_t *row = w + (size_t)f[j] * nb * NER_ROW_ALIGN;
+        for (unsigned a = 0; a < nb * NER_ROW_ALIGN; a++)
+            acc[a] += row[a];
+    }
+}
+typedef int32_t acc_t;
+#endif
+#define ACC_PER_TAG (sizeof(acc_t) / sizeof(int32_t))
+
+/* The common case (9 to 16 tags: the default model has 9) with the block
+ * count a constant, so that the sums stay in registers. */
+static void sum_rows(acc_t *acc, const int16_t *w, unsigned nb,
+                     const uint32_t *f, size_t k)
+{
+    if (nb == 2)
+        add_rows(acc, w, 2, f, k);
+    else
+        add_rows(acc, w, nb, f, k);
+}
+
+/* The features of one token, gathered a token ahead of their sums. */
+typedef struct tok_feats {
+    size_t k, wk;    /* context features; word features (0 on a cache hit) */
+    size_t slot;     /* cache slot of the word */
+    uint64_t key;    /* cache key of the word, 0 when not cached */
+    int hit;         /* the word's sum was in the cache when gathered */
+    uint32_t f[NER_MAX_CTX_FEATS], wf[NER_MAX_WORD_FEATS];
+} tok_feats;
+
+/* Features of token i, and the weight rows they need prefetched, so that
+ * memory loads overlap with the sums of the token before. */
+static void gather(const ner_model *m, const ner_tok *t, size_t n, size_t i,
+                   ner_cache *cache, tok_feats *tf)
+{
+    unsigned S = m->stride;
+    tf->k = ner_features_ctx(t, n, i, m->hash_bits, tf->f);
+    for (size_t j = 0; j < tf->k; j++)
+        __builtin_prefetch(m->wp + (size_t)tf->f[j] * S);
+    tf->key = 0;
+    tf->hit = 0;
+    if (cache && t[i].len <= 64) {
+        uint64_t key = t[i].h_word ^ ((uint64_t)t[i].len << 56) ^ 0x2545F4914F6CDD1DULL;
+        tf->key = key ? key : 1;
+        tf->slot = (size_t)(nh_mix(tf->key) & (NER_CACHE_SLOTS - 1));
+        tf->hit = cache->key[tf->slot] == tf->key;
+    }
+    tf->wk = 0;
+    if (!tf->hit) {
+        tf->wk = ner_features_word(&t[i], m->hash_bits, tf->wf);
+        for (size_t j = 0; j < tf->wk; j++)
+            __builtin_prefetch(m->wp + (size_t)tf->wf[j] * S);
+    }
+}
+
 void ner_tag(const ner_model *m, const ner_tok *t, size_t n, float *em,
              int *bp, int *out, ner_cache *cache)
 {
-    unsigned T = m->n_tags;
-    if (T > 16)
+    unsigned T = m->n_tags, S = m->stride, nb = S / NER_ROW_ALIGN;
+    if (S > 16)
         cache = NULL;
-    uint32_t fa[NER_MAX_FEATS], fbuf[NER_MAX_FEATS];
-    uint32_t *f = fa, *next = fbuf;
-    size_t k = n ? ner_features_ctx(t, n, 0, m->hash_bits, f) : 0;
+    tok_feats ta, tb, *cur = &ta, *next = &tb;
+    if (n)
+        gather(m, t, n, 0, cache, cur);
     for (size_t i = 0; i < n; i++) {
-        int32_t acc[NER_MAX_TAGS] = {0};
-        /* context features of the next token first, and their rows
-         * prefetched, so that memory loads overlap with this token's sums */
-        size_t nk = 0;
-        if (i + 1 < n) {
-            nk = ner_features_ctx(t, n, i + 1, m->hash_bits, next);
-            for (size_t j = 0; j < nk; j++)
-                __builtin_prefetch(m->w + (size_t)next[j] * T);
-        }
+        acc_t acc[NER_MAX_TAGS / ACC_PER_TAG];
+        int32_t sum[NER_MAX_TAGS];
+        if (i + 1 < n)
+            gather(m, t, n, i + 1, cache, next);
         /* the word's own features: from the cache, or summed and kept */
-        uint64_t key = t[i].h_word ^ ((uint64_t)t[i].len << 56) ^ 0x2545F4914F6CDD1DULL;
-        if (key == 0)
-            key = 1;
-        size_t slot = (size_t)(nh_mix(key) & (NER_CACHE_SLOTS - 1));
-        if (cache && t[i].len <= 64 && cache->key[slot] == key) {
-            memcpy(acc, cache->acc[slot], sizeof(int32_t) * T);
+        if (cur->key && cache->key[cur->slot] == cur->key) {
+            memcpy(acc, cache->acc[cur->slot], sizeof(int32_t) * S);
         } else {
-            uint32_t wf[NER_MAX_WORD_FEATS];
-            size_t wk = ner_features_word(&t[i], m->hash_bits, wf);
-            for (size_t j = 0; j < wk; j++) {
-                const int16_t *row = m->w + (size_t)wf[j] * T;
-                for (unsigned a = 0; a < T; a++)
-                    acc[a] += row[a];
-            }
-            if (cache && t[i].len <= 64) {
-                cache->key[slot] = key;
-                memcpy(cache->acc[slot], acc, sizeof(int32_t) * T);
+            if (cur->hit) /* the token before took the slot since */
+                cur->wk = ner_features_word(&t[i], m->hash_bits, cur->wf);
+            memset(acc, 0, sizeof(int32_t) * S);
+            sum_rows(acc, m->wp, nb, cur->wf, cur->wk);
+            if (cur->key) {
+                cache->key[cur->slot] = cur->key;
+                memcpy(cache->acc[cur->slot], acc, sizeof(int32_t) * S);
             }
         }
-        for (size_t j = 0; j < k; j++) {
-            const int16_t *row = m->w + (size_t)f[j] * T;
-            for (unsigned a = 0; a < T; a++)
-                acc[a] += row[a];
-        }
+        sum_rows(acc, m->wp, nb, cur->f, cur->k);
+        memcpy(sum, acc, sizeof(int32_t) * S);
         for (unsigned a = 0; a < T; a++)
-            em[i * T + a] = (float)acc[a] * m->scale;
+            em[i * T + a] = (float)sum[a] * m->scale;
         for (unsigned a = 0; a < T; a++)
             if (m->tag_kind[a] == 0)
                 em[i * T + a] -= m->o_penalty;
-        uint32_t *tmp = f;
-        f = next;
+        tok_feats *tmp = cur;
+        cur = next;
         next = tmp;
-        k = nk;
     }
     ner_viterbi(T, m->tag_kind, m->tag_label, m->start,
                 (const float (*)[NER_MAX_TAGS])m->trans, em, n, bp, out);

@@ -187,8 +187,16 @@ typedef struct ner_model {
     float o_penalty; /* subtracted from the O score of each token (recall) */
     float start[NER_MAX_TAGS];
     float trans[NER_MAX_TAGS][NER_MAX_TAGS];
-    const int16_t *w; /* 2^hash_bits rows of n_tags */
+    const int16_t *w; /* 2^hash_bits rows of n_tags, as in the file */
+    /* The same weights with each row padded with zeros to `stride` (n_tags
+     * rounded up to NER_ROW_ALIGN) and 32-byte aligned: a row is one cache
+     * line access and sums over whole vector blocks, which the tagger's
+     * inner loop needs to be vectorized. */
+    unsigned stride;
+    int16_t *wp;
 } ner_model;
+
+#define NER_ROW_ALIGN 8
 
 #define NER_MODEL_MAGIC "DPNERMDL"
 #define NER_MODEL_VERSION 1
