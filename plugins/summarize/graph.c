@@ -20,6 +20,26 @@ static int cmp_entry(const void *a, const void *b)
     return (x->stem > y->stem) - (x->stem < y->stem);
 }
 
+/* A sentence's entries by stem (stems are distinct within a sentence).
+ * Most sentences have a few dozen: insertion sort, without qsort's call per
+ * comparison and its buffer. */
+static void sort_entries(sz_entry *e, size_t n)
+{
+    if (n > 64) {
+        qsort(e, n, sizeof *e, cmp_entry);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        sz_entry x = e[i];
+        size_t j = i;
+        while (j > 0 && e[j - 1].stem > x.stem) {
+            e[j] = e[j - 1];
+            j--;
+        }
+        e[j] = x;
+    }
+}
+
 float sz_cosine(const sz_doc *d, uint32_t a, uint32_t b)
 {
     const sz_sent *sa = &d->sent[a], *sb = &d->sent[b];
@@ -150,8 +170,7 @@ int sz_graph_rank(sz_doc *d, dp_err *err)
     if (n == 0)
         return 0;
     for (size_t s = 0; s < n; s++)
-        qsort(d->vec + d->sent[s].vec0, d->sent[s].nvec, sizeof(sz_entry),
-              cmp_entry);
+        sort_entries(d->vec + d->sent[s].vec0, d->sent[s].nvec);
 
     int rc = -ENOMEM;
     /* the widest block's entries bound the local index */

@@ -2,7 +2,6 @@
  * stop words and punctuation, at most SZ_KP_MAX words) and entity mentions,
  * scored by the document frequency of their words, their own frequency and
  * how early they first appear. */
-#define _GNU_SOURCE /* qsort_r */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -191,12 +190,29 @@ static int add_entities(sz_doc *d, dp_doc *doc, kp_set *ks)
     return 0;
 }
 
-static int cmp_kp(const void *a, const void *b, void *ctx)
+/* Whether candidate a ranks before b: higher score, then found earlier
+ * (the order a stable sort by score gives). */
+static int kp_before(const kp *items, uint32_t a, uint32_t b)
 {
-    const kp *items = ctx;
-    double x = items[*(const uint32_t *)a].score;
-    double y = items[*(const uint32_t *)b].score;
-    return (x < y) - (x > y);
+    double x = items[a].score, y = items[b].score;
+    return x > y || (x == y && a < b);
+}
+
+static void kp_sift(const kp *items, uint32_t *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && kp_before(items, h[c + 1], h[c]))
+            c++;
+        if (!kp_before(items, h[c], h[i]))
+            return;
+        uint32_t t = h[i];
+        h[i] = h[c];
+        h[c] = t;
+        i = c;
+    }
 }
 
 /* Whether every stem of a is in b. */
@@ -259,7 +275,7 @@ int sz_kp_build(sz_doc *d, dp_doc *doc, sz_kps **out)
     kp_set *ks = &k->ks;
     uint32_t *order = NULL;
     uint32_t *last = NULL;
-    if (sz_strtab_init(&ks->tab, 1024) != 0)
+    if (sz_strtab_init(&ks->tab, d->ntok / 4 < 1024 ? d->ntok / 4 : 1024) != 0)
         goto fail;
     for (size_t s = 0; s < d->nsent; s++)
         if (runs_of_sentence(d, ks, (uint32_t)s) != 0)
@@ -295,15 +311,21 @@ int sz_kp_build(sz_doc *d, dp_doc *doc, sz_kps **out)
         order[i] = (uint32_t)i;
         last[i] = SZ_NONE;
     }
-    qsort_r(order, n, sizeof *order, cmp_kp, ks->items);
-    for (size_t i = 0; i < n && ks->nchosen < want; i++) {
-        const kp *p = &ks->items[order[i]];
+    /* Best first from a heap: only the first few dozen of the hundreds of
+     * candidates are ever looked at, so no full sort. */
+    for (size_t i = n / 2; i-- > 0;)
+        kp_sift(ks->items, order, n, i);
+    for (size_t left = n; left > 0 && ks->nchosen < want;) {
+        uint32_t best = order[0];
+        order[0] = order[--left];
+        kp_sift(ks->items, order, left, 0);
+        const kp *p = &ks->items[best];
         int skip = 0;
         for (size_t c = 0; c < ks->nchosen && !skip; c++)
             skip = covered(ks, p, &ks->items[ks->chosen[c]]) ||
                    covered(ks, &ks->items[ks->chosen[c]], p);
         if (!skip)
-            ks->chosen[ks->nchosen++] = order[i];
+            ks->chosen[ks->nchosen++] = best;
     }
     /* Keyphrase centrality of sentences: the top keyphrases they hold. */
     double top = ks->items[ks->chosen[0]].score;
@@ -339,11 +361,14 @@ json_t *sz_kp_json(const sz_doc *d, const sz_kps *k)
     for (size_t c = 0; c < ks->nchosen && c < (size_t)d->inst->n_keyphrases;
          c++) {
         const kp *p = &ks->items[ks->chosen[c]];
-        json_t *text = phrase_text(d, p);
-        json_t *o = text ? json_pack("{s:o,s:f}", "text", text, "score",
-                                     round(p->score / top * 1000.0) / 1000.0)
-                         : NULL;
-        if (o == NULL || json_array_append_new(arr, o) != 0) {
+        /* Built member by member: json_pack parses its format string per
+         * call, which cost more than the rest of this function. */
+        json_t *o = json_object();
+        if (o == NULL || json_array_append_new(arr, o) != 0 ||
+            json_object_set_new_nocheck(o, "text", phrase_text(d, p)) != 0 ||
+            json_object_set_new_nocheck(
+                o, "score",
+                json_real(round(p->score / top * 1000.0) / 1000.0)) != 0) {
             json_decref(arr);
             return NULL;
         }

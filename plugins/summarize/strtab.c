@@ -7,15 +7,25 @@
 
 uint64_t sz_hash(const void *p, size_t len)
 {
-    /* FNV-1a, then a final mix so that low bits are usable. */
+    /* Eight bytes per multiply (keys are words and short stem-id strings,
+     * hashed once per token), then a final mix so that both the low bits
+     * (slot) and the high bits (tag) are usable. */
     const unsigned char *s = p;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= s[i];
-        h *= 1099511628211ULL;
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ len;
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+        s += 8;
+        len -= 8;
     }
+    uint64_t w = 0;
+    for (size_t i = 0; i < len; i++)
+        w |= (uint64_t)s[i] << (8 * i);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
+    h *= 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 33;
     return h;
 }
@@ -36,41 +46,60 @@ int sz_strtab_init(sz_strtab *t, size_t expect)
 void sz_strtab_free(sz_strtab *t)
 {
     free(t->slots);
-    free(t->off);
-    free(t->len);
-    free(t->hash);
+    free(t->keys);
     free(t->arena);
     memset(t, 0, sizeof *t);
 }
 
-long sz_strtab_find(const sz_strtab *t, const char *key, size_t len)
+static inline uint64_t slot_tag(uint64_t h)
+{
+    return h & 0xFFFFFFFF00000000ULL;
+}
+
+/* The slot holding key, or the empty slot where it belongs. */
+static size_t probe(const sz_strtab *t, const char *key, size_t len,
+                    uint64_t h)
+{
+    size_t mask = t->cap - 1;
+    uint64_t tag = slot_tag(h);
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        uint64_t s = t->slots[i];
+        if (s == 0)
+            return i;
+        if (slot_tag(s) != tag)
+            continue;
+        const sz_strkey *k = &t->keys[(uint32_t)s - 1];
+        if (k->len == len && memcmp(t->arena + k->off, key, len) == 0)
+            return i;
+    }
+}
+
+long sz_strtab_find_h(const sz_strtab *t, const char *key, size_t len,
+                      uint64_t h)
 {
     if (t->cap == 0)
         return -1;
-    uint64_t h = sz_hash(key, len);
-    size_t mask = t->cap - 1;
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        uint32_t s = t->slots[i];
-        if (s == 0)
-            return -1;
-        uint32_t id = s - 1;
-        if (t->hash[id] == h && t->len[id] == len &&
-            memcmp(t->arena + t->off[id], key, len) == 0)
-            return id;
-    }
+    uint64_t s = t->slots[probe(t, key, len, h)];
+    return s ? (long)((uint32_t)s - 1) : -1;
+}
+
+long sz_strtab_find(const sz_strtab *t, const char *key, size_t len)
+{
+    return sz_strtab_find_h(t, key, len, sz_hash(key, len));
 }
 
 static int grow_slots(sz_strtab *t)
 {
     size_t cap = t->cap * 2;
-    uint32_t *slots = calloc(cap, sizeof *slots);
+    uint64_t *slots = calloc(cap, sizeof *slots);
     if (slots == NULL)
         return -ENOMEM;
     for (size_t id = 0; id < t->n; id++) {
-        size_t i = (size_t)t->hash[id] & (cap - 1);
+        uint64_t h = t->keys[id].hash;
+        size_t i = (size_t)h & (cap - 1);
         while (slots[i])
             i = (i + 1) & (cap - 1);
-        slots[i] = (uint32_t)id + 1;
+        slots[i] = slot_tag(h) | (uint32_t)(id + 1);
     }
     free(t->slots);
     t->slots = slots;
@@ -80,28 +109,30 @@ static int grow_slots(sz_strtab *t)
 
 long sz_strtab_put(sz_strtab *t, const char *key, size_t len, int *added)
 {
+    return sz_strtab_put_h(t, key, len, sz_hash(key, len), added);
+}
+
+long sz_strtab_put_h(sz_strtab *t, const char *key, size_t len, uint64_t h,
+                     int *added)
+{
     if (added)
         *added = 0;
-    if (len > UINT32_MAX / 2 || t->n >= UINT32_MAX / 4)
+    if (len > UINT32_MAX / 2 || t->n >= UINT32_MAX / 4 || t->cap == 0)
         return -ENOMEM;
-    long id = sz_strtab_find(t, key, len);
-    if (id >= 0)
-        return id;
-    if ((t->n + 1) * 2 > t->cap && grow_slots(t) != 0)
-        return -ENOMEM;
+    size_t i = probe(t, key, len, h);
+    if (t->slots[i])
+        return (long)((uint32_t)t->slots[i] - 1);
+    if ((t->n + 1) * 2 > t->cap) {
+        if (grow_slots(t) != 0)
+            return -ENOMEM;
+        i = probe(t, key, len, h);
+    }
     if (t->n == t->id_cap) {
         size_t c = t->id_cap ? t->id_cap * 2 : 64;
-        uint32_t *off = realloc(t->off, c * sizeof *off);
-        if (off)
-            t->off = off;
-        uint32_t *ln = realloc(t->len, c * sizeof *ln);
-        if (ln)
-            t->len = ln;
-        uint64_t *hs = realloc(t->hash, c * sizeof *hs);
-        if (hs)
-            t->hash = hs;
-        if (!off || !ln || !hs)
+        sz_strkey *k = realloc(t->keys, c * sizeof *k);
+        if (k == NULL)
             return -ENOMEM;
+        t->keys = k;
         t->id_cap = c;
     }
     if (t->arena_len + len + 1 > t->arena_cap) {
@@ -118,17 +149,10 @@ long sz_strtab_put(sz_strtab *t, const char *key, size_t len, int *added)
     }
     memcpy(t->arena + t->arena_len, key, len);
     t->arena[t->arena_len + len] = 0;
-    uint64_t h = sz_hash(key, len);
     uint32_t nid = (uint32_t)t->n;
-    t->off[nid] = (uint32_t)t->arena_len;
-    t->len[nid] = (uint32_t)len;
-    t->hash[nid] = h;
+    t->keys[nid] = (sz_strkey){(uint32_t)t->arena_len, (uint32_t)len, h};
     t->arena_len += len + 1;
-    size_t mask = t->cap - 1;
-    size_t i = (size_t)h & mask;
-    while (t->slots[i])
-        i = (i + 1) & mask;
-    t->slots[i] = nid + 1;
+    t->slots[i] = slot_tag(h) | (nid + 1);
     t->n++;
     if (added)
         *added = 1;

@@ -79,6 +79,14 @@ static int add_stop(sz_inst *in, const char *w, size_t len)
     return sz_strtab_put(&in->stop, w, len, NULL) < 0 ? -ENOMEM : 0;
 }
 
+/* Stop words are never stemmed: they stay out of the stem cache. */
+static int add_common(sz_inst *in, const char *w, size_t len)
+{
+    if (sz_strtab_find(&in->stop, w, len) >= 0)
+        return 0;
+    return sz_stemcache_put(&in->common, w, len);
+}
+
 static int add_boiler(sz_inst *in, const char *w, size_t len)
 {
     char **b = realloc(in->boiler, (in->n_boiler + 1) * sizeof *b);
@@ -98,6 +106,7 @@ static void sz_destroy(void *instance)
     if (in == NULL)
         return;
     sz_strtab_free(&in->stop);
+    sz_stemcache_free(&in->common);
     for (size_t i = 0; i < in->n_boiler; i++)
         free(in->boiler[i]);
     free(in->boiler);
@@ -155,8 +164,14 @@ static int sz_create(const dp_api *api, const json_t *options,
     if ((rc = read_list(data_dir, "stopwords.txt", 1, add_stop, in, err)) ||
         (rc = read_list(data_dir, "stopwords_extra.txt", 1, add_stop, in,
                         err)) ||
+        (rc = read_list(data_dir, "common_words.txt", 1, add_common, in,
+                        err)) ||
         (rc = read_list(data_dir, "boilerplate.txt", 0, add_boiler, in, err)))
         goto fail;
+    if ((rc = sz_stemcache_stem(&in->common)) != 0) {
+        dp_err_set(err, "summarize: out of memory stemming the common words");
+        goto fail;
+    }
     *instance = in;
     return 0;
 fail:
@@ -229,8 +244,18 @@ static int sz_process(void *instance, dp_doc *doc, dp_err *err)
         json_decref(text);
         goto oom;
     }
-    json_t *summary = json_pack("{s:o,s:o}", "sentences", idx, "text", text);
-    if (summary == NULL || api->set_output(doc, "summary", summary) != 0)
+    /* Built member by member: json_pack parses its format per call. */
+    json_t *summary = json_object();
+    int bad = summary == NULL ||
+              json_object_set_nocheck(summary, "sentences", idx) != 0 ||
+              json_object_set_nocheck(summary, "text", text) != 0;
+    json_decref(idx);
+    json_decref(text);
+    if (bad) {
+        json_decref(summary);
+        goto oom;
+    }
+    if (api->set_output(doc, "summary", summary) != 0)
         goto oom;
     json_t *kpj = sz_kp_json(&d, kps);
     if (kpj == NULL || api->set_output(doc, "keyphrases", kpj) != 0)

@@ -2,6 +2,7 @@
  *
  *   strtab.c    string interning (open addressing) used for word lists,
  *               surface forms and stems
+ *   stemcache.c the stems of common words, computed at load
  *   vocab.c     tokens -> terms (case folding, stop words, Snowball stems),
  *               per-sentence TF-ISF vectors and sentence features
  *   graph.c     sparse sentence-similarity graph (windowed inverted index,
@@ -21,12 +22,18 @@
 /* ------------------------------------------------------------------------ */
 /* String table: maps byte strings to dense ids 0..n-1.                      */
 
+typedef struct sz_strkey {
+    uint32_t off;    /* offset of the key in arena */
+    uint32_t len;    /* key length */
+    uint64_t hash;
+} sz_strkey;
+
 typedef struct sz_strtab {
-    uint32_t *slots; /* id + 1, 0 = empty */
+    /* Per slot: the hash's high 32 bits << 32 | (id + 1), 0 = empty. The
+     * tag lets a probe reject other keys without touching keys[]. */
+    uint64_t *slots;
     size_t cap;      /* power of two */
-    uint32_t *off;   /* per id: offset of the key in arena */
-    uint32_t *len;   /* per id: key length */
-    uint64_t *hash;  /* per id: key hash */
+    sz_strkey *keys; /* per id */
     size_t n, id_cap;
     char *arena;
     size_t arena_len, arena_cap;
@@ -37,21 +44,55 @@ int sz_strtab_init(sz_strtab *t, size_t expect);
 void sz_strtab_free(sz_strtab *t);
 /* The id of key, or -1 when absent. */
 long sz_strtab_find(const sz_strtab *t, const char *key, size_t len);
+/* The same with the key's sz_hash already known. */
+long sz_strtab_find_h(const sz_strtab *t, const char *key, size_t len,
+                      uint64_t h);
 /* The id of key, inserting it when absent (*added set to 1 then). Returns
  * -ENOMEM on allocation failure. */
 long sz_strtab_put(sz_strtab *t, const char *key, size_t len, int *added);
+/* The same with the key's sz_hash already known. */
+long sz_strtab_put_h(sz_strtab *t, const char *key, size_t len, uint64_t h,
+                     int *added);
 static inline const char *sz_strtab_key(const sz_strtab *t, uint32_t id,
                                         size_t *len)
 {
-    *len = t->len[id];
-    return t->arena + t->off[id];
+    *len = t->keys[id].len;
+    return t->arena + t->keys[id].off;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Stem cache: common lower-case words and their stems (stemcache.c).        */
+
+#define SZ_SC_MAX 15     /* longest word or stem kept */
+#define SZ_SC_NONE 0xFF  /* slen of a word whose stem is not kept */
+
+typedef struct sz_sc_entry { /* 32 bytes: one lookup, one cache line */
+    uint8_t wlen;            /* 0 = empty */
+    char word[SZ_SC_MAX];
+    uint8_t slen;
+    char stem[SZ_SC_MAX];
+} sz_sc_entry;
+
+typedef struct sz_stemcache {
+    sz_sc_entry *e;
+    size_t mask;             /* capacity - 1 (a power of two) */
+    size_t n;
+} sz_stemcache;
+
+/* Add a word (at load; longer ones are skipped), then stem them all. */
+int sz_stemcache_put(sz_stemcache *c, const char *w, size_t len);
+int sz_stemcache_stem(sz_stemcache *c);
+/* The entry of w with its stem, or NULL. */
+const sz_sc_entry *sz_stemcache_find(const sz_stemcache *c, const char *w,
+                                     size_t len);
+void sz_stemcache_free(sz_stemcache *c);
 
 /* ------------------------------------------------------------------------ */
 /* Instance (read-only after create).                                        */
 
 typedef struct sz_inst {
     sz_strtab stop;        /* lower-case stop words */
+    sz_stemcache common;   /* common words (not stop words) and stems */
     char **boiler;         /* lower-case boilerplate phrases */
     size_t n_boiler;
     long opt_sentences;    /* -1 when not given */

@@ -146,7 +146,12 @@ static int new_type(sz_doc *d, struct sb_stemmer *st, const char *s,
     }
     const char *key = f;
     size_t klen = flen;
-    if (letters > 0 && flen < 128) {
+    const sz_sc_entry *ce;
+    if (letters > 0 && (ce = sz_stemcache_find(&d->inst->common, f, flen))) {
+        /* the stemmer's own result for these bytes, kept from load */
+        key = ce->stem;
+        klen = ce->slen;
+    } else if (letters > 0 && flen < 128) {
         const sb_symbol *stem =
             sb_stemmer_stem(st, (const sb_symbol *)f, (int)flen);
         if (stem == NULL) {
@@ -378,8 +383,12 @@ int sz_vocab_build(sz_doc *d, dp_doc *doc, dp_err *err)
     d->sent = calloc(ns ? ns : 1, sizeof *d->sent);
     d->tok_type = malloc((d->ntok ? d->ntok : 1) * sizeof *d->tok_type);
     d->vec = malloc((d->ntok ? d->ntok : 1) * sizeof *d->vec);
+    /* Tables sized for the document (a news article has a few hundred
+     * distinct words) and grown as needed: small tables stay in cache, and
+     * large fixed ones cost zeroing and misses per document. */
+    size_t expect = d->ntok / 2 < 4096 ? d->ntok / 2 : 4096;
     if (!d->sent || !d->tok_type || !d->vec ||
-        sz_strtab_init(&d->surf, 4096) || sz_strtab_init(&d->stems, 4096))
+        sz_strtab_init(&d->surf, expect) || sz_strtab_init(&d->stems, expect))
         goto fail;
 
     size_t t = 0;

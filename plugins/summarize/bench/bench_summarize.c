@@ -1,6 +1,7 @@
 /* bench_summarize: time of the summarize stage against document size.
  *
  *   bench_summarize [--segment NAME_OR_PATH] CORPUS.jsonl [MB]
+ *   bench_summarize --articles [--plugin SUMMARIZE.so] CORPUS.jsonl
  *
  * Builds a document of MB megabytes (default 10) and one of MB/10 from the
  * "text" members of CORPUS.jsonl (news articles, e.g. the BBC dev set),
@@ -11,6 +12,14 @@
  * "segment"); only summarize's own time is counted: the thread CPU time of
  * segmenter+summarize minus that of the segmenter alone (CPU time, so that
  * other processes on the machine do not skew it), best of 3.
+ *
+ * --articles runs every line of CORPUS as a document of its own through
+ * clean, segment, entities and summarize (the daemon's default pipeline;
+ * --plugin takes summarize from another build, to compare two versions in
+ * the same conditions) and prints the thread CPU time of summarize's
+ * process() calls summed over the corpus: the median of 5 passes, and all
+ * of them. Per-document costs (allocation, set-up) show here, which the
+ * large documents above hide.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -150,8 +159,107 @@ static double measure(const dp_pipeline *seg, const dp_pipeline *both,
     return bb - bs;
 }
 
+static int articles(const char *path, const char *plugin)
+{
+    char conf[4096];
+    snprintf(conf, sizeof conf,
+             "{\"plugin_dir\": \"%s\", \"stages\": [{\"name\": \"clean\"},"
+             " {\"name\": \"segment\"}, {\"name\": \"entities\"},"
+             " {\"name\": \"summarize\"%s%s%s}]}",
+             SZ_PLUGIN_DIR, plugin ? ", \"plugin\": \"" : "",
+             plugin ? plugin : "", plugin ? "\"" : "");
+    json_t *root = json_loads(conf, 0, NULL);
+    dp_config cfg;
+    dp_pipeline p;
+    dp_err err = {{0}};
+    if (root == NULL || dp_config_from_json(root, &cfg, &err) != 0 ||
+        dp_pipeline_load(&p, &cfg, NULL, NULL, &err) != 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 1;
+    }
+    json_decref(root);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "bench: cannot read %s\n", path);
+        return 1;
+    }
+    size_t n = 0, cap = 0, bytes = 0;
+    char **texts = NULL;
+    char *line = NULL;
+    size_t lcap = 0;
+    while (getline(&line, &lcap, f) > 0) {
+        json_t *o = json_loads(line, 0, NULL);
+        const char *t = json_string_value(json_object_get(o, "text"));
+        if (t) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 1024;
+                char **nt = realloc(texts, cap * sizeof *nt);
+                if (nt == NULL)
+                    return 1;
+                texts = nt;
+            }
+            if ((texts[n] = strdup(t)) == NULL)
+                return 1;
+            bytes += strlen(t);
+            n++;
+        }
+        json_decref(o);
+    }
+    free(line);
+    fclose(f);
+    enum { PASSES = 5 };
+    double pass[PASSES];
+    for (int r = 0; r < PASSES; r++) {
+        pass[r] = 0;
+        for (size_t i = 0; i < n; i++) {
+            dp_doc *doc = dp_doc_new("bench.txt", NULL, texts[i],
+                                     strlen(texts[i]));
+            if (doc == NULL)
+                return 1;
+            for (size_t s = 0; s < p.n; s++) {
+                const dp_pipeline_stage *ps = &p.stages[s];
+                double t0 = cpu_ms();
+                int rc = ps->plugin.stage->process(ps->instance, doc, &err);
+                if (s + 1 == p.n)
+                    pass[r] += cpu_ms() - t0;
+                if (rc != 0) {
+                    fprintf(stderr, "bench: %s: %s\n",
+                            ps->plugin.stage->name, err.msg);
+                    return 1;
+                }
+            }
+            dp_doc_free(doc);
+        }
+    }
+    double sorted[PASSES];
+    memcpy(sorted, pass, sizeof pass);
+    for (int i = 1; i < PASSES; i++)
+        for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+            double t = sorted[j];
+            sorted[j] = sorted[j - 1];
+            sorted[j - 1] = t;
+        }
+    double med = sorted[PASSES / 2];
+    printf("%zu documents, %.2f MB: summarize %.1f ms  %.1f MB/s (passes:",
+           n, bytes / 1e6, med, bytes / 1e3 / med);
+    for (int r = 0; r < PASSES; r++)
+        printf(" %.1f", pass[r]);
+    printf(")\n");
+    for (size_t i = 0; i < n; i++)
+        free(texts[i]);
+    free(texts);
+    dp_pipeline_free(&p);
+    dp_config_free(&cfg);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 2 && strcmp(argv[1], "--articles") == 0) {
+        if (argc > 4 && strcmp(argv[2], "--plugin") == 0)
+            return articles(argv[4], argv[3]);
+        return articles(argv[2], NULL);
+    }
     const char *seg = NULL;
     int a = 1;
     if (argc > 2 && strcmp(argv[1], "--segment") == 0) {
