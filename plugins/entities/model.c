@@ -265,6 +265,64 @@ typedef float v4f __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
 #define VB (NER_MAX_TAGS / 4) /* blocks of four tags in a row at most */
 
+/* The forward steps of Viterbi over tokens 1..n-1: prev holds the scores
+ * of token 0 and gets those of the last token; bp the best predecessors.
+ * Going through the "from" tags in increasing order and keeping a score
+ * only when it is strictly greater picks the same best predecessor (the
+ * first of equal ones) as a scalar loop over "from" for each "to" tag: the
+ * same sums, compared in the same order. The scores stay in vectors from
+ * one token to the next. Always inlined, so that with T and nb constants
+ * (the common case) the loops unroll and the vectors stay in registers. */
+static inline __attribute__((always_inline)) void
+viterbi_steps(unsigned T, unsigned nb, const v4f (*tr)[VB], const float *em,
+              size_t n, int *bp, float *prev)
+{
+    v4f pv[VB];
+    for (unsigned b = 0; b < nb; b++)
+        for (unsigned l = 0; l < 4; l++)
+            pv[b][l] = b * 4 + l < T ? prev[b * 4 + l] : 0;
+    for (size_t i = 1; i < n; i++) {
+        v4f best[VB];
+        v4i arg[VB];
+#pragma GCC unroll 4
+        for (unsigned b = 0; b < nb; b++) {
+            best[b] = pv[0][0] + tr[0][b];
+            arg[b] = (v4i){0, 0, 0, 0};
+        }
+#pragma GCC unroll 16
+        for (unsigned a = 1; a < T; a++) {
+            const float pa = pv[a / 4][a % 4];
+            const v4i av = {(int32_t)a, (int32_t)a, (int32_t)a, (int32_t)a};
+#pragma GCC unroll 4
+            for (unsigned b = 0; b < nb; b++) {
+                v4f s = pa + tr[a][b];
+                v4i gt = s > best[b];
+                best[b] = (v4f)(((v4i)s & gt) | ((v4i)best[b] & ~gt));
+                arg[b] = (av & gt) | (arg[b] & ~gt);
+            }
+        }
+        /* the emissions of token i: whole blocks straight from em while
+         * they stay inside it (the lanes past T are never read back) */
+        const float *e = em + i * T;
+        v4f ev[VB];
+        if (i * T + nb * 4 <= n * T)
+            memcpy(ev, e, nb * sizeof *ev);
+        else
+            for (unsigned b = 0; b < nb; b++)
+                for (unsigned l = 0; l < 4; l++)
+                    ev[b][l] = b * 4 + l < T ? e[b * 4 + l] : 0;
+#pragma GCC unroll 4
+        for (unsigned b = 0; b < nb; b++)
+            pv[b] = best[b] + ev[b];
+        int32_t a32[VB * 4];
+        memcpy(a32, arg, nb * sizeof *arg);
+        for (unsigned t = 0; t < T; t++)
+            bp[i * T + t] = a32[t];
+    }
+    for (unsigned t = 0; t < T; t++)
+        prev[t] = pv[t / 4][t % 4];
+}
+
 void ner_viterbi(unsigned T, const uint8_t *kind, const uint8_t *label,
                  const float *start, const float (*trans)[NER_MAX_TAGS],
                  const float *em, size_t n, int *bp, int *out)
@@ -273,11 +331,8 @@ void ner_viterbi(unsigned T, const uint8_t *kind, const uint8_t *label,
         return;
     const float NEG = -1e30f;
     /* Transitions with the BIO constraint folded in, stored [from][to] and
-     * padded to whole blocks, so that the inner step handles four "to"
-     * tags at once. Going through the "from" tags in increasing order and
-     * keeping a score only when it is strictly greater picks the same best
-     * predecessor (the first of equal ones) as a scalar loop over "from"
-     * for each "to" tag: the same sums, compared in the same order. */
+     * padded to whole blocks, so that a step handles four "to" tags at
+     * once. */
     unsigned nb = (T + 3) / 4;
     v4f tr[NER_MAX_TAGS][VB];
     for (unsigned a = 0; a < T; a++)
@@ -290,30 +345,10 @@ void ner_viterbi(unsigned T, const uint8_t *kind, const uint8_t *label,
     float prev[NER_MAX_TAGS];
     for (unsigned t = 0; t < T; t++)
         prev[t] = kind[t] == 2 ? NEG : start[t] + em[t];
-    for (size_t i = 1; i < n; i++) {
-        v4f best[VB];
-        v4i arg[VB];
-        for (unsigned b = 0; b < nb; b++) {
-            best[b] = prev[0] + tr[0][b];
-            arg[b] = (v4i){0, 0, 0, 0};
-        }
-        for (unsigned a = 1; a < T; a++) {
-            const float pa = prev[a];
-            const v4i av = {(int32_t)a, (int32_t)a, (int32_t)a, (int32_t)a};
-            for (unsigned b = 0; b < nb; b++) {
-                v4f s = pa + tr[a][b];
-                v4i gt = s > best[b];
-                best[b] = (v4f)(((v4i)s & gt) | ((v4i)best[b] & ~gt));
-                arg[b] = (av & gt) | (arg[b] & ~gt);
-            }
-        }
-        const float *e = em + i * T;
-        int *bpi = bp + i * T;
-        for (unsigned t = 0; t < T; t++) {
-            prev[t] = best[t / 4][t % 4] + e[t];
-            bpi[t] = arg[t / 4][t % 4];
-        }
-    }
+    if (T == 9) /* the default model: O and B/I of four labels */
+        viterbi_steps(9, 3, (const v4f (*)[VB])tr, em, n, bp, prev);
+    else
+        viterbi_steps(T, nb, (const v4f (*)[VB])tr, em, n, bp, prev);
     int bt = 0;
     for (unsigned t = 1; t < T; t++)
         if (prev[t] > prev[bt])
@@ -330,8 +365,8 @@ void ner_viterbi(unsigned T, const uint8_t *kind, const uint8_t *label,
 /* acc (two int32 registers per block of eight tags) += the weight rows
  * (nb blocks each) of features f[0..k), widened to 32 bits: the sums are
  * exact, as scalar ones are. */
-static inline void add_rows(__m128i *acc, const int16_t *w, unsigned nb,
-                            const uint32_t *f, size_t k)
+static inline __attribute__((always_inline)) void
+add_rows(__m128i *acc, const int16_t *w, unsigned nb, const uint32_t *f, size_t k)
 {
     for (size_t j = 0; j < k; j++) {
         const int16_t *row = w + (size_t)f[j] * nb * NER_ROW_ALIGN;
@@ -345,8 +380,8 @@ static inline void add_rows(__m128i *acc, const int16_t *w, unsigned nb,
 }
 typedef __m128i acc_t;
 #else
-static inline void add_rows(int32_t *acc, const int16_t *w, unsigned nb,
-                            const uint32_t *f, size_t k)
+static inline __attribute__((always_inline)) void
+add_rows(int32_t *acc, const int16_t *w, unsigned nb, const uint32_t *f, size_t k)
 {
     for (size_t j = 0; j < k; j++) {
         const int16_t *row = w + (size_t)f[j] * nb * NER_ROW_ALIGN;
@@ -357,17 +392,6 @@ static inline void add_rows(int32_t *acc, const int16_t *w, unsigned nb,
 typedef int32_t acc_t;
 #endif
 #define ACC_PER_TAG (sizeof(acc_t) / sizeof(int32_t))
-
-/* The common case (9 to 16 tags: the default model has 9) with the block
- * count a constant, so that the sums stay in registers. */
-static void sum_rows(acc_t *acc, const int16_t *w, unsigned nb,
-                     const uint32_t *f, size_t k)
-{
-    if (nb == 2)
-        add_rows(acc, w, 2, f, k);
-    else
-        add_rows(acc, w, nb, f, k);
-}
 
 /* The features of one token, gathered a token ahead of their sums. */
 typedef struct tok_feats {
@@ -403,12 +427,14 @@ static void gather(const ner_model *m, const ner_tok *t, size_t n, size_t i,
     }
 }
 
-void ner_tag(const ner_model *m, const ner_tok *t, size_t n, float *em,
-             int *bp, int *out, ner_cache *cache)
+/* Emission scores of tokens [0, n), nb blocks of eight tags a row.
+ * Always inlined, so that with nb a constant (the common case) the sums
+ * stay in registers and the copies of them are a few moves. */
+static inline __attribute__((always_inline)) void
+emissions(const ner_model *m, unsigned nb, const ner_tok *t, size_t n,
+          float *em, ner_cache *cache)
 {
-    unsigned T = m->n_tags, S = m->stride, nb = S / NER_ROW_ALIGN;
-    if (S > 16)
-        cache = NULL;
+    unsigned T = m->n_tags, S = nb * NER_ROW_ALIGN;
     tok_feats ta, tb, *cur = &ta, *next = &tb;
     if (n)
         gather(m, t, n, 0, cache, cur);
@@ -424,13 +450,13 @@ void ner_tag(const ner_model *m, const ner_tok *t, size_t n, float *em,
             if (cur->hit) /* the token before took the slot since */
                 cur->wk = ner_features_word(&t[i], m->hash_bits, cur->wf);
             memset(acc, 0, sizeof(int32_t) * S);
-            sum_rows(acc, m->wp, nb, cur->wf, cur->wk);
+            add_rows(acc, m->wp, nb, cur->wf, cur->wk);
             if (cur->key) {
                 cache->key[cur->slot] = cur->key;
                 memcpy(cache->acc[cur->slot], acc, sizeof(int32_t) * S);
             }
         }
-        sum_rows(acc, m->wp, nb, cur->f, cur->k);
+        add_rows(acc, m->wp, nb, cur->f, cur->k);
         memcpy(sum, acc, sizeof(int32_t) * S);
         for (unsigned a = 0; a < T; a++)
             em[i * T + a] = (float)sum[a] * m->scale;
@@ -441,6 +467,18 @@ void ner_tag(const ner_model *m, const ner_tok *t, size_t n, float *em,
         cur = next;
         next = tmp;
     }
-    ner_viterbi(T, m->tag_kind, m->tag_label, m->start,
+}
+
+void ner_tag(const ner_model *m, const ner_tok *t, size_t n, float *em,
+             int *bp, int *out, ner_cache *cache)
+{
+    unsigned nb = m->stride / NER_ROW_ALIGN;
+    if (m->stride > 16)
+        cache = NULL; /* its rows hold 16 tags */
+    if (nb == 2) /* 9 to 16 tags: the default model has 9 */
+        emissions(m, 2, t, n, em, cache);
+    else
+        emissions(m, nb, t, n, em, cache);
+    ner_viterbi(m->n_tags, m->tag_kind, m->tag_label, m->start,
                 (const float (*)[NER_MAX_TAGS])m->trans, em, n, bp, out);
 }
