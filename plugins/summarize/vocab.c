@@ -112,7 +112,22 @@ static int looks_weak(const char *s, size_t len)
 }
 
 /* Classify a new surface form into a type (and stem). */
-static int new_type(sz_doc *d, struct sb_stemmer *st, const char *s,
+/* The English stemmer twice: the ISO-8859-1 build of the same algorithm
+ * runs about a fifth faster than the UTF-8 one, and on ASCII words, whose
+ * bytes are the same in both encodings, gives the same stems. */
+typedef struct stemmers {
+    struct sb_stemmer *utf8, *latin1;
+} stemmers;
+
+static int is_ascii(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
+static int new_type(sz_doc *d, const stemmers *sts, const char *s,
                     size_t len, sz_type *ty)
 {
     memset(ty, 0, sizeof *ty);
@@ -152,6 +167,7 @@ static int new_type(sz_doc *d, struct sb_stemmer *st, const char *s,
         key = ce->stem;
         klen = ce->slen;
     } else if (letters > 0 && flen < 128) {
+        struct sb_stemmer *st = is_ascii(f, flen) ? sts->latin1 : sts->utf8;
         const sb_symbol *stem =
             sb_stemmer_stem(st, (const sb_symbol *)f, (int)flen);
         if (stem == NULL) {
@@ -373,8 +389,11 @@ int sz_vocab_build(sz_doc *d, dp_doc *doc, dp_err *err)
         dp_err_set(err, "document too large for summarize");
         return -EFBIG;
     }
-    struct sb_stemmer *st = sb_stemmer_new("english", NULL);
-    if (st == NULL) {
+    stemmers st = {sb_stemmer_new("english", NULL),
+                   sb_stemmer_new("english", "ISO_8859_1")};
+    if (st.utf8 == NULL || st.latin1 == NULL) {
+        sb_stemmer_delete(st.utf8);
+        sb_stemmer_delete(st.latin1);
         dp_err_set(err, "cannot create the Snowball stemmer");
         return -ENOMEM;
     }
@@ -423,7 +442,7 @@ int sz_vocab_build(sz_doc *d, dp_doc *doc, dp_err *err)
                     d->types = nt;
                     d->types_cap = c;
                 }
-                if (new_type(d, st, w, wl, &d->types[id]) != 0)
+                if (new_type(d, &st, w, wl, &d->types[id]) != 0)
                     goto fail;
             }
             const sz_type *ty = &d->types[id];
@@ -492,10 +511,12 @@ int sz_vocab_build(sz_doc *d, dp_doc *doc, dp_err *err)
     }
     if (entity_scores(d, doc) != 0)
         goto fail;
-    sb_stemmer_delete(st);
+    sb_stemmer_delete(st.utf8);
+    sb_stemmer_delete(st.latin1);
     return 0;
 fail:
-    sb_stemmer_delete(st);
+    sb_stemmer_delete(st.utf8);
+    sb_stemmer_delete(st.latin1);
     dp_err_set(err, "summarize: out of memory");
     return rc;
 }

@@ -1,7 +1,8 @@
 /* bench_summarize: time of the summarize stage against document size.
  *
- *   bench_summarize [--segment NAME_OR_PATH] CORPUS.jsonl [MB]
- *   bench_summarize --articles [--plugin SUMMARIZE.so] CORPUS.jsonl
+ *   bench_summarize [--plugin SUMMARIZE.so] [--segment NAME_OR_PATH]
+ *                   CORPUS.jsonl [MB]
+ *   bench_summarize [--plugin SUMMARIZE.so] --articles CORPUS.jsonl
  *
  * Builds a document of MB megabytes (default 10) and one of MB/10 from the
  * "text" members of CORPUS.jsonl (news articles, e.g. the BBC dev set),
@@ -13,10 +14,12 @@
  * segmenter+summarize minus that of the segmenter alone (CPU time, so that
  * other processes on the machine do not skew it), best of 3.
  *
- * --articles runs every line of CORPUS as a document of its own through
- * clean, segment, entities and summarize (the daemon's default pipeline;
  * --plugin takes summarize from another build, to compare two versions in
- * the same conditions) and prints the thread CPU time of summarize's
+ * the same conditions.
+ *
+ * --articles runs every line of CORPUS as a document of its own through
+ * clean, segment, entities and summarize (the daemon's default pipeline)
+ * and prints the thread CPU time of summarize's
  * process() calls summed over the corpus: the median of 5 passes, and all
  * of them. Per-document costs (allocation, set-up) show here, which the
  * large documents above hide.
@@ -113,10 +116,14 @@ static double run_once(const dp_pipeline *p, const char *text, size_t len)
     return t;
 }
 
-static int load(dp_pipeline *p, dp_config *cfg, const char *seg, int with_sum)
+static int load(dp_pipeline *p, dp_config *cfg, const char *seg,
+                const char *plugin, int with_sum)
 {
-    char stages[2048];
-    const char *sum = with_sum ? ", {\"name\": \"summarize\"}" : "";
+    char stages[4096], sum[2048] = "";
+    if (with_sum)
+        snprintf(sum, sizeof sum, ", {\"name\": \"summarize\"%s%s%s}",
+                 plugin ? ", \"plugin\": \"" : "", plugin ? plugin : "",
+                 plugin ? "\"" : "");
     if (seg && strchr(seg, '/'))
         snprintf(stages, sizeof stages,
                  "{\"plugin_dir\": \"%s\", \"stages\": [{\"name\": \"segment\","
@@ -255,19 +262,29 @@ static int articles(const char *path, const char *plugin)
 
 int main(int argc, char **argv)
 {
-    if (argc > 2 && strcmp(argv[1], "--articles") == 0) {
-        if (argc > 4 && strcmp(argv[2], "--plugin") == 0)
-            return articles(argv[4], argv[3]);
-        return articles(argv[2], NULL);
+    const char *seg = NULL, *plugin = NULL;
+    int a = 1, per_article = 0;
+    for (;;) {
+        if (argc - a > 1 && strcmp(argv[a], "--plugin") == 0) {
+            plugin = argv[a + 1];
+            a += 2;
+        } else if (argc - a > 1 && strcmp(argv[a], "--segment") == 0) {
+            seg = argv[a + 1];
+            a += 2;
+        } else if (argc - a > 0 && strcmp(argv[a], "--articles") == 0) {
+            per_article = 1;
+            a++;
+        } else {
+            break;
+        }
     }
-    const char *seg = NULL;
-    int a = 1;
-    if (argc > 2 && strcmp(argv[1], "--segment") == 0) {
-        seg = argv[2];
-        a = 3;
-    }
+    if (per_article && argc - a >= 1)
+        return articles(argv[a], plugin);
     if (argc - a < 1) {
-        fprintf(stderr, "usage: bench_summarize [--segment S] CORPUS.jsonl [MB]\n");
+        fprintf(stderr, "usage: bench_summarize [--plugin P] [--segment S] "
+                        "CORPUS.jsonl [MB]\n"
+                        "       bench_summarize [--plugin P] --articles "
+                        "CORPUS.jsonl\n");
         return 2;
     }
     double mb = argc - a > 1 ? atof(argv[a + 1]) : 10;
@@ -279,7 +296,7 @@ int main(int argc, char **argv)
     }
     dp_config cfg1, cfg2;
     dp_pipeline p1, p2;
-    if (load(&p1, &cfg1, seg, 0) || load(&p2, &cfg2, seg, 1))
+    if (load(&p1, &cfg1, seg, NULL, 0) || load(&p2, &cfg2, seg, plugin, 1))
         return 1;
     size_t big = (size_t)(mb * 1e6), small = big / 10;
     char *ts = repeat(src, clen, small), *tb = repeat(src, clen, big);
