@@ -76,7 +76,7 @@ void ner_tok_prepare(ner_tok *t, const char *s, size_t len)
     t->flags = 0;
     size_t lo = 0, sh = 0;
     char last = 0;
-    int has_upper = 0, has_lower = 0, first_upper = 0;
+    int has_upper = 0, has_lower = 0, first_upper = 0, space = 0;
     size_t i = 0;
     while (i < len) {
         unsigned char c = (unsigned char)s[i];
@@ -96,6 +96,7 @@ void ner_tok_prepare(ner_tok *t, const char *s, size_t len)
                 cls = 'd';
             } else {
                 cls = (char)c;
+                space |= c == ' ' || c == '\t' || c == '\n' || c == '\r';
             }
             if (lo < NER_TOKMAX)
                 t->low[lo++] = lc;
@@ -145,6 +146,7 @@ void ner_tok_prepare(ner_tok *t, const char *s, size_t len)
     if (has_lower && !has_upper)
         t->flags |= TF_LOWER;
     t->h_word = nh_bytes(NH_SEED, s, len < 64 ? len : 64);
+    t->h_gaz = space || len > 64 ? gaz_key(s, len) : t->h_word;
     t->h_low = nh_bytes(NH_SEED, t->low, lo);
     t->h_shape = nh_bytes(NH_SEED, t->shape, sh);
 }
@@ -314,17 +316,21 @@ int ner_sent_finish(const ner_docctx *d, const gaz *g, ner_tok *t, size_t n)
     if (g && g->n && n) {
         const char *stack_tok[64];
         uint32_t stack_len[64];
+        uint64_t stack_key[64];
         gaz_match stack_m[64];
         const char **tok = stack_tok;
         uint32_t *len = stack_len;
+        uint64_t *key = stack_key;
         gaz_match *m = stack_m;
         if (n > 64) {
             tok = malloc(n * sizeof *tok);
             len = malloc(n * sizeof *len);
+            key = malloc(n * sizeof *key);
             m = malloc(n * sizeof *m);
-            if (!tok || !len || !m) {
+            if (!tok || !len || !key || !m) {
                 if (tok != stack_tok) free(tok);
                 if (len != stack_len) free(len);
+                if (key != stack_key) free(key);
                 if (m != stack_m) free(m);
                 return -1;
             }
@@ -332,8 +338,9 @@ int ner_sent_finish(const ner_docctx *d, const gaz *g, ner_tok *t, size_t n)
         for (size_t i = 0; i < n; i++) {
             tok[i] = t[i].s;
             len[i] = t[i].len;
+            key[i] = t[i].h_gaz;
         }
-        size_t k = gaz_match_tokens(g, tok, len, n, m);
+        size_t k = gaz_match_tokens(g, tok, len, key, n, m);
         mark_runs(t, n);
         for (size_t j = 0; j < k; j++) {
             /* the match is part of a longer name: "Perth" in "Perth Glory" */
@@ -349,6 +356,7 @@ int ner_sent_finish(const ner_docctx *d, const gaz *g, ner_tok *t, size_t n)
         if (n > 64) {
             free(tok);
             free(len);
+            free(key);
             free(m);
         }
     }

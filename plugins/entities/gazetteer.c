@@ -210,6 +210,11 @@ static uint64_t feed_token(uint64_t h, const char *s, size_t len)
     return h;
 }
 
+uint64_t gaz_key(const char *s, size_t len)
+{
+    return feed_token(NH_SEED, s, len);
+}
+
 uint32_t gaz_lookup(const gaz *g, const char *s, size_t len)
 {
     uint64_t h = feed_token(NH_SEED, s, len);
@@ -218,18 +223,23 @@ uint32_t gaz_lookup(const gaz *g, const char *s, size_t len)
 }
 
 size_t gaz_match_tokens(const gaz *g, const char *const *tok,
-                        const uint32_t *len, size_t n, gaz_match *out)
+                        const uint32_t *len, const uint64_t *key1, size_t n,
+                        gaz_match *out)
 {
     size_t k = 0;
     if (g->n == 0)
         return 0;
     size_t maxt = (size_t)g->max_tokens + 4;
+    /* the filter words of all first tokens requested at once, so that
+     * their cache misses overlap */
+    for (size_t i = 0; i < n; i++)
+        __builtin_prefetch(&g->filter[filter_bit(key1[i] ? key1[i] : 1) / 64]);
     for (size_t i = 0; i < n;) {
         uint64_t h = NH_SEED;
         size_t best = 0;
         uint32_t mask = 0;
         for (size_t j = i; j < n && j - i < maxt; j++) {
-            h = feed_token(h, tok[j], len[j]);
+            h = j == i ? key1[i] : feed_token(h, tok[j], len[j]);
             const gaz_slot *sl = gaz_find(g, h ? h : 1);
             if (sl == NULL)
                 break;

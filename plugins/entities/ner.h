@@ -79,10 +79,14 @@ typedef struct gaz_match {
     uint32_t start, end, mask;
 } gaz_match;
 
-/* Longest matches left to right over the tokens of one sentence. Returns
- * the count written to out (at most n). */
+/* Longest matches left to right over the tokens of one sentence; key1[i]
+ * is gaz_key() of token i alone (the tagger has it already). Returns the
+ * count written to out (at most n). */
 size_t gaz_match_tokens(const gaz *g, const char *const *tok,
-                        const uint32_t *len, size_t n, gaz_match *out);
+                        const uint32_t *len, const uint64_t *key1, size_t n,
+                        gaz_match *out);
+/* The key of a name's bytes, white space left out. */
+uint64_t gaz_key(const char *s, size_t len);
 uint32_t gaz_lookup(const gaz *g, const char *s, size_t len);
 
 /* ---- features ----------------------------------------------------------- */
@@ -111,6 +115,8 @@ typedef struct ner_tok {
     uint64_t h_run_first, h_run_last, h_run_prev, h_run_next;
     uint8_t llen, slen;
     uint64_t h_word, h_low, h_shape;
+    uint64_t h_gaz; /* gaz_key() of the token: h_word unless it has white
+                       space or more than 64 bytes */
     char low[NER_TOKMAX];
     char shape[8];
 } ner_tok;

@@ -158,6 +158,14 @@ static void test_gazetteer(void **state)
     assert_int_equal(t[9].gaz, 1u << GZ_USER_FIRST);
     assert_string_equal(g.class_names[GZ_USER_FIRST], "PRODUCT");
     assert_int_equal(t[4].gaz, 0);
+    /* a token holding white space (or longer than its hashed 64 bytes)
+     * still matches: its key is made without the spaces */
+    ner_tok ny[1];
+    ner_tok_prepare(&ny[0], "New York", 8);
+    assert_true(ny[0].h_gaz == gaz_key("NewYork", 7) && ny[0].h_gaz != ny[0].h_word);
+    assert_int_equal(ner_sent_finish(NULL, &g, ny, 1), 0);
+    assert_true(ny[0].gaz & (1u << GZ_CITY));
+    assert_true(t[5].h_gaz == t[5].h_word);
     /* bad lines are reported with their number */
     f = fopen(path, "w");
     fputs("Good\tCITY\nno tab here\n", f);
