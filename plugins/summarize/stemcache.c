@@ -9,6 +9,7 @@
  * SZ_SC_MAX bytes are not kept; the stemmer handles them, and any word not
  * found, as before: the stems are the same either way. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,19 +17,51 @@
 
 #include "sz.h"
 
+_Static_assert(sizeof(sz_sc_entry) == 32 &&
+                   offsetof(sz_sc_entry, word) == 1,
+               "an entry is 32 bytes, its key the first 16");
+
 void sz_stemcache_free(sz_stemcache *c)
 {
     free(c->e);
     memset(c, 0, sizeof *c);
 }
 
-/* The entry of w, or the empty one where it belongs. */
-static sz_sc_entry *slot(const sz_stemcache *c, const char *w, size_t len)
+/* A word as the first 16 bytes of its entry: its length, then its bytes,
+ * zero-padded. Lookups hash and compare these two words, no memcmp. */
+typedef struct sc_key {
+    uint64_t w[2];
+} sc_key;
+
+static int make_key(const char *w, size_t len, sc_key *k)
 {
-    size_t i = (size_t)sz_hash(w, len) & c->mask;
-    for (;; i = (i + 1) & c->mask) {
+    if (len == 0 || len > SZ_SC_MAX)
+        return 0;
+    unsigned char b[16] = {0};
+    b[0] = (unsigned char)len;
+    memcpy(b + 1, w, len);
+    memcpy(k->w, b, sizeof b);
+    return 1;
+}
+
+static size_t key_hash(const sc_key *k)
+{
+    uint64_t h = k->w[0] * 0x9E3779B97F4A7C15ULL ^
+                 k->w[1] * 0xC2B2AE3D27D4EB4FULL;
+    h ^= h >> 32;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 29;
+    return (size_t)h;
+}
+
+/* The entry of k, or the empty one where it belongs. */
+static sz_sc_entry *slot(const sz_stemcache *c, const sc_key *k)
+{
+    for (size_t i = key_hash(k) & c->mask;; i = (i + 1) & c->mask) {
         sz_sc_entry *e = &c->e[i];
-        if (e->wlen == 0 || (e->wlen == len && memcmp(e->word, w, len) == 0))
+        uint64_t ew[2];
+        memcpy(ew, e, sizeof ew);
+        if (e->wlen == 0 || (ew[0] == k->w[0] && ew[1] == k->w[1]))
             return e;
     }
 }
@@ -46,27 +79,29 @@ static int grow(sz_stemcache *c)
     }
     memset(c->e, 0, cap * sizeof *c->e);
     c->mask = cap - 1;
-    for (size_t i = 0; i < oldcap; i++)
-        if (old[i].wlen)
-            *slot(c, old[i].word, old[i].wlen) = old[i];
+    for (size_t i = 0; i < oldcap; i++) {
+        sc_key k;
+        if (make_key(old[i].word, old[i].wlen, &k))
+            *slot(c, &k) = old[i];
+    }
     free(old);
     return 0;
 }
 
 int sz_stemcache_put(sz_stemcache *c, const char *w, size_t len)
 {
-    if (len == 0 || len > SZ_SC_MAX)
+    sc_key k;
+    if (!make_key(w, len, &k))
         return 0;
     /* at most 5/8 full: probes stay short */
     if (c->e == NULL || (c->n + 1) * 8 > (c->mask + 1) * 5) {
         if (grow(c) != 0)
             return -ENOMEM;
     }
-    sz_sc_entry *e = slot(c, w, len);
+    sz_sc_entry *e = slot(c, &k);
     if (e->wlen)
         return 0;
-    e->wlen = (uint8_t)len;
-    memcpy(e->word, w, len);
+    memcpy(e, k.w, sizeof k.w);
     c->n++;
     return 0;
 }
@@ -104,8 +139,9 @@ int sz_stemcache_stem(sz_stemcache *c)
 const sz_sc_entry *sz_stemcache_find(const sz_stemcache *c, const char *w,
                                      size_t len)
 {
-    if (c->e == NULL || len == 0 || len > SZ_SC_MAX)
+    sc_key k;
+    if (c->e == NULL || !make_key(w, len, &k))
         return NULL;
-    const sz_sc_entry *e = slot(c, w, len);
+    const sz_sc_entry *e = slot(c, &k);
     return e->wlen && e->slen != SZ_SC_NONE ? e : NULL;
 }

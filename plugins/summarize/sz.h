@@ -68,7 +68,7 @@ static inline const char *sz_strtab_key(const sz_strtab *t, uint32_t id,
 
 typedef struct sz_sc_entry { /* 32 bytes: one lookup, one cache line */
     uint8_t wlen;            /* 0 = empty */
-    char word[SZ_SC_MAX];
+    char word[SZ_SC_MAX];    /* zero-padded: wlen and word are the key */
     uint8_t slen;
     char stem[SZ_SC_MAX];
 } sz_sc_entry;
