@@ -16,6 +16,8 @@
  * bytes each, 10 MB at most) from the context pass to the tagging pass; a
  * longer one prepares each sentence again, so that memory stays bounded. */
 #define KEEP_TOKENS 65536
+/* the word cache pays off on longer documents only */
+#define CACHE_MIN_TOKENS 1000
 
 typedef struct entities {
     ner_model model;
@@ -686,10 +688,11 @@ static int ent_process(void *instance, dp_doc *doc, dp_err *err)
     w.bp = malloc(MAX_SENT_TOKENS * T * sizeof *w.bp);
     w.tags = malloc(MAX_SENT_TOKENS * sizeof *w.tags);
     lt = malloc((n_tok + 1) * sizeof *lt);
-    /* the word cache pays off on longer documents only */
-    if (n_tok > 1000)
-        w.cache = calloc(1, sizeof *w.cache);
-    if (!w.toks || !w.tmp || !w.em || !w.bp || !w.tags || !lt || (n_tok > 1000 && !w.cache))
+    /* only the cache's keys need clearing (32 KB of its 290) */
+    if (n_tok > CACHE_MIN_TOKENS && (w.cache = malloc(sizeof *w.cache)) != NULL)
+        memset(w.cache->key, 0, sizeof w.cache->key);
+    if (!w.toks || !w.tmp || !w.em || !w.bp || !w.tags || !lt ||
+        (n_tok > CACHE_MIN_TOKENS && !w.cache))
         goto out;
 
     /* Pass 1: document context (lowercase forms, capitalised forms). Tokens
@@ -739,36 +742,58 @@ static int ent_process(void *instance, dp_doc *doc, dp_err *err)
         for (size_t i = 0; i < w.n; i++)
             w.spans[i].ref = (int32_t)i;
     }
-    /* annotate, and the index of distinct entities */
+    /* annotate, and the index of distinct entities; built with the
+     * constructors rather than json_pack (no format to parse), the spans
+     * added in one call where the host has annotate_many */
     index = json_array();
     size_t *slot = calloc(w.n + 1, sizeof *slot);
-    if (index == NULL || slot == NULL) {
-        free(slot);
-        goto out;
-    }
+    dp_ann *anns = malloc((w.n + 1) * sizeof *anns);
+    int many = DP_HAS_FIELD(api, dp_api, annotate_many) && api->annotate_many;
+    size_t n_ann = 0;
+    if (index == NULL || slot == NULL || anns == NULL)
+        goto ann_out;
     for (size_t i = 0; i < w.n; i++) {
         const ent_span *s = &w.spans[i];
         size_t a = tok[s->start].start, b = tok[s->end - 1].end;
-        json_t *attrs = json_pack("{s:I}", "ref", (json_int_t)s->ref);
-        if (attrs == NULL || api->annotate(doc, "entity", a, b, s->label, attrs)) {
-            free(slot);
-            goto out;
+        json_t *attrs = json_object();
+        if (attrs == NULL ||
+            json_object_set_new_nocheck(attrs, "ref", json_integer(s->ref))) {
+            json_decref(attrs);
+            goto ann_out;
         }
+        anns[n_ann++] = (dp_ann){a, b, s->label, attrs};
+        if (!many && api->annotate(doc, "entity", a, b, s->label, attrs))
+            goto ann_out;
         if (s->ref == (int32_t)i) {
-            json_t *item = json_pack("{s:s%,s:s,s:i}", "text", text + a, b - a,
-                                     "label", s->label, "count", 1);
-            if (item == NULL || json_array_append_new(index, item)) {
-                free(slot);
-                goto out;
-            }
+            json_t *item = json_object();
+            if (item == NULL || json_array_append_new(index, item) ||
+                json_object_set_new_nocheck(item, "text", json_stringn(text + a, b - a)) ||
+                json_object_set_new_nocheck(item, "label", json_string(s->label)) ||
+                json_object_set_new_nocheck(item, "count", json_integer(1)))
+                goto ann_out;
             slot[i] = json_array_size(index) - 1;
         } else {
-            json_t *item = json_array_get(index, slot[s->ref]);
-            json_object_set_new(item, "count",
-                                json_integer(json_integer_value(json_object_get(item, "count")) + 1));
+            json_t *c = json_object_get(json_array_get(index, slot[s->ref]), "count");
+            json_integer_set(c, json_integer_value(c) + 1);
         }
     }
+    if (many) {
+        rc = api->annotate_many(doc, "entity", anns, n_ann);
+        n_ann = 0; /* the host took the attrs */
+        if (rc)
+            goto ann_out;
+    }
+    rc = 0;
+ann_out:
+    if (many)
+        for (size_t i = 0; i < n_ann; i++)
+            json_decref(anns[i].attrs);
+    free(anns);
     free(slot);
+    if (rc || index == NULL) {
+        rc = rc ? rc : -ENOMEM;
+        goto out;
+    }
     if ((rc = api->export_layer(doc, "entity", "entities",
                                 DP_EXPORT_TEXT | DP_EXPORT_SRC)) != 0)
         goto out;
