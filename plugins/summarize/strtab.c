@@ -20,9 +20,17 @@ uint64_t sz_hash(const void *p, size_t len)
         s += 8;
         len -= 8;
     }
+    /* The last 1..7 bytes in at most two loads (overlapping ones: the
+     * length is in the seed), not a loop a byte. */
     uint64_t w = 0;
-    for (size_t i = 0; i < len; i++)
-        w |= (uint64_t)s[i] << (8 * i);
+    if (len >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + len - 4, 4);
+        w = a | (uint64_t)b << 32;
+    } else if (len > 0) {
+        w = s[0] | (uint64_t)s[len / 2] << 8 | (uint64_t)s[len - 1] << 16;
+    }
     h = (h ^ w) * 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
     h *= 0xc4ceb9fe1a85ec53ULL;
