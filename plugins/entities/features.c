@@ -6,21 +6,20 @@
 
 #include "ner.h"
 
-/* ---- hash set ----------------------------------------------------------- */
+/* ---- hash map (set) ---------------------------------------------------- */
 static int hset_grow(hset *h)
 {
     size_t cap = h->cap ? h->cap * 2 : 256;
-    uint64_t *v = calloc(cap, sizeof *v);
+    hset_slot *v = calloc(cap, sizeof *v);
     if (v == NULL)
         return -1;
     for (size_t i = 0; i < h->cap; i++) {
-        uint64_t k = h->v[i];
-        if (k == 0)
+        if (h->v[i].key == 0)
             continue;
-        size_t j = k & (cap - 1);
-        while (v[j])
+        size_t j = h->v[i].key & (cap - 1);
+        while (v[j].key)
             j = (j + 1) & (cap - 1);
-        v[j] = k;
+        v[j] = h->v[i];
     }
     free(h->v);
     h->v = v;
@@ -28,36 +27,52 @@ static int hset_grow(hset *h)
     return 0;
 }
 
-int hset_add(hset *h, uint64_t k)
+int hset_or(hset *h, uint64_t k, uint32_t bits)
 {
     if (k == 0)
         k = 1;
     if ((h->n + 1) * 2 > h->cap && hset_grow(h))
         return -1;
     size_t j = k & (h->cap - 1);
-    while (h->v[j]) {
-        if (h->v[j] == k)
-            return 0;
+    while (h->v[j].key && h->v[j].key != k)
+        j = (j + 1) & (h->cap - 1);
+    if (h->v[j].key == 0) {
+        h->v[j].key = k;
+        h->n++;
+    }
+    h->v[j].bits |= bits;
+    return 0;
+}
+
+static const hset_slot *hset_find(const hset *h, uint64_t k)
+{
+    if (h->cap == 0)
+        return NULL;
+    if (k == 0)
+        k = 1;
+    size_t j = k & (h->cap - 1);
+    while (h->v[j].key) {
+        if (h->v[j].key == k)
+            return &h->v[j];
         j = (j + 1) & (h->cap - 1);
     }
-    h->v[j] = k;
-    h->n++;
-    return 0;
+    return NULL;
+}
+
+int hset_add(hset *h, uint64_t k)
+{
+    return hset_or(h, k, 0);
 }
 
 int hset_has(const hset *h, uint64_t k)
 {
-    if (h->cap == 0)
-        return 0;
-    if (k == 0)
-        k = 1;
-    size_t j = k & (h->cap - 1);
-    while (h->v[j]) {
-        if (h->v[j] == k)
-            return 1;
-        j = (j + 1) & (h->cap - 1);
-    }
-    return 0;
+    return hset_find(h, k) != NULL;
+}
+
+uint32_t hset_bits(const hset *h, uint64_t k)
+{
+    const hset_slot *s = hset_find(h, k);
+    return s ? s->bits : 0;
 }
 
 void hset_free(hset *h)
@@ -153,10 +168,15 @@ void ner_tok_prepare(ner_tok *t, const char *s, size_t len)
 
 void ner_docctx_free(ner_docctx *d)
 {
-    hset_free(&d->lower);
-    hset_free(&d->cap);
-    hset_free(&d->ctx);
+    hset_free(&d->words);
 }
+
+/* What a word's entry records: the DC_* context classes below in the low
+ * bits, and these. */
+enum {
+    DW_LOWER = 1u << 8, /* seen all in lower case */
+    DW_CAP = 1u << 9    /* seen capitalised, not first in its sentence */
+};
 
 /* Contexts a capitalised word has anywhere in the document, gathered in
  * a first pass so that every mention sees those of the others ("in
@@ -207,22 +227,15 @@ static unsigned doc_context(const ner_tok *t, size_t n, size_t i)
 int ner_doc_observe(ner_docctx *d, const ner_tok *t, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (!(t[i].flags & TF_INIT_CAP) || t[i].slen == 0 || t[i].shape[0] != 'X')
-            continue;
-        unsigned m = doc_context(t, n, i);
-        for (unsigned b = 0; b < 7; b++)
-            if ((m & (1u << b)) &&
-                hset_add(&d->ctx, nh_mix(t[i].h_low + 0x632be59bd9b4e019ULL * (b + 1))))
-                return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (t[i].flags & TF_LOWER) {
-            if (hset_add(&d->lower, t[i].h_low))
-                return -1;
-        } else if (i > 0 && (t[i].flags & TF_INIT_CAP)) {
-            if (hset_add(&d->cap, t[i].h_low))
-                return -1;
-        }
+        uint32_t bits = 0;
+        if ((t[i].flags & TF_INIT_CAP) && t[i].slen && t[i].shape[0] == 'X')
+            bits = doc_context(t, n, i);
+        if (t[i].flags & TF_LOWER)
+            bits |= DW_LOWER;
+        else if (i > 0 && (t[i].flags & TF_INIT_CAP))
+            bits |= DW_CAP;
+        if (bits && hset_or(&d->words, t[i].h_low, bits))
+            return -1;
     }
     return 0;
 }
@@ -298,14 +311,12 @@ int ner_sent_finish(const ner_docctx *d, const gaz *g, ner_tok *t, size_t n)
         }
         t[i].docctx = 0;
         if (d && (t[i].flags & TF_INIT_CAP)) {
-            if (hset_has(&d->lower, t[i].h_low))
+            uint32_t bits = hset_bits(&d->words, t[i].h_low);
+            if (bits & DW_LOWER)
                 t[i].flags |= TF_LCSEEN;
-            if (hset_has(&d->cap, t[i].h_low))
+            if (bits & DW_CAP)
                 t[i].flags |= TF_CAPSEEN;
-            if (d->ctx.n)
-                for (unsigned b = 0; b < 7; b++)
-                    if (hset_has(&d->ctx, nh_mix(t[i].h_low + 0x632be59bd9b4e019ULL * (b + 1))))
-                        t[i].docctx |= (uint8_t)(1u << b);
+            t[i].docctx = (uint8_t)(bits & 0x7f);
         }
     }
     if (letters >= 3 && upper * 10 >= letters * 8)

@@ -141,19 +141,29 @@ static inline int ner_low_in(const char *low, size_t llen, const ner_word *w,
 /* Fill the per-token fields (lowercase, shape, hashes) of tok[0..n). */
 void ner_tok_prepare(ner_tok *t, const char *s, size_t len);
 
-/* A document-level set of 64-bit hashes. */
+/* A document-level map of 64-bit hashes to bits; a set when the bits are
+ * not used. */
+typedef struct hset_slot {
+    uint64_t key;  /* 0 = empty */
+    uint32_t bits;
+} hset_slot;
 typedef struct hset {
-    uint64_t *v;
+    hset_slot *v;
     size_t cap, n;
 } hset;
 int hset_add(hset *h, uint64_t k);
 int hset_has(const hset *h, uint64_t k);
+/* Add bits to the entry of k (added if absent); its bits, 0 if absent. */
+int hset_or(hset *h, uint64_t k, uint32_t bits);
+uint32_t hset_bits(const hset *h, uint64_t k);
 void hset_free(hset *h);
 
-/* Document context: lowercase forms seen, capitalised non-initial forms. */
+/* Document context: for each word (the hash of its lower case), whether
+ * it was seen in lower case, capitalised not sentence-initial, and the
+ * context classes it had capitalised (see features.c). One entry a word,
+ * so that a token needs one lookup for all of them. */
 typedef struct ner_docctx {
-    hset lower, cap;
-    hset ctx; /* (capitalised word, context class) pairs seen, see features.c */
+    hset words;
 } ner_docctx;
 
 void ner_docctx_free(ner_docctx *d);
