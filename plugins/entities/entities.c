@@ -582,8 +582,8 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
      * model saw a person or a place, or nothing */
     for (size_t i = 0; i + 1 < n; i++) {
         int place = place_cue(t, n, i);
-        if (!(place || org_cue(&t[i])) || !t[i + 1 + place].run_pos)
-            continue;
+        if (!t[i + 1 + place].run_pos || !(place || org_cue(&t[i])))
+            continue; /* the cheap test first */
         size_t a = i + 1 + place, b = a;
         while (b < n && t[b].run_pos && (b == a || t[b].run_pos != 1) && b - a < 5)
             b++;
@@ -691,8 +691,10 @@ static int ent_process(void *instance, dp_doc *doc, dp_err *err)
     /* only the cache's keys need clearing (32 KB of its 290) */
     if (n_tok > CACHE_MIN_TOKENS && (w.cache = malloc(sizeof *w.cache)) != NULL)
         memset(w.cache->key, 0, sizeof w.cache->key);
+    /* the words of the document context, at most one a token: a table
+     * of their size from the start, not grown step by step */
     if (!w.toks || !w.tmp || !w.em || !w.bp || !w.tags || !lt ||
-        (n_tok > CACHE_MIN_TOKENS && !w.cache))
+        (n_tok > CACHE_MIN_TOKENS && !w.cache) || hset_reserve(&dc.words, n_tok))
         goto out;
 
     /* Pass 1: document context (lowercase forms, capitalised forms). Tokens

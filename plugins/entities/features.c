@@ -7,9 +7,8 @@
 #include "ner.h"
 
 /* ---- hash map (set) ---------------------------------------------------- */
-static int hset_grow(hset *h)
+static int hset_grow_to(hset *h, size_t cap)
 {
-    size_t cap = h->cap ? h->cap * 2 : 256;
     hset_slot *v = calloc(cap, sizeof *v);
     if (v == NULL)
         return -1;
@@ -25,6 +24,19 @@ static int hset_grow(hset *h)
     h->v = v;
     h->cap = cap;
     return 0;
+}
+
+static int hset_grow(hset *h)
+{
+    return hset_grow_to(h, h->cap ? h->cap * 2 : 256);
+}
+
+int hset_reserve(hset *h, size_t n)
+{
+    size_t cap = 256;
+    while (cap < 2 * n && cap < ((size_t)1 << 17))
+        cap *= 2;
+    return cap > h->cap ? hset_grow_to(h, cap) : 0;
 }
 
 int hset_or(hset *h, uint64_t k, uint32_t bits)

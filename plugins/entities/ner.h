@@ -156,6 +156,8 @@ int hset_has(const hset *h, uint64_t k);
 /* Add bits to the entry of k (added if absent); its bits, 0 if absent. */
 int hset_or(hset *h, uint64_t k, uint32_t bits);
 uint32_t hset_bits(const hset *h, uint64_t k);
+/* Room for n keys without growing (at most 2^16: past that it grows). */
+int hset_reserve(hset *h, size_t n);
 void hset_free(hset *h);
 
 /* Document context: for each word (the hash of its lower case), whether
