@@ -71,8 +71,12 @@ void sz_doc_free(sz_doc *d)
 }
 
 /* Decode one code point at s (valid UTF-8 assumed, checked anyway). */
-static int32_t cp_at(const char *s, size_t len, size_t *adv)
+static inline int32_t cp_at(const char *s, size_t len, size_t *adv)
 {
+    if (len > 0 && (unsigned char)s[0] < 0x80) { /* most text: no call */
+        *adv = 1;
+        return (unsigned char)s[0];
+    }
     utf8proc_int32_t cp;
     utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s,
                                           (utf8proc_ssize_t)len, &cp);
