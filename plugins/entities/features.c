@@ -411,8 +411,10 @@ size_t ner_features_word(const ner_tok *c, unsigned bits, uint32_t *out)
     out[k++] = fb(F_WORD, c->h_word, bits);
     out[k++] = fb(F_LOW, c->h_low, bits);
     out[k++] = fb(F_SHAPE, c->h_shape, bits);
+    uint64_t pre = NH_SEED; /* the prefix hash, a byte longer each time */
     for (unsigned p = 1; p <= 4 && p < c->llen; p++) {
-        out[k++] = fb(F_PRE + 100 * p, nh_bytes(NH_SEED, c->low, p), bits);
+        pre = nh_bytes(pre, c->low + p - 1, 1);
+        out[k++] = fb(F_PRE + 100 * p, pre, bits);
         out[k++] = fb(F_SUF + 100 * p,
                       nh_bytes(NH_SEED, c->low + c->llen - p, p), bits);
     }

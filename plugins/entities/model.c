@@ -25,6 +25,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "ner.h"
 
@@ -265,6 +268,20 @@ typedef float v4f __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
 #define VB (NER_MAX_TAGS / 4) /* blocks of four tags in a row at most */
 
+/* a > b ? a : b in each lane (maxps is exactly that, for numbers) */
+#ifdef __SSE2__
+static inline v4f vmax(v4f a, v4f b)
+{
+    return (v4f)_mm_max_ps((__m128)a, (__m128)b);
+}
+#else
+static inline v4f vmax(v4f a, v4f b)
+{
+    v4i gt = a > b;
+    return (v4f)(((v4i)a & gt) | ((v4i)b & ~gt));
+}
+#endif
+
 /* The forward steps of Viterbi over tokens 1..n-1: prev holds the scores
  * of token 0 and gets those of the last token; bp the best predecessors.
  * Going through the "from" tags in increasing order and keeping a score
@@ -297,8 +314,8 @@ viterbi_steps(unsigned T, unsigned nb, const v4f (*tr)[VB], const float *em,
             for (unsigned b = 0; b < nb; b++) {
                 v4f s = pa + tr[a][b];
                 v4i gt = s > best[b];
-                best[b] = (v4f)(((v4i)s & gt) | ((v4i)best[b] & ~gt));
-                arg[b] = (av & gt) | (arg[b] & ~gt);
+                best[b] = vmax(s, best[b]); /* s where gt, best elsewhere */
+                arg[b] ^= (arg[b] ^ av) & gt;
             }
         }
         /* the emissions of token i: whole blocks straight from em while
@@ -361,7 +378,6 @@ void ner_viterbi(unsigned T, const uint8_t *kind, const uint8_t *label,
 }
 
 #ifdef __SSE2__
-#include <emmintrin.h>
 /* acc (two int32 registers per block of eight tags) += the weight rows
  * (nb blocks each) of features f[0..k), widened to 32 bits: the sums are
  * exact, as scalar ones are. */
