@@ -21,11 +21,26 @@ typedef struct ws_table {
     size_t cap, n; /* cap is a power of two */
 } ws_table;
 
+/* Most words looked up are in no list (every "word." at a sentence end,
+ * every word before a comma): a bit per (first letter, last letter, length)
+ * class, folded, answers most of them without hashing the word. */
+#define WS_FILTER_BITS 4096
+
 struct wordset {
     ws_table ci;    /* folded keys: case-insensitive entries */
     ws_table cs;    /* exact keys: case-sensitive entries */
     size_t max_len; /* of any key: longer words are not looked up */
+    uint64_t filter[WS_FILTER_BITS / 64]; /* filter_bit() of every key */
 };
+
+static inline unsigned filter_bit(const char *w, size_t len)
+{
+    /* 5 bits of the first byte, 5 of the last, 2 of the length: the low
+     * bits of an ASCII letter are the same in both cases */
+    return ((unsigned)((unsigned char)w[0] & 31) << 7) |
+           ((unsigned)((unsigned char)w[len - 1] & 31) << 2) |
+           (unsigned)(len & 3);
+}
 
 static uint64_t hash(const char *s, size_t len)
 {
@@ -123,6 +138,8 @@ int wordset_add(wordset *ws, const char *w, size_t len, int cls, int exact)
         return -EINVAL;
     if (len > ws->max_len)
         ws->max_len = len;
+    unsigned b = filter_bit(w, len);
+    ws->filter[b / 64] |= (uint64_t)1 << (b % 64);
     if (exact)
         return table_put(&ws->cs, w, len, cls);
     char k[WS_MAXKEY];
@@ -133,6 +150,9 @@ int wordset_add(wordset *ws, const char *w, size_t len, int cls, int exact)
 int wordset_get(const wordset *ws, const char *w, size_t len)
 {
     if (len == 0 || len > ws->max_len)
+        return 0;
+    unsigned b = filter_bit(w, len);
+    if (!(ws->filter[b / 64] >> (b % 64) & 1))
         return 0;
     const ws_slot *s = table_find(&ws->cs, w, len);
     if (s && s->key)

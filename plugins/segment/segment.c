@@ -252,13 +252,21 @@ static int segment_process(void *instance, dp_doc *doc, dp_err *err)
                BATCH_SENTENCES);
     batch_init(&pb, api, doc, "paragraph",
                buf + BATCH_TOKENS + BATCH_SENTENCES, BATCH_PARAGRAPHS);
+    /* the token layer: a tight copy loop per batch, no test per token */
+    for (size_t k0 = 0; k0 < toks.n && rc == 0; k0 += BATCH_TOKENS) {
+        size_t m = toks.n - k0 < BATCH_TOKENS ? toks.n - k0 : BATCH_TOKENS;
+        const seg_tok *tv = toks.v + k0;
+        for (size_t i = 0; i < m; i++)
+            tb.v[i] = (dp_ann){tv[i].start, tv[i].start + tv[i].len,
+                               seg_shape_names[tv[i].shape], NULL};
+        tb.n = m;
+        rc = batch_flush(&tb);
+    }
+    /* sentences and paragraphs: from one sentence end to the next */
     size_t sstart = 0, pstart = 0;
-    for (size_t k = 0; k < toks.n && rc == 0; k++) {
+    for (size_t k = seg_next_flag(ends, 0, toks.n); k < toks.n && rc == 0;
+         k = seg_next_flag(ends, k + 1, toks.n)) {
         const seg_tok *t = &toks.v[k];
-        rc = batch_add(&tb, t->start, t->start + t->len,
-                       seg_shape_names[t->shape]);
-        if (rc || !ends[k])
-            continue;
         const seg_tok *f = &toks.v[sstart];
         size_t s_end = t->start + t->len;
         rc = batch_add(&sb, f->start, s_end, NULL);
@@ -282,8 +290,6 @@ static int segment_process(void *instance, dp_doc *doc, dp_err *err)
         }
         sstart = k + 1;
     }
-    if (rc == 0)
-        rc = batch_flush(&tb);
     if (rc == 0)
         rc = batch_flush(&sb);
     if (rc == 0)

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ---------------------------------------------------------------- chars */
 
@@ -46,6 +47,25 @@ static inline int ch_is_wordish(int c)
 {
     return c == CH_UPPER || c == CH_LOWER || c == CH_LETTER || c == CH_MARK ||
            c == CH_DIGIT || c == CH_NUMOTHER;
+}
+
+/* The first k' >= k with f[k'] != 0, n when none. Flags set on a few tokens
+ * in ten (sentence ends, tokens the sentence rules must look at): eight
+ * bytes read at a time, so that runs of plain tokens cost no branch each. */
+static inline size_t seg_next_flag(const uint8_t *f, size_t k, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (k + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, f + k, 8);
+        if (w)
+            return k + (size_t)__builtin_ctzll(w) / 8;
+        k += 8;
+    }
+#endif
+    while (k < n && !f[k])
+        k++;
+    return k;
 }
 
 /* ---------------------------------------------------------------- words */

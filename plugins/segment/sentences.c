@@ -22,6 +22,7 @@ typedef struct sx {
     size_t n;
     uint8_t *ends;
     uint8_t *mlen; /* length in tokens of the list marker starting here */
+    uint8_t *busy; /* scratch flags, one per token */
     int informal;  /* casing is no evidence (lower-case sentence starts) */
 } sx;
 
@@ -364,14 +365,15 @@ typedef struct marker {
     int value;
 } marker;
 
+/* the longest marker token of each kind: "12" "12." (TK_NUM up to three
+ * bytes), "a" (TK_WORD), "a." (TK_ABBR, exactly two bytes) */
+static const uint8_t marker_max_len[16] = {[TK_NUM] = 3, [TK_WORD] = 1,
+                                           [TK_ABBR] = 2};
+
 static int marker_at(const sx *x, size_t k, marker *m)
 {
-    /* the longest marker token of each kind: "12" "12." (TK_NUM up to
-     * three bytes), "a" (TK_WORD), "a." (TK_ABBR, exactly two bytes) */
-    static const uint8_t max_len[16] = {[TK_NUM] = 3, [TK_WORD] = 1,
-                                        [TK_ABBR] = 2};
     const seg_tok *t = &x->t[k];
-    if (t->len > max_len[t->kind & 15] ||
+    if (t->len > marker_max_len[t->kind & 15] ||
         (t->kind == TK_ABBR && t->len != 2))
         return 0;
     int after_bullet = k > 0 && (x->t[k - 1].flags & TF_BULLET);
@@ -438,7 +440,24 @@ static int prescan(sx *x)
 {
     size_t cap = 0, nm = 0;
     marker *ms = NULL;
-    for (size_t k = 0; k < x->n; k++) {
+    /* The tokens informal_at() or marker_at() could accept, flagged in a
+     * pass with no branch per token (x->busy, cleared after): an "i" or a
+     * word at a line start or after a full stop; a short token after white
+     * space or a bullet. */
+    uint8_t *look = x->busy;
+    if (x->n > 0)
+        look[0] = 1;
+    for (size_t k = 1; k < x->n; k++) {
+        const seg_tok *t = &x->t[k], *p = &x->t[k - 1];
+        unsigned word = (t->kind == TK_WORD) &
+                        ((t->len == 1) | (t->gap >= GAP_NL) |
+                         (p->kind == TK_TERM));
+        unsigned mark = (t->len <= marker_max_len[t->kind & 15]) &
+                        ((t->gap != GAP_NONE) | ((p->flags & TF_BULLET) != 0));
+        look[k] = (uint8_t)(word | mark);
+    }
+    for (size_t k = seg_next_flag(look, 0, x->n); k < x->n;
+         k = seg_next_flag(look, k + 1, x->n)) {
         marker m;
         const seg_tok *t = &x->t[k];
         if (t->kind == TK_WORD && !x->informal && informal_at(x, k))
@@ -731,26 +750,34 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
     if (n == 0)
         return 0;
     memset(ends, 0, n);
-    uint8_t *mlen = calloc(n, 1);
+    uint8_t *mlen = calloc(2 * n, 1);
     if (mlen == NULL)
         return -1;
-    sx x = {lang, text, len, toks->v, n, ends, mlen, 0};
+    uint8_t *busy = mlen + n;
+    sx x = {lang, text, len, toks->v, n, ends, mlen, busy, 0};
     if (prescan(&x)) {
         free(mlen);
         return -1;
+    }
+    /* The tokens the loop below must look at: all but the plain words
+     * inside a line, which only count as words. Flagged with no branch per
+     * token; the loop then steps from one to the next. */
+    for (size_t k = 0; k < n; k++) {
+        const seg_tok *t = &x.t[k];
+        busy[k] = !((t->kind == TK_WORD) & (t->gap <= GAP_SPACE) &
+                    ((t->len > 1) | (mlen[k] == 0)));
     }
 
     size_t start = 0, words = 0, line_words = 0;
     unsigned open_q = 0; /* straight quotes seen in the sentence */
     for (size_t k = 0; k < n; k++) {
-        const seg_tok *t = &x.t[k];
         /* most tokens: a word inside a line, nothing to decide */
-        if (t->kind == TK_WORD && t->gap <= GAP_SPACE &&
-            (t->len > 1 || !mlen[k])) {
-            words++;
-            line_words++;
-            continue;
-        }
+        size_t nk = seg_next_flag(busy, k, n);
+        words += nk - k;
+        line_words += nk - k;
+        if ((k = nk) >= n)
+            break;
+        const seg_tok *t = &x.t[k];
         /* a boundary before k */
         if (k > start && words > 0) {
             int brk = 0;

@@ -888,9 +888,10 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                  seg_toks *toks)
 {
     tz z = {lang, text, len, toks, GAP_PARA};
-    /* about one token per six bytes of prose: reserve once, grow rarely */
+    /* about one token per five bytes of news prose (and fewer in most
+     * other text): reserve once, so that growing is rare */
     if (toks->cap == 0 && len > 0) {
-        size_t want = len / 6 + 64;
+        size_t want = len / 4 + 64;
         if (want > ((size_t)1 << 20))
             want = (size_t)1 << 20; /* big texts grow by doubling */
         seg_tok *v = malloc(want * sizeof *v);
@@ -1017,18 +1018,26 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                     if (stop && (rc = push(&z, j, j + 1, TK_TERM, SH_PUNCT)))
                         return rc;
                     i = j + (stop != 0);
-                    continue;
+                    goto next;
                 }
             }
             if (b == ',') { /* the commonest punctuation */
                 if ((rc = push(&z, i, i + 1, TK_PUNCT, SH_PUNCT)) != 0)
                     return rc;
                 i++;
-                continue;
+                goto next;
             }
             i = token_at(&z, i, len, &rc);
             if (rc)
                 return rc;
+            continue;
+        next:
+            /* the commonest white space, one space before a letter, is
+             * taken here rather than by the outer loop (text[len] is NUL) */
+            if (text[i] == ' ' && letter_tab[(unsigned char)text[i + 1]]) {
+                z.gap = GAP_SPACE;
+                i++;
+            }
         } while (i < len && (((unsigned char)text[i] > ' ' &&
                               (unsigned char)text[i] < 0x80) ||
                              !space_at(&z, i)));
