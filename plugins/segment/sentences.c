@@ -22,7 +22,8 @@ typedef struct sx {
     size_t n;
     uint8_t *ends;
     uint8_t *mlen; /* length in tokens of the list marker starting here */
-    uint8_t *busy; /* scratch flags, one per token */
+    uint8_t *look; /* prescan(): the tokens it must look at */
+    uint8_t *busy; /* the tokens the main loop must look at */
     int informal;  /* casing is no evidence (lower-case sentence starts) */
 } sx;
 
@@ -444,17 +445,26 @@ static int prescan(sx *x)
      * pass with no branch per token (x->busy, cleared after): an "i" or a
      * word at a line start or after a full stop; a short token after white
      * space or a bullet. */
-    uint8_t *look = x->busy;
-    if (x->n > 0)
+    uint8_t *look = x->look;
+    /* and in the same pass x->busy: the tokens the main loop must look
+     * at, all but the plain words inside a line, which only count as words
+     * (the list markers among these are added when found) */
+    if (x->n > 0) {
+        const seg_tok *t = &x->t[0];
         look[0] = 1;
+        x->busy[0] = !((t->kind == TK_WORD) & (t->gap <= GAP_SPACE) &
+                       (t->len > 1));
+    }
     for (size_t k = 1; k < x->n; k++) {
         const seg_tok *t = &x->t[k], *p = &x->t[k - 1];
+        unsigned plain = (t->kind == TK_WORD) & (t->gap <= GAP_SPACE);
         unsigned word = (t->kind == TK_WORD) &
                         ((t->len == 1) | (t->gap >= GAP_NL) |
                          (p->kind == TK_TERM));
         unsigned mark = (t->len <= marker_max_len[t->kind & 15]) &
                         ((t->gap != GAP_NONE) | ((p->flags & TF_BULLET) != 0));
         look[k] = (uint8_t)(word | mark);
+        x->busy[k] = (uint8_t)!(plain & (t->len > 1));
     }
     for (size_t k = seg_next_flag(look, 0, x->n); k < x->n;
          k = seg_next_flag(look, k + 1, x->n)) {
@@ -519,8 +529,10 @@ static int prescan(sx *x)
             ok = 1; /* "1. Introduction" at a line start */
         if (!ok)
             continue;
-        for (size_t b = a; b != (size_t)-1; b = next[b])
+        for (size_t b = a; b != (size_t)-1; b = next[b]) {
             x->mlen[ms[b].k] = ms[b].len;
+            x->busy[ms[b].k] = 1; /* "a" in "a) first": no plain word */
+        }
     }
     free(ms);
     free(next);
@@ -750,22 +762,14 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
     if (n == 0)
         return 0;
     memset(ends, 0, n);
-    uint8_t *mlen = calloc(2 * n, 1);
+    uint8_t *mlen = calloc(n, 3);
     if (mlen == NULL)
         return -1;
     uint8_t *busy = mlen + n;
-    sx x = {lang, text, len, toks->v, n, ends, mlen, busy, 0};
+    sx x = {lang, text, len, toks->v, n, ends, mlen, busy + n, busy, 0};
     if (prescan(&x)) {
         free(mlen);
         return -1;
-    }
-    /* The tokens the loop below must look at: all but the plain words
-     * inside a line, which only count as words. Flagged with no branch per
-     * token; the loop then steps from one to the next. */
-    for (size_t k = 0; k < n; k++) {
-        const seg_tok *t = &x.t[k];
-        busy[k] = !((t->kind == TK_WORD) & (t->gap <= GAP_SPACE) &
-                    ((t->len > 1) | (mlen[k] == 0)));
     }
 
     size_t start = 0, words = 0, line_words = 0;

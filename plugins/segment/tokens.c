@@ -975,7 +975,7 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                     if (caps)
                         up += popcount16(caps);
                     if (run < 16)
-                        break;
+                        goto word_end; /* text[j] is no ASCII letter */
                 }
 #endif
                 for (;;) {
@@ -989,6 +989,9 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                     up++;
                     j++;
                 }
+#ifdef __SSE2__
+            word_end:;
+#endif
                 unsigned char e = (unsigned char)text[j]; /* NUL at len */
                 /* "word." before white space or the end: the word
                  * (with its period when an abbreviation) and a full stop */
