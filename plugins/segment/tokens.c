@@ -879,6 +879,22 @@ static inline void letters16(const char *p, unsigned *run, unsigned *caps)
 static const unsigned char letter_tab[256] = {['a' ... 'z'] = 1,
                                               ['A' ... 'Z'] = 2};
 
+/* Shape of a run of ASCII letters, indexed by: bit 0 no capital, bit 1 all
+ * capitals, bit 2 two capitals or more, bit 3 a capital first. */
+static const uint8_t plain_shape[16] = {
+    [0] = SH_MIXED,                 /* one capital, not first: "eBay" */
+    [1] = SH_XXXX_LOW,              /* "word" */
+    [2] = SH_XXXX_CAP,              /* (cannot be: all capitals, the first
+                                       one not first) */
+    [4] = SH_MIXED,                 /* "iPhoneX" */
+    [6] = SH_XX,                    /* (cannot be) */
+    [8] = SH_XXXX_CAP,              /* "Word" */
+    [9] = SH_XXXX_LOW,              /* (cannot be) */
+    [10] = SH_XXXX_CAP,             /* "I" */
+    [12] = SH_MIXED,                /* "McDonald" */
+    [14] = SH_XX,                   /* "NASA" */
+};
+
 /* Bytes after which a run of ASCII letters is a plain word. */
 static const unsigned char plain_end[256] = {
     [' '] = 1, ['\n'] = 1, ['\t'] = 1, ['\r'] = 1, [','] = 1, [';'] = 1,
@@ -999,14 +1015,13 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                 int stop = e == '.' && (e1 == ' ' || e1 == '\n' || e1 == 0 ||
                                         e1 == '\r' || e1 == '\t');
                 if ((j >= len || plain_end[e] || stop) && j - i <= UINT32_MAX) {
-                    int shape;
-                    if (up == 0)
-                        shape = SH_XXXX_LOW;
-                    else if (up == j - i)
-                        shape = up >= 2 ? SH_XX : SH_XXXX_CAP;
-                    else
-                        shape = (letter_tab[b] == 2 && up == 1) ? SH_XXXX_CAP
-                                                                : SH_MIXED;
+                    /* the shape from a table, not from branches that a
+                     * predictor misses on every few words */
+                    unsigned si = (unsigned)(up == 0) |
+                                  (unsigned)(up == j - i) << 1 |
+                                  (unsigned)(up >= 2) << 2 |
+                                  (unsigned)(letter_tab[b] == 2) << 3;
+                    int shape = plain_shape[si];
                     int kind = TK_WORD,
                         ap = stop ? abbrev_period(&z, i, j, 0) : 0;
                     if (ap == 1) {
