@@ -334,7 +334,8 @@ static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
      * capital is a lost character opening the next sentence */
     if (nx->kind == TK_TERM && nx->len == 1 && x->s[nx->start] == '?' &&
         nx->gap == GAP_SPACE && j + 1 < x->n && x->t[j + 1].gap == GAP_SPACE &&
-        word_case(x, lead_word(x, j + 1)) == W_UPPER)
+        (word_case(x, lead_word(x, j + 1)) == W_UPPER ||
+         x->t[j + 1].kind == TK_SEP))
         return last;
     if (nx->kind == TK_TERM)
         return NO;
@@ -753,7 +754,102 @@ static int contact_field(const sx *x, size_t k)
     return p->kind == TK_WORD && p->shape == SH_XXXX_CAP;
 }
 
+/* ------------------------------------------------------------ heads */
+
+static int is_cap_word(const seg_tok *t)
+{
+    return t->kind == TK_WORD &&
+           (t->shape == SH_XXXX_CAP || t->shape == SH_XX);
+}
+
+/* "Good Morning Debra - I have attached", "Vince - Thanks for",
+ * "TEHRAN (AFP) - An international contest": a sentence that opens with a
+ * few capitalised words (a salutation, a name, a dateline) and a spaced
+ * dash before a capitalised word ends after the dash. The dash is token k,
+ * the sentence began at `start`. */
+static int head_dash(const sx *x, size_t start, size_t k)
+{
+    const seg_tok *t = &x->t[k];
+    if (k == start || k - start > 6 || k + 1 >= x->n ||
+        t->kind != TK_PUNCT || t->gap != GAP_SPACE ||
+        x->t[k + 1].gap != GAP_SPACE)
+        return 0;
+    int cp = first_cp(x, t);
+    if (cp != '-' && cp != 0x2013 && cp != 0x2014)
+        return 0;
+    size_t names = 0;
+    for (size_t j = start; j < k; j++) {
+        const seg_tok *w = &x->t[j];
+        if (w->gap >= GAP_NL && j > start)
+            return 0;
+        if (is_cap_word(w))
+            names++;
+        else if (!(tok_is(x, w, ",") || tok_is(x, w, "and") ||
+                   tok_is(x, w, "(") || tok_is(x, w, ")")))
+            return 0;
+    }
+    /* "The Senate - Democrats, mostly - met": a sentence opening with a
+     * starter (a determiner, a pronoun) is no name */
+    if (names == 0 || is_starter(x, start))
+        return 0;
+    return word_case(x, lead_word(x, k + 1)) == W_UPPER;
+}
+
+/* "... of Islamic Jihad. (Jerusalem Post) \"We're not happy": a credit of
+ * capitalised words in brackets opening a sentence, before a capitalised
+ * word, is a sentence of its own. Token k opens the bracket; returns the
+ * index of its closing bracket, or 0. */
+static size_t credit_end(const sx *x, size_t k)
+{
+    if (!tok_is(x, &x->t[k], "("))
+        return 0;
+    size_t j = k + 1, names = 0;
+    for (; j < x->n && j <= k + 8; j++) {
+        const seg_tok *w = &x->t[j];
+        if (w->gap >= GAP_NL)
+            return 0;
+        if (tok_is(x, w, ")"))
+            break;
+        if (is_cap_word(w))
+            names++;
+        else if (!tok_is(x, w, ":"))
+            return 0;
+    }
+    if (names == 0 || j >= x->n || j > k + 8 || j + 1 >= x->n ||
+        x->t[j + 1].gap != GAP_SPACE)
+        return 0;
+    size_t w = lead_word(x, j + 1);
+    if (w < x->n && x->t[w].gap == GAP_NONE && w > j + 1 &&
+        tok_is(x, &x->t[w - 1], "(")) /* "(Hat Tip) (BBC) The..." */
+        return word_case(x, w) == W_UPPER ? j : 0;
+    return word_case(x, w) == W_UPPER && !is_pronoun_I(x, w) ? j : 0;
+}
+
+/* "Contract. ? Do not hesitate": a '?' standing alone between spaces after
+ * a finished sentence is a character lost in a lossy encoding (a no-break
+ * space), and the treebanks make it a sentence of its own. */
+static int lost_mark(const sx *x, size_t k)
+{
+    const seg_tok *t = &x->t[k];
+    return t->kind == TK_TERM && t->len == 1 && x->s[t->start] == '?' &&
+           t->gap == GAP_SPACE && k > 0 && x->t[k - 1].kind == TK_TERM &&
+           x->s[x->t[k - 1].start] == '.' && k + 1 < x->n &&
+           x->t[k + 1].gap == GAP_SPACE &&
+           (x->t[k + 1].kind == TK_SEP ||
+            word_case(x, lead_word(x, k + 1)) == W_UPPER);
+}
+
 /* ------------------------------------------------------------ main loop */
+
+/* The sentence ends with token e: the next one starts after it. */
+static inline void cut(uint8_t *ends, size_t e, size_t *start, size_t *words,
+                       unsigned *open_q)
+{
+    ends[e] |= E_END;
+    *start = e + 1;
+    *words = 0;
+    *open_q = 0;
+}
 
 int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                   const seg_toks *toks, uint8_t *ends)
@@ -849,18 +945,18 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             }
             continue;
         }
-        if (words > 0 && field_value_end(&x, start, k)) {
-            ends[k] |= E_END;
-            start = k + 1;
-            words = 0;
-            open_q = 0;
+        size_t ce = k == start ? credit_end(&x, k) : 0;
+        if (ce) {
+            cut(ends, ce, &start, &words, &open_q);
+            k = ce;
             continue;
         }
-        if (salutation_comma(&x, start, k)) {
-            ends[k] |= E_END;
-            start = k + 1;
-            words = 0;
-            open_q = 0;
+        /* the sentence ends with token k */
+        if ((words > 0 && field_value_end(&x, start, k)) ||
+            (k == start && lost_mark(&x, k)) ||
+            (words > 0 && head_dash(&x, start, k)) ||
+            salutation_comma(&x, start, k)) {
+            cut(ends, k, &start, &words, &open_q);
             continue;
         }
         if (closing_comma(&x, k) && words > 0) {
@@ -895,10 +991,7 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                     tok_is(&x, &x.t[w + 1], ":")))) ||
                  (lw < n && word_case(&x, lw) == W_UPPER &&
                   !is_pronoun_I(&x, lw) && !contact_field(&x, k)))) {
-                ends[e] |= E_END;
-                start = e + 1;
-                words = 0;
-                open_q = 0;
+                cut(ends, e, &start, &words, &open_q);
                 k = e;
                 continue;
             }

@@ -253,7 +253,11 @@ static void email_conventions(void **state)
           "Hello, world and all, you are here.");
     /* a no-break space turned into '?' by a lossy encoding */
     SENTS("See the Turbine Contract. ? Do not hesitate to call us.",
-          "See the Turbine Contract. | ? Do not hesitate to call us.");
+          "See the Turbine Contract. | ? | Do not hesitate to call us.");
+    SENTS("Call us with any questions. ? Best regards. ? ______ John",
+          "Call us with any questions. | ? | Best regards. | ? | ______ | "
+          "John");
+    SENTS("Is it true ? Yes it is.", "Is it true ? | Yes it is.");
     SENTS("Direct Dial:? 203.961.7523 Direct Fax:? 203.674.7723",
           "Direct Dial:? 203.961.7523 Direct Fax:? 203.674.7723");
     /* header fields: a value before the next "Label:" */
@@ -263,6 +267,17 @@ static void email_conventions(void **state)
           "Intercept: -0.3931 (0.0076) | Slope: 0.1171 (0.0022) | "
           "R Square: 0.05");
     SENTS("He said at 5 Update: none came.", "He said at 5 Update: none came.");
+    /* a salutation, a name or a dateline, then a spaced dash */
+    SENTS("Thanks.\nGood Morning Debra - I have attached a copy.",
+          "Thanks. | Good Morning Debra - | I have attached a copy.");
+    SENTS("We agree.\nVince - Thanks for the message.",
+          "We agree. | Vince - | Thanks for the message.");
+    SENTS("Steve, Rod and Elyse - Just wanted to confirm.",
+          "Steve, Rod and Elyse - | Just wanted to confirm.");
+    SENTS("TEHRAN (AFP) - An international contest opened.",
+          "TEHRAN (AFP) - | An international contest opened.");
+    SENTS("Bush - who had won - left. The Senate - Democrats, mostly - met.",
+          "Bush - who had won - left. | The Senate - Democrats, mostly - met.");
     SENTS("It went well.\nJohn,\nsorry for not sending it earlier.",
           "It went well. | John, | sorry for not sending it earlier.");
     SENTS("We saw the house, the barn and then,\nbeyond the hill, the sea.",
@@ -300,7 +315,15 @@ static void footnotes_and_links(void **state)
     SENTS("Email: franz@example.com Site made! Come and see.",
           "Email: franz@example.com | Site made! | Come and see.");
     SENTS("[http://example.com/story] (New Scientist) NASA is looking.",
-          "[http://example.com/story] | (New Scientist) NASA is looking.");
+          "[http://example.com/story] | (New Scientist) | NASA is looking.");
+    /* a credit in brackets opening a sentence is one of its own */
+    SENTS("It is said of Islamic Jihad . (Jerusalem Post) \"We are not.\"",
+          "It is said of Islamic Jihad . | (Jerusalem Post) | "
+          "\"We are not.\"");
+    SENTS("(Hat Tip: Captains Quarters ) (BBC) The group said so.",
+          "(Hat Tip: Captains Quarters ) | (BBC) | The group said so.");
+    SENTS("It rose. (See Table 2) and fell.", "It rose. | (See Table 2) and fell.");
+    SENTS("It rose. (In Paris) It fell.", "It rose. | (In Paris) | It fell.");
     /* ...but not an address in a contact line */
     SENTS("Lotte Wilms lotte.wilms@example.nl National Library of Wales",
           "Lotte Wilms lotte.wilms@example.nl National Library of Wales");
