@@ -841,6 +841,58 @@ static int lost_mark(const sx *x, size_t k)
 
 /* ------------------------------------------------------------ main loop */
 
+/* A file name ("API.pdf", "Lisa_resume.doc") starting at token j: glued
+ * tokens, the last one ending in a dot and an extension of two to four
+ * letters or digits. */
+static int file_name_at(const sx *x, size_t j)
+{
+    size_t e = j;
+    while (e + 1 < x->n && x->t[e + 1].gap == GAP_NONE)
+        e++;
+    const seg_tok *t = &x->t[e];
+    if (t->kind != TK_WORD || t->len < 4)
+        return 0;
+    const char *p = x->s + t->start;
+    size_t ext = 0;
+    while (ext < t->len && ext <= 4 && p[t->len - 1 - ext] != '.') {
+        unsigned char c = (unsigned char)p[t->len - 1 - ext];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9')))
+            return 0;
+        ext++;
+    }
+    return ext >= 2 && ext <= 4 && ext + 1 < t->len &&
+           p[t->len - 1 - ext] == '.';
+}
+
+/* "... Thank you. - TEXT.htm << File: TEXT.htm >> - API.pdf": a spaced
+ * dash before a file name opens an item of an attachment list whose line
+ * breaks were lost. Token k is the dash. */
+static int file_item_at(const sx *x, size_t k)
+{
+    const seg_tok *t = &x->t[k];
+    return t->kind == TK_PUNCT && t->len == 1 && x->s[t->start] == '-' &&
+           t->gap != GAP_NONE && k + 1 < x->n &&
+           x->t[k + 1].gap == GAP_SPACE && file_name_at(x, k + 1);
+}
+
+/* "<< File: TEXT.htm >> I was thinking": the ">>" closing an attachment
+ * note ("<<" earlier in the sentence) before a capitalised word ends the
+ * sentence. Token k is the second '>'. */
+static int note_end(const sx *x, size_t start, size_t k)
+{
+    if (k < start + 3 || !tok_is(x, &x->t[k], ">") ||
+        x->t[k].gap != GAP_NONE || !tok_is(x, &x->t[k - 1], ">") ||
+        k + 1 >= x->n || x->t[k + 1].gap != GAP_SPACE ||
+        word_case(x, lead_word(x, k + 1)) != W_UPPER)
+        return 0;
+    for (size_t j = start; j + 1 < k - 1; j++)
+        if (tok_is(x, &x->t[j], "<") && tok_is(x, &x->t[j + 1], "<") &&
+            x->t[j + 1].gap == GAP_NONE)
+            return 1;
+    return 0;
+}
+
 /* The sentence ends with token e: the next one starts after it. */
 static inline void cut(uint8_t *ends, size_t e, size_t *start, size_t *words,
                        unsigned *open_q)
@@ -886,6 +938,8 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             else if (mlen[k] && t->gap != GAP_NONE)
                 brk = 1;
             else if ((t->flags & TF_BULLET) && t->gap != GAP_NONE)
+                brk = 1;
+            else if (file_item_at(&x, k))
                 brk = 1;
             else if (t->gap == GAP_NL) {
                 /* a line break ends the sentence unless the line is
@@ -955,6 +1009,7 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
         if ((words > 0 && field_value_end(&x, start, k)) ||
             (k == start && lost_mark(&x, k)) ||
             (words > 0 && head_dash(&x, start, k)) ||
+            (words > 0 && note_end(&x, start, k)) ||
             salutation_comma(&x, start, k)) {
             cut(ends, k, &start, &words, &open_q);
             continue;

@@ -260,6 +260,16 @@ static void email_conventions(void **state)
     SENTS("Is it true ? Yes it is.", "Is it true ? | Yes it is.");
     SENTS("Direct Dial:? 203.961.7523 Direct Fax:? 203.674.7723",
           "Direct Dial:? 203.961.7523 Direct Fax:? 203.674.7723");
+    /* an attachment list whose line breaks were lost */
+    SENTS("(See attached file: API.pdf) - Stocks.pdf - API.pdf",
+          "(See attached file: API.pdf) | - Stocks.pdf | - API.pdf");
+    SENTS("Thank you. - TEXT.htm << File: TEXT.htm >> I was thinking.",
+          "Thank you. | - TEXT.htm << File: TEXT.htm >> | I was thinking.");
+    SENTS("Lisa_cv.doc >> - Lisa_resume.doc << File: Lisa_resume.doc >> FYI",
+          "Lisa_cv.doc >> | - Lisa_resume.doc << File: Lisa_resume.doc >> | "
+          "FYI");
+    SENTS("Run it - setup takes a minute. Read the README - it helps.",
+          "Run it - setup takes a minute. | Read the README - it helps.");
     /* header fields: a value before the next "Label:" */
     SENTS("Phone: 814.863.1874 Fax: 814.863.6874",
           "Phone: 814.863.1874 | Fax: 814.863.6874");
