@@ -861,8 +861,11 @@ static int file_name_at(const sx *x, size_t j)
             return 0;
         ext++;
     }
+    /* the extension opens with a letter: "£2.5bn" is no file */
+    unsigned char e0 = (unsigned char)p[t->len - ext];
     return ext >= 2 && ext <= 4 && ext + 1 < t->len &&
-           p[t->len - 1 - ext] == '.';
+           p[t->len - 1 - ext] == '.' &&
+           ((e0 >= 'a' && e0 <= 'z') || (e0 >= 'A' && e0 <= 'Z'));
 }
 
 /* "... Thank you. - TEXT.htm << File: TEXT.htm >> - API.pdf": a spaced

@@ -268,6 +268,8 @@ static void email_conventions(void **state)
     SENTS("Lisa_cv.doc >> - Lisa_resume.doc << File: Lisa_resume.doc >> FYI",
           "Lisa_cv.doc >> | - Lisa_resume.doc << File: Lisa_resume.doc >> | "
           "FYI");
+    SENTS("Borrowing is £35bn - £2.5bn less than planned.",
+          "Borrowing is £35bn - £2.5bn less than planned.");
     SENTS("Run it - setup takes a minute. Read the README - it helps.",
           "Run it - setup takes a minute. | Read the README - it helps.");
     /* header fields: a value before the next "Label:" */
