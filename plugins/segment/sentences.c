@@ -889,7 +889,10 @@ static int note_end(const sx *x, size_t start, size_t k)
         k + 1 >= x->n || x->t[k + 1].gap != GAP_SPACE ||
         word_case(x, lead_word(x, k + 1)) != W_UPPER)
         return 0;
-    for (size_t j = start; j + 1 < k - 1; j++)
+    /* a note is short ("<< File: Lisa_resume.doc >>"): looking back a
+     * dozen tokens at most keeps a line of many ">>" linear */
+    size_t from = k > start + 12 ? k - 12 : start;
+    for (size_t j = from; j + 1 < k - 1; j++)
         if (tok_is(x, &x->t[j], "<") && tok_is(x, &x->t[j + 1], "<") &&
             x->t[j + 1].gap == GAP_NONE)
             return 1;
