@@ -918,6 +918,7 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
     }
     size_t i = 0;
     int rc = 0;
+    unsigned char b; /* text[i] at the top of the chunk loop */
     while (i < len) {
         /* white space: one plain space first, the common case */
         if (text[i] == ' ' && i + 1 < len && toks->n > 0) {
@@ -931,25 +932,25 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
         size_t ws_start = i;
         unsigned nl = 0, sp_before_nl = 0;
         while (i < len) {
-            unsigned char b = (unsigned char)text[i];
-            if (b == ' ' || b == '\t') {
+            unsigned char wb = (unsigned char)text[i];
+            if (wb == ' ' || wb == '\t') {
                 if (nl == 0)
                     sp_before_nl = 1;
                 i++;
                 continue;
             }
-            if (b == '\n') {
+            if (wb == '\n') {
                 nl++;
                 i++;
                 continue;
             }
-            if (b == '\r') {
+            if (wb == '\r') {
                 if (i + 1 >= len || text[i + 1] != '\n')
                     nl++;
                 i++;
                 continue;
             }
-            if (b < 0x80 && b != '\v' && b != '\f')
+            if (wb < 0x80 && wb != '\v' && wb != '\f')
                 break;
             int32_t cp;
             size_t n;
@@ -977,8 +978,9 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
         do {
             /* fast path: a plain ASCII word ended by a space or by simple
              * punctuation; anything else takes token_at() */
-            unsigned char b = (unsigned char)text[i];
+            b = (unsigned char)text[i];
             if (letter_tab[b]) {
+            word:;
                 /* the text is NUL-terminated: letter_tab[0] stops the scan */
                 size_t up = letter_tab[b] == 2;
                 size_t j = i + 1;
@@ -1054,7 +1056,8 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
              * taken here rather than by the outer loop (text[len] is NUL) */
             if (text[i] == ' ' && letter_tab[(unsigned char)text[i + 1]]) {
                 z.gap = GAP_SPACE;
-                i++;
+                b = (unsigned char)text[++i];
+                goto word; /* i < len: text[len] is NUL, no letter */
             }
         } while (i < len && (((unsigned char)text[i] > ' ' &&
                               (unsigned char)text[i] < 0x80) ||
