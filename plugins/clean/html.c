@@ -42,17 +42,29 @@ int clean_is_html(const char *name, const char *text, size_t len)
         return find_ci(s, n < 256 ? n : 256, "html") != NULL;
     if (n >= 5 && strncasecmp(s, "<html", 5) == 0)
         return 1;
-    /* Otherwise several closing block tags near the start. */
+    /* Otherwise several closing tags near the start. One alone is not
+     * enough (prose can mention "</p>"), but a fragment without <html>
+     * (a JSON line's "text", a feed item) rarely has only one: its markup
+     * is a paragraph plus a link, a span or a script. A script or style
+     * element with its closing tag is markup, never prose, and counts as
+     * two, so that its code is dropped rather than analysed as text. */
     size_t w = len < 8192 ? len : 8192;
-    static const char *const tags[] = {"</p>", "</div>", "</li>", "</td>",
-                                       "</h1>", "</h2>", "</h3>", "<br>",
-                                       "<br/>", "<br />", "</body>", NULL};
+    static const struct {
+        const char *tag;
+        int weight;
+    } tags[] = {{"</p>", 1},     {"</div>", 1},    {"</li>", 1},
+                {"</td>", 1},    {"</tr>", 1},     {"</h1>", 1},
+                {"</h2>", 1},    {"</h3>", 1},     {"</a>", 1},
+                {"</span>", 1},  {"</ul>", 1},     {"</ol>", 1},
+                {"<br>", 1},     {"<br/>", 1},     {"<br />", 1},
+                {"</body>", 1},  {"</script>", 2}, {"</style>", 2},
+                {NULL, 0}};
     int hits = 0;
-    for (int k = 0; tags[k]; k++) {
+    for (int k = 0; tags[k].tag && hits < 2; k++) {
         const char *p = text, *end = text + w;
-        while (p < end && (p = find_ci(p, (size_t)(end - p), tags[k]))) {
-            hits++;
-            p += strlen(tags[k]);
+        while (p < end && (p = find_ci(p, (size_t)(end - p), tags[k].tag))) {
+            hits += tags[k].weight;
+            p += strlen(tags[k].tag);
         }
     }
     return hits >= 2;

@@ -377,6 +377,15 @@ static void t_html(void **state)
           "<script>x()</script><p>Two<br>Lines</p></body></html>");
     check("{\"html\":\"always\"}", "a <b>b</b>", "a b");
     check(NULL, "if a<b and c>d", "if a<b and c>d");
+    /* Fragments without <html> or a file name (JSON lines): a paragraph
+     * with a script, or a paragraph with a link, is markup; one closing
+     * tag mentioned in prose is not. */
+    check(NULL, "<p>Markets fell.<script>track('x')</script></p>",
+          "Markets fell.");
+    check(NULL, "<p>See <a href=\"/x\">the report</a> today.</p>",
+          "See the report today.");
+    check(NULL, "Close it with </p> as usual.",
+          "Close it with </p> as usual.");
 }
 
 static void t_layout(void **state)
