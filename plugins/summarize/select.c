@@ -43,6 +43,7 @@ size_t sz_target_count(const sz_inst *in, size_t nsent)
 #define LEAD_BOOST 1.0  /* the first body sentence counts double ... */
 #define LEAD_DECAY 1.5  /* ... and the boost fades over the next ones */
 #define LONG_WORDS 20.0 /* longer sentences are discounted by sqrt */
+#define PERSON_WEIGHT 1.5 /* discount per share of "I"/"you"/"we" words */
 
 /* Salience of each sentence: graph centrality, keyword and entity
  * centrality, a position prior and penalties for poor summary sentences. */
@@ -84,6 +85,14 @@ static void score_sentences(sz_doc *d)
             double prose = (double)(se->nwords - se->nnum) / se->ntok;
             if (prose < 0.6)
                 v *= prose / 0.6;
+        }
+        /* A summary tells what a document is about in the third person;
+         * sentences full of "I", "you", "we" are the speaker's asides
+         * (chat, vlogs, letters). A share of 1/3 such words halves the
+         * score. */
+        if (se->nperson > 0 && se->nwords > 0) {
+            double p = 1.0 - PERSON_WEIGHT * se->nperson / se->nwords;
+            v *= p > 0.1 ? p : 0.1;
         }
         if (fragment)
             v *= 0.1; /* "Biography", "[1]", "Reuters" */

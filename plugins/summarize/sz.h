@@ -92,6 +92,7 @@ void sz_stemcache_free(sz_stemcache *c);
 
 typedef struct sz_inst {
     sz_strtab stop;        /* lower-case stop words */
+    sz_strtab person;      /* first- and second-person pronouns */
     sz_stemcache common;   /* common words (not stop words) and stems */
     char **boiler;         /* lower-case boilerplate phrases */
     size_t n_boiler;
@@ -114,6 +115,7 @@ typedef struct sz_type {    /* a distinct surface form */
     uint8_t number;         /* digits only (with , . separators) */
     uint8_t weak;           /* looks like a verb or adverb ("adjusted",
                                "probably"): never at a keyphrase's edge */
+    uint8_t person;         /* a first- or second-person pronoun */
 } sz_type;
 
 typedef struct sz_stem {
@@ -147,6 +149,7 @@ typedef struct sz_sent {
     uint32_t nwords;        /* word tokens */
     uint32_t ncontent;      /* content (non-stop word) tokens */
     uint32_t nnum;          /* number tokens */
+    uint32_t nperson;       /* first- and second-person pronouns */
     uint32_t flags;
     uint64_t hash;          /* of its words (content words by stem), never 0:
                                equal for repeated sentences */

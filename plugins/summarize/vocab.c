@@ -159,6 +159,7 @@ static int new_type(sz_doc *d, const stemmers *sts, const char *s,
     if (f == NULL)
         return 0; /* not valid UTF-8: treat as a non-word */
     int rc = 0;
+    ty->person = sz_strtab_find(&d->inst->person, f, flen) >= 0;
     if (sz_strtab_find(&d->inst->stop, f, flen) >= 0) {
         ty->stop = 1;
         goto out;
@@ -456,6 +457,8 @@ int sz_vocab_build(sz_doc *d, dp_doc *doc, dp_err *err)
             se->nwords++;
             if (ty->number)
                 se->nnum++;
+            if (ty->person)
+                se->nperson++;
             if (ty->stem == SZ_NONE) {
                 /* stop words count for repeats only: "Why?" twice */
                 h = (h ^ (0x80000000u | (uint32_t)id)) * 1099511628211ULL;

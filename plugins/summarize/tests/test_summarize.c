@@ -259,6 +259,23 @@ static void test_question_and_boilerplate_penalties(void **state)
     json_decref(out);
 }
 
+/* A sentence made of "I", "you", "we" is an aside; the third-person
+ * statement of the same news is the summary, even though the aside comes
+ * first (and so has the lead boost). */
+static void test_first_person_aside(void **state)
+{
+    (void)state;
+    const char *text =
+        "I told you we love our library and our library budget, you know.\n\n"
+        "The council approved the library budget for the city library.\n\n"
+        "The library opens at nine.\n\n"
+        "Schools will use the library for lessons.\n\n"
+        "Parking near the building is free.";
+    json_t *out = run("{\"sentences\": 1}", text);
+    assert_true(picked(out, 1));
+    json_decref(out);
+}
+
 static void test_keyphrases(void **state)
 {
     (void)state;
@@ -446,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_order_and_text),
         cmocka_unit_test(test_redundancy),
         cmocka_unit_test(test_question_and_boilerplate_penalties),
+        cmocka_unit_test(test_first_person_aside),
         cmocka_unit_test(test_keyphrases),
         cmocka_unit_test(test_empty_and_odd_input),
         cmocka_unit_test(test_long_document_completes),
