@@ -123,6 +123,17 @@ typedef struct stemmers {
     struct sb_stemmer *utf8, *latin1;
 } stemmers;
 
+/* Each is created when the first word misses the stem cache: most short
+ * documents need only the ISO-8859-1 one, many neither. NULL when out of
+ * memory. */
+static struct sb_stemmer *stemmer_for(stemmers *sts, int ascii)
+{
+    struct sb_stemmer **st = ascii ? &sts->latin1 : &sts->utf8;
+    if (*st == NULL)
+        *st = sb_stemmer_new("english", ascii ? "ISO_8859_1" : NULL);
+    return *st;
+}
+
 static int is_ascii(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)
@@ -131,7 +142,7 @@ static int is_ascii(const char *s, size_t len)
     return 1;
 }
 
-static int new_type(sz_doc *d, const stemmers *sts, const char *s,
+static int new_type(sz_doc *d, stemmers *sts, const char *s,
                     size_t len, sz_type *ty)
 {
     memset(ty, 0, sizeof *ty);
@@ -172,9 +183,9 @@ static int new_type(sz_doc *d, const stemmers *sts, const char *s,
         key = ce->stem;
         klen = ce->slen;
     } else if (letters > 0 && flen < 128) {
-        struct sb_stemmer *st = is_ascii(f, flen) ? sts->latin1 : sts->utf8;
+        struct sb_stemmer *st = stemmer_for(sts, is_ascii(f, flen));
         const sb_symbol *stem =
-            sb_stemmer_stem(st, (const sb_symbol *)f, (int)flen);
+            st ? sb_stemmer_stem(st, (const sb_symbol *)f, (int)flen) : NULL;
         if (stem == NULL) {
             rc = -ENOMEM;
             goto out;
@@ -394,14 +405,7 @@ int sz_vocab_build(sz_doc *d, dp_doc *doc, dp_err *err)
         dp_err_set(err, "document too large for summarize");
         return -EFBIG;
     }
-    stemmers st = {sb_stemmer_new("english", NULL),
-                   sb_stemmer_new("english", "ISO_8859_1")};
-    if (st.utf8 == NULL || st.latin1 == NULL) {
-        sb_stemmer_delete(st.utf8);
-        sb_stemmer_delete(st.latin1);
-        dp_err_set(err, "cannot create the Snowball stemmer");
-        return -ENOMEM;
-    }
+    stemmers st = {NULL, NULL};
     int rc = -ENOMEM;
     d->nsent = ns;
     d->sent = calloc(ns ? ns : 1, sizeof *d->sent);
