@@ -82,8 +82,14 @@ static int word_case(const sx *x, size_t w)
         return W_DIGIT;
     if (t->kind == TK_PUNCT) {
         int cp = first_cp(x, t);
-        /* currency: "$5 was..." starts like a number */
+        /* currency: "$5 was..." starts like a number, and so does a
+         * comparison sign glued to one (">100,000 Newsgroups", "~5 km") */
         if (cp == '$' || cp == 0x20AC || cp == 0xA3 || cp == 0xA5)
+            return W_DIGIT;
+        if ((cp == '>' || cp == '<' || cp == '~') && w + 1 < x->n &&
+            x->t[w + 1].gap == GAP_NONE &&
+            (x->t[w + 1].kind == TK_NUM ||
+             first_class(x, &x->t[w + 1]) == CH_DIGIT))
             return W_DIGIT;
     }
     return W_OTHER;
@@ -740,6 +746,50 @@ static size_t closing_name_end(const sx *x, size_t j)
     return 0;
 }
 
+/* "Revised Article 4.6 Debra Perlingiere Kathleen,\nYou are correct": a
+ * line that ends in one capitalised name and a comma before a capitalised
+ * line is a salutation ("Kathleen,"), and what stands before it on the line
+ * (a signature, a subject, a closing without its comma: "Take Care Traci")
+ * ends there, as if the line break before the name had been lost. Not when
+ * the line is itself a salutation ("Dear Dr. Vincent Kaminski,", "Hey
+ * Vladi,") or a closing. Token k is the comma; the sentence ends before
+ * k - 1. */
+static int greeting_or_closing(const sx *x, size_t j)
+{
+    const seg_tok *f = &x->t[j];
+    return f->kind == TK_WORD &&
+           ((x->lang->greetings &&
+             wordset_get(x->lang->greetings, x->s + f->start, f->len)) ||
+            (x->lang->closings &&
+             wordset_get(x->lang->closings, x->s + f->start, f->len)));
+}
+
+static int name_line_at(const sx *x, size_t start, size_t k)
+{
+    if (k < start + 2 || k + 1 >= x->n || !tok_is(x, &x->t[k], ",") ||
+        x->t[k].gap != GAP_NONE || x->t[k + 1].gap < GAP_NL ||
+        word_case(x, lead_word(x, k + 1)) != W_UPPER)
+        return 0;
+    const seg_tok *nm = &x->t[k - 1], *p = &x->t[k - 2];
+    if (nm->kind != TK_WORD || nm->shape != SH_XXXX_CAP ||
+        nm->gap != GAP_SPACE || is_starter(x, k - 1) || !is_wordtok(p))
+        return 0;
+    /* "Dr." or "Mr" before the name: a salutation */
+    size_t pl = p->kind == TK_ABBR && p->len > 1 ? p->len - 1 : p->len;
+    if (wordset_get(x->lang->abbrev, x->s + p->start, pl) == AB_TITLE)
+        return 0;
+    /* no greeting or closing word opens the sentence or stands among the
+     * few words before the name on its line (a salutation is short) */
+    size_t j = k - 2;
+    for (int steps = 0;; steps++, j--) {
+        if (greeting_or_closing(x, j))
+            return 0;
+        if (steps == 4 || j == start || x->t[j].gap >= GAP_NL)
+            break;
+    }
+    return !greeting_or_closing(x, start);
+}
+
 /* "Lotte Wilms lotte.wilms@kb.nl National Library": an e-mail address after
  * a capitalised name is one field of a contact line that goes on; other
  * links before a capitalised word end their sentence ("Email: x@y.com Site
@@ -1011,6 +1061,12 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             k = ce;
             continue;
         }
+        if (words > 1 && name_line_at(&x, start, k)) {
+            ends[k - 2] |= E_END;
+            start = k - 1;
+            words = 1;
+            open_q = 0;
+        }
         /* the sentence ends with token k */
         if ((words > 0 && field_value_end(&x, start, k)) ||
             (k == start && lost_mark(&x, k)) ||
@@ -1064,12 +1120,19 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
         if (t->kind == TK_PUNCT && (t->flags & TF_QUOTE) &&
             x.s[t->start] != '`')
             open_q++;
-        /* a rule of 3+ symbols standing alone ("_____", "*** NOTICE") is
-         * a sentence of its own */
+        /* a rule of 3+ symbols standing alone ("_____", "*** NOTICE",
+         * "---= 19 Servers": symbols glued to it belong to it) is a
+         * sentence of its own */
+        size_t se = k;
+        if (t->kind == TK_SEP)
+            while (se + 1 < n && x.t[se + 1].gap == GAP_NONE &&
+                   (x.t[se + 1].kind == TK_PUNCT || x.t[se + 1].kind == TK_SEP) &&
+                   !(x.t[se + 1].flags & (TF_OPEN | TF_CLOSE | TF_QUOTE)))
+                se++;
         if (t->kind == TK_SEP && k > start && words > 0 && t->gap != GAP_NONE &&
             t->len >= 3 &&
-            (k + 1 >= n ||
-             (x.t[k + 1].gap != GAP_NONE && word_case(&x, k + 1) != W_LOWER))) {
+            (se + 1 >= n ||
+             (x.t[se + 1].gap != GAP_NONE && word_case(&x, se + 1) != W_LOWER))) {
             ends[k - 1] |= E_END;
             start = k;
             words = 0;
@@ -1081,6 +1144,16 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             start = k + 1;
             words = 0;
             open_q = 0;
+            continue;
+        }
+        /* "*****NOTICE***** This transmittal", "Usenet News==---- The #1
+         * Newsgroup": a rule of four or more symbols closing a banner (glued
+         * to it) ends it before a capitalised word; three ("it--- Then")
+         * may be a typed dash */
+        if (t->kind == TK_SEP && k > start && words > 0 && t->gap == GAP_NONE &&
+            t->len >= 4 && se == k && k + 1 < n && x.t[k + 1].gap == GAP_SPACE &&
+            word_case(&x, lead_word(&x, k + 1)) == W_UPPER) {
+            cut(ends, k, &start, &words, &open_q);
             continue;
         }
         if (words > 0 && (t->kind == TK_TERM || t->kind == TK_ELLIPSIS ||

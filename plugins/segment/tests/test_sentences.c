@@ -79,6 +79,9 @@ static void numbers_and_money(void **state)
 {
     (void)state;
     SENTS("She has $100.00 in her bag.", "She has $100.00 in her bag.");
+    /* a comparison sign glued to a number starts like the number */
+    SENTS("Best in the World! >100 groups. ~5 km away. It is < 3 km.",
+          "Best in the World! | >100 groups. | ~5 km away. | It is < 3 km.");
     SENTS("She has $100.00. It is in her bag.",
           "She has $100.00. | It is in her bag.");
     SENTS("Pi is 3.14 and No. 5 won. Turn to p. 55.",
@@ -227,6 +230,23 @@ static void email_conventions(void **state)
     (void)state;
     SENTS("Kay Mann 04/26/2001 07:17 AM Will you be there?",
           "Kay Mann | 04/26/2001 07:17 AM | Will you be there?");
+    /* a salutation line "Name," ends what stands before it on its line */
+    SENTS("Revised Article 4.6 Debra Perlingiere Kathleen,\nYou are right.",
+          "Revised Article 4.6 Debra Perlingiere | Kathleen, | You are right.");
+    SENTS("Hope all is well Take Care Traci Traci,\nI have visited it.",
+          "Hope all is well Take Care Traci | Traci, | I have visited it.");
+    SENTS("The deal looks better.\nPhillip Mery,\nThis sounds better.",
+          "The deal looks better. | Phillip | Mery, | This sounds better.");
+    /* ...but not in the salutation itself, nor before lower case */
+    SENTS("It was late. Dear Nina,\nHere is a tip.",
+          "It was late. | Dear Nina, | Here is a tip.");
+    SENTS("Dear Dr. Vincent Kaminski,\nHow are you?",
+          "Dear Dr. Vincent Kaminski, | How are you?");
+    SENTS("Thanks. Hey Vladi,\nDo you have it?",
+          "Thanks. | Hey Vladi, | Do you have it?");
+    SENTS("Best regards Bob,\nJohn", "Best regards Bob, | John");
+    SENTS("He met the team with Mary,\nwho was late.",
+          "He met the team with Mary,\nwho was late.");
     SENTS("Let me know. Best regards, Debra Perlingiere",
           "Let me know. | Best regards, | Debra Perlingiere");
     SENTS("Email: davidr...@optonline.net Groups: alt.animals.rabbits",
@@ -307,6 +327,20 @@ static void separators(void **state)
           "It was cut off to CPS --- do you know why?");
     SENTS("It is in the news. -- Posted by Nook",
           "It is in the news. | -- | Posted by Nook");
+    /* a banner closed by a rule of four or more symbols glued to it */
+    SENTS("***NOTICE**** This message is private.",
+          "***NOTICE**** | This message is private.");
+    SENTS("Posted via Usenet News==---- The #1 Service in the World!",
+          "Posted via Usenet News==---- | The #1 Service in the World!");
+    /* three may be a typed dash; lower case goes on */
+    SENTS("I was about to go--- Then he came.",
+          "I was about to go--- Then he came.");
+    SENTS("Usenet News==---- the best one.", "Usenet News==---- the best one.");
+    /* symbols glued to a standing rule belong to it */
+    SENTS("The World! >100,000 Newsgroups ---= 19 Servers",
+          "The World! | >100,000 Newsgroups | ---= 19 Servers");
+    SENTS("He said so. ----== Posted via Newsfeed",
+          "He said so. | ----== Posted via Newsfeed");
 }
 
 static void footnotes_and_links(void **state)
