@@ -86,6 +86,11 @@ static int word_case(const sx *x, size_t w)
          * comparison sign glued to one (">100,000 Newsgroups", "~5 km") */
         if (cp == '$' || cp == 0x20AC || cp == 0xA3 || cp == 0xA5)
             return W_DIGIT;
+        /* "... as a rat.\" ~CGoehring": a signature */
+        if (cp == '~' && w + 1 < x->n && x->t[w + 1].gap == GAP_NONE &&
+            x->t[w + 1].kind == TK_WORD && x->t[w + 1].shape != SH_XXXX_LOW &&
+            x->t[w + 1].shape != SH_PUNCT)
+            return W_UPPER;
         if ((cp == '>' || cp == '<' || cp == '~') && w + 1 < x->n &&
             x->t[w + 1].gap == GAP_NONE &&
             (x->t[w + 1].kind == TK_NUM ||
@@ -185,7 +190,7 @@ static int cp_is(const sx *x, const seg_tok *t, int cp)
 
 /* Decide whether the sentence ends at the terminal token k. Returns the
  * index of its last token (after attached closers) or (size_t)-1. */
-static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
+static size_t decide(const sx *x, size_t k, size_t words)
 {
     const seg_tok *t = &x->t[k];
     const size_t NO = (size_t)-1;
@@ -195,19 +200,18 @@ static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
            ((x->t[j].kind == TK_PUNCT &&
              (x->t[j].flags & (TF_CLOSE | TF_QUOTE))) ||
             (x->t[j].kind == TK_TERM && x->t[j - 1].kind == TK_PUNCT))) {
-        if (x->t[j].flags & TF_QUOTE)
-            open_q ^= 1;
         if (x->t[j].flags & TF_QUOTE || first_cp(x, &x->t[j]) == 0x201D ||
             first_cp(x, &x->t[j]) == 0x2019 || first_cp(x, &x->t[j]) == 0xBB)
             quoted = 1;
         j++;
     }
-    /* a straight quote left open in the sentence and written after a space
-     * closes it: "... the phrase. ' And then" */
-    if (open_q && j < x->n && x->t[j].gap == GAP_SPACE &&
-        x->t[j].kind == TK_PUNCT && (x->t[j].flags & TF_QUOTE) &&
+    /* a straight quote or a closing bracket standing alone between spaces
+     * after the terminal closes the sentence: "... the phrase. ' And then"
+     * (the quote opened sentences earlier), "(We fly next day. ) Hop on" */
+    if (j < x->n && x->t[j].gap == GAP_SPACE && x->t[j].kind == TK_PUNCT &&
+        (x->t[j].flags & (TF_QUOTE | TF_CLOSE)) &&
         (j + 1 >= x->n || x->t[j + 1].gap != GAP_NONE)) {
-        quoted = 1;
+        quoted = (x->t[j].flags & TF_QUOTE) != 0;
         j++;
     }
     /* a citation mark belongs to the sentence before it: "... 1805. [6]" */
@@ -316,6 +320,13 @@ static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
          * P.M. Mr. Smith then went" does not) */
         if (wc == W_UPPER && is_starter(x, w) &&
             words >= (starts_with_title(x, w) ? 4u : 2u))
+            return last;
+        /* "proper surroundings etc. the easiest thing": in a text that
+         * does not capitalise its sentences, as after a full stop; not a
+         * dotted one ("cost of the U.S. in money": the abbreviation of a
+         * name, inside the sentence more often than at its end) */
+        if (wc == W_LOWER && x->informal && !quoted && words >= 2 &&
+            memchr(x->s + t->start, '.', t->len - 1) == NULL)
             return last;
         return NO;
     }
@@ -666,7 +677,10 @@ static int field_value_end(const sx *x, size_t start, size_t k)
           (t->kind == TK_PUNCT && (t->flags & TF_CLOSE) &&
            (first_cp(x, t) == ')' || first_cp(x, t) == ']'))))
         return 0;
-    if (!label_at(x, k + 1))
+    /* "R Square: 0.0585 Therefore I could not": a sentence starter after
+     * the value ends the field as well as another label does */
+    if (!label_at(x, k + 1) &&
+        !(word_case(x, k + 1) == W_UPPER && is_starter(x, k + 1)))
         return 0;
     /* back over the value (numbers, signs, brackets) to "Label:" */
     size_t j = k;
@@ -891,14 +905,10 @@ static int lost_mark(const sx *x, size_t k)
 
 /* ------------------------------------------------------------ main loop */
 
-/* A file name ("API.pdf", "Lisa_resume.doc") starting at token j: glued
- * tokens, the last one ending in a dot and an extension of two to four
- * letters or digits. */
-static int file_name_at(const sx *x, size_t j)
+/* Does token e end a file name ("API.pdf", "Lisa_resume.doc"): a word
+ * ending in a dot and an extension of two to four letters or digits? */
+static int file_name_end(const sx *x, size_t e)
 {
-    size_t e = j;
-    while (e + 1 < x->n && x->t[e + 1].gap == GAP_NONE)
-        e++;
     const seg_tok *t = &x->t[e];
     if (t->kind != TK_WORD || t->len < 4)
         return 0;
@@ -918,6 +928,16 @@ static int file_name_at(const sx *x, size_t j)
            ((e0 >= 'a' && e0 <= 'z') || (e0 >= 'A' && e0 <= 'Z'));
 }
 
+/* A file name starting at token j: glued tokens, the last one a file
+ * name's end. */
+static int file_name_at(const sx *x, size_t j)
+{
+    size_t e = j;
+    while (e + 1 < x->n && x->t[e + 1].gap == GAP_NONE)
+        e++;
+    return file_name_end(x, e);
+}
+
 /* "... Thank you. - TEXT.htm << File: TEXT.htm >> - API.pdf": a spaced
  * dash before a file name opens an item of an attachment list whose line
  * breaks were lost. Token k is the dash. */
@@ -927,6 +947,18 @@ static int file_item_at(const sx *x, size_t k)
     return t->kind == TK_PUNCT && t->len == 1 && x->s[t->start] == '-' &&
            t->gap != GAP_NONE && k + 1 < x->n &&
            x->t[k + 1].gap == GAP_SPACE && file_name_at(x, k + 1);
+}
+
+/* "(See attached file: Sam3102.doc) Regards, Debra": a bracket closing
+ * right after a file name ends an attachment note; before a capitalised
+ * word, the sentence (not before the next note: "X.pdf) (See attached
+ * file: Y.pdf)" is one list). Token k is the bracket. */
+static int file_note_end(const sx *x, size_t k)
+{
+    return k > 0 && tok_is(x, &x->t[k], ")") && x->t[k].gap == GAP_NONE &&
+           x->t[k - 1].kind == TK_WORD && file_name_end(x, k - 1) &&
+           k + 1 < x->n && x->t[k + 1].gap == GAP_SPACE &&
+           x->t[k + 1].kind == TK_WORD && word_case(x, k + 1) == W_UPPER;
 }
 
 /* "<< File: TEXT.htm >> I was thinking": the ">>" closing an attachment
@@ -950,13 +982,11 @@ static int note_end(const sx *x, size_t start, size_t k)
 }
 
 /* The sentence ends with token e: the next one starts after it. */
-static inline void cut(uint8_t *ends, size_t e, size_t *start, size_t *words,
-                       unsigned *open_q)
+static inline void cut(uint8_t *ends, size_t e, size_t *start, size_t *words)
 {
     ends[e] |= E_END;
     *start = e + 1;
     *words = 0;
-    *open_q = 0;
 }
 
 int seg_sentences(const seg_lang *lang, const char *text, size_t len,
@@ -977,7 +1007,6 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
     }
 
     size_t start = 0, words = 0, line_words = 0;
-    unsigned open_q = 0; /* straight quotes seen in the sentence */
     for (size_t k = 0; k < n; k++) {
         /* most tokens: a word inside a line, nothing to decide */
         size_t nk = seg_next_flag(busy, k, n);
@@ -1021,12 +1050,10 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                 ends[k - 1] |= E_END;
                 start = k;
                 words = 0;
-                open_q = 0;
             }
         }
         if (t->gap >= GAP_NL)
             line_words = 0;
-        open_q = 0;
         if (mlen[k]) {
             k += mlen[k] - 1;
             continue;
@@ -1037,6 +1064,8 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             if (k > start && words > 0 && t->gap != GAP_NONE &&
                 (is_link(&x, p) || p->shape == SH_XXXX_CAP ||
                  p->shape == SH_XX ||
+                 /* "Rudwell Johnson/ENRON@enronXgate 03/28/2001" */
+                 (p->shape == SH_MIXED && p->kind == TK_WORD) ||
                  (p->kind == TK_PUNCT && (p->flags & (TF_CLOSE | TF_QUOTE))) ||
                  first_cp(&x, p) == '>')) {
                 ends[k - 1] |= E_END;
@@ -1051,13 +1080,12 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                 ends[k] |= E_END;
                 start = k + 1;
                 words = 0;
-                open_q = 0;
             }
             continue;
         }
         size_t ce = k == start ? credit_end(&x, k) : 0;
         if (ce) {
-            cut(ends, ce, &start, &words, &open_q);
+            cut(ends, ce, &start, &words);
             k = ce;
             continue;
         }
@@ -1065,22 +1093,21 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             ends[k - 2] |= E_END;
             start = k - 1;
             words = 1;
-            open_q = 0;
         }
         /* the sentence ends with token k */
         if ((words > 0 && field_value_end(&x, start, k)) ||
             (k == start && lost_mark(&x, k)) ||
             (words > 0 && head_dash(&x, start, k)) ||
             (words > 0 && note_end(&x, start, k)) ||
+            (words > 0 && file_note_end(&x, k)) ||
             salutation_comma(&x, start, k)) {
-            cut(ends, k, &start, &words, &open_q);
+            cut(ends, k, &start, &words);
             continue;
         }
         if (closing_comma(&x, k) && words > 0) {
             ends[k] |= E_END;
             start = k + 1;
             words = 0;
-            open_q = 0;
             size_t e = closing_name_end(&x, k + 1);
             if (e) {
                 ends[e - 1] |= E_END;
@@ -1089,10 +1116,13 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             }
             continue;
         }
-        if (is_link(&x, t)) {
+        /* "<>": a link the text lost (anonymised), its brackets left */
+        int hole = tok_is(&x, t, "<") && k + 1 < n &&
+                   x.t[k + 1].gap == GAP_NONE && tok_is(&x, &x.t[k + 1], ">");
+        if (is_link(&x, t) || hole) {
             /* a link, its closing brackets, then a link, a sentence
              * starter or a header field ("Groups:") */
-            size_t e = k;
+            size_t e = k + (size_t)hole;
             while (e + 1 < n && x.t[e + 1].gap == GAP_NONE &&
                    x.t[e + 1].kind == TK_PUNCT &&
                    (x.t[e + 1].flags & (TF_CLOSE | TF_QUOTE) ||
@@ -1108,7 +1138,7 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                     tok_is(&x, &x.t[w + 1], ":")))) ||
                  (lw < n && word_case(&x, lw) == W_UPPER &&
                   !is_pronoun_I(&x, lw) && !contact_field(&x, k)))) {
-                cut(ends, e, &start, &words, &open_q);
+                cut(ends, e, &start, &words);
                 k = e;
                 continue;
             }
@@ -1117,9 +1147,6 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             words++;
             line_words++;
         }
-        if (t->kind == TK_PUNCT && (t->flags & TF_QUOTE) &&
-            x.s[t->start] != '`')
-            open_q++;
         /* a rule of 3+ symbols standing alone ("_____", "*** NOTICE",
          * "---= 19 Servers": symbols glued to it belong to it) is a
          * sentence of its own */
@@ -1136,14 +1163,12 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             ends[k - 1] |= E_END;
             start = k;
             words = 0;
-            open_q = 0;
         }
         if (t->kind == TK_SEP && k == start && k + 1 < n &&
             x.t[k + 1].gap != GAP_NONE) {
             ends[k] |= E_END; /* "***" between sentences */
             start = k + 1;
             words = 0;
-            open_q = 0;
             continue;
         }
         /* "*****NOTICE***** This transmittal", "Usenet News==---- The #1
@@ -1153,18 +1178,17 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
         if (t->kind == TK_SEP && k > start && words > 0 && t->gap == GAP_NONE &&
             t->len >= 4 && se == k && k + 1 < n && x.t[k + 1].gap == GAP_SPACE &&
             word_case(&x, lead_word(&x, k + 1)) == W_UPPER) {
-            cut(ends, k, &start, &words, &open_q);
+            cut(ends, k, &start, &words);
             continue;
         }
         if (words > 0 && (t->kind == TK_TERM || t->kind == TK_ELLIPSIS ||
                           t->kind == TK_ABBR || t->kind == TK_EMO)) {
-            size_t e = decide(&x, k, words, open_q & 1);
+            size_t e = decide(&x, k, words);
             if (e != (size_t)-1) {
                 ends[e] |= E_END;
                 k = e;
                 start = e + 1;
                 words = 0;
-                open_q = 0;
             }
         }
     }

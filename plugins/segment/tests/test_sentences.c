@@ -38,6 +38,14 @@ static void abbreviations(void **state)
           "Mr. Smith met Dr. Who at 5 p.m. in London.");
     SENTS("Bring pens, paper, etc. The rest is here.",
           "Bring pens, paper, etc. | The rest is here.");
+    /* before lower case: only in a text that does not capitalise its
+     * sentences, and not after a dotted abbreviation */
+    SENTS("Bring pens, paper, etc. and the rest.",
+          "Bring pens, paper, etc. and the rest.");
+    SENTS("i need food, water etc. the rest can wait. what about the U.S. "
+          "in money?",
+          "i need food, water etc. | the rest can wait. | what about the U.S. "
+          "in money?");
 }
 
 static void extra_abbreviations_from_options(void **state)
@@ -130,6 +138,11 @@ static void quotes_and_brackets(void **state)
     (void)state;
     SENTS("She turned to him, \"This is great.\" she said.",
           "She turned to him, \"This is great.\" she said.");
+    /* a quote or a bracket standing alone after the terminal closes */
+    SENTS("He wrote: ' It is bad. He meant it. ' And then he left.",
+          "He wrote: ' It is bad. | He meant it. ' | And then he left.");
+    SENTS("(We fly next day. ) Hop onto a bus.",
+          "(We fly next day. ) | Hop onto a bus.");
     SENTS("She turned to him, \"This is great.\" She held the book out.",
           "She turned to him, \"This is great.\" | She held the book out.");
     SENTS("He said \xE2\x80\x9CThe war was over.\xE2\x80\x9D He left.",
@@ -230,6 +243,25 @@ static void email_conventions(void **state)
     (void)state;
     SENTS("Kay Mann 04/26/2001 07:17 AM Will you be there?",
           "Kay Mann | 04/26/2001 07:17 AM | Will you be there?");
+    SENTS("Rudwell Johnson/ENRON@enronXgate 03/28/2001 05:09 PM Jeff!",
+          "Rudwell Johnson/ENRON@enronXgate | 03/28/2001 05:09 PM | Jeff!");
+    /* a field value before a sentence starter */
+    SENTS("Slope: 0.1171 (0.0022) R Square: 0.0585 Therefore I stopped.",
+          "Slope: 0.1171 (0.0022) | R Square: 0.0585 | Therefore I stopped.");
+    /* an attachment note closed after its file name */
+    SENTS("(See attached file: Sam3102.doc) Regards, Debra",
+          "(See attached file: Sam3102.doc) | Regards, | Debra");
+    SENTS("(See attached file: A.pdf) (See attached file: B.pdf) I sent it.",
+          "(See attached file: A.pdf) (See attached file: B.pdf) | I sent it.");
+    /* "<>": a link that was removed */
+    SENTS("See the list for the options: <> Capt. Spastic is at: <> "
+          "Outlook.jpg",
+          "See the list for the options: <> | Capt. Spastic is at: <> | "
+          "Outlook.jpg");
+    /* a signature "~Name" after a sentence */
+    SENTS("\"So loving as a rat.\" ~CGoehring",
+          "\"So loving as a rat.\" | ~CGoehring");
+    SENTS("It is far. ~5 km.", "It is far. | ~5 km.");
     /* a salutation line "Name," ends what stands before it on its line */
     SENTS("Revised Article 4.6 Debra Perlingiere Kathleen,\nYou are right.",
           "Revised Article 4.6 Debra Perlingiere | Kathleen, | You are right.");
