@@ -291,8 +291,16 @@ static size_t decide(const sx *x, size_t k, size_t words)
 
     if (t->kind == TK_ELLIPSIS) {
         if (k > 0 && t->gap == GAP_NONE && x->t[k - 1].kind == TK_PUNCT &&
-            (x->t[k - 1].flags & TF_OPEN))
+            (x->t[k - 1].flags & TF_OPEN)) {
+            /* "[...]" leaves the sentence open, except right after a
+             * finished one before a capital: "Jonathan Bell. [...] For the
+             * intervener" (text left out at the end of the sentence) */
+            if (k >= 2 && x->t[k - 2].kind == TK_TERM &&
+                x->t[k - 1].gap == GAP_SPACE && last > k &&
+                nx->gap == GAP_SPACE && wc == W_UPPER)
+                return last;
             return NO; /* [...] */
+        }
         if (nx->gap == GAP_NONE && !quoted)
             return NO; /* mean...see */
         size_t dots = count_dots(x, t);
@@ -737,7 +745,7 @@ static int is_link(const sx *x, const seg_tok *t)
  * link. Returns the index just past the name, or 0. */
 static size_t closing_name_end(const sx *x, size_t j)
 {
-    size_t names = 0;
+    size_t names = 0, first = j;
     while (j < x->n && names < 2 && x->t[j].kind == TK_WORD &&
            x->t[j].gap == GAP_SPACE && x->t[j].shape == SH_XXXX_CAP &&
            !is_starter(x, j)) {
@@ -746,6 +754,12 @@ static size_t closing_name_end(const sx *x, size_t j)
     }
     if (names == 0 || j >= x->n || x->t[j].gap != GAP_SPACE)
         return 0;
+    /* "Sincerely, Traci Traci Warner Enron Broadband": the signed name,
+     * then the signature block opening with the same name */
+    if (names == 2 && x->t[first].len == x->t[first + 1].len &&
+        memcmp(x->s + x->t[first].start, x->s + x->t[first + 1].start,
+               x->t[first].len) == 0)
+        return first + 1;
     const seg_tok *t = &x->t[j];
     if (t->kind == TK_WORD && t->shape == SH_XXXX_CAP && is_starter(x, j))
         return j;

@@ -38,6 +38,11 @@ static void abbreviations(void **state)
           "Mr. Smith met Dr. Who at 5 p.m. in London.");
     SENTS("Bring pens, paper, etc. The rest is here.",
           "Bring pens, paper, etc. | The rest is here.");
+    /* a postscript opens its sentence */
+    SENTS("Thanks again Nina. PS. Love the new website!",
+          "Thanks again Nina. | PS. Love the new website!");
+    SENTS("Email vangie@example.com PS- Were you out?",
+          "Email vangie@example.com | PS- Were you out?");
     /* before lower case: only in a text that does not capitalise its
      * sentences, and not after a dotted abbreviation */
     SENTS("Bring pens, paper, etc. and the rest.",
@@ -138,6 +143,10 @@ static void quotes_and_brackets(void **state)
     (void)state;
     SENTS("She turned to him, \"This is great.\" she said.",
           "She turned to him, \"This is great.\" she said.");
+    /* "[...]" after a finished sentence, before a capital, closes it */
+    SENTS("I am sorry, Jonathan Bell. [...] For the intervener, nobody.",
+          "I am sorry, Jonathan Bell. [...] | For the intervener, nobody.");
+    SENTS("He said [...] Then he left.", "He said [...] Then he left.");
     /* a quote or a bracket standing alone after the terminal closes */
     SENTS("He wrote: ' It is bad. He meant it. ' And then he left.",
           "He wrote: ' It is bad. | He meant it. ' | And then he left.");
@@ -292,8 +301,12 @@ static void email_conventions(void **state)
           "Please copy it. | Thanks, | Sean | Here you go. | It is attached.");
     SENTS("Best regards, Debra Perlingiere - ENRON-CPS (GISB rev1).doc",
           "Best regards, | Debra Perlingiere | - ENRON-CPS (GISB rev1).doc");
+    /* nothing follows the name but more names: one line ... */
+    SENTS("Sincerely, Traci Warner Enron Broadband Services",
+          "Sincerely, | Traci Warner Enron Broadband Services");
+    /* ... unless the name is repeated to open a signature block */
     SENTS("Sincerely, Traci Traci Warner Enron Broadband Services",
-          "Sincerely, | Traci Traci Warner Enron Broadband Services");
+          "Sincerely, | Traci | Traci Warner Enron Broadband Services");
     /* a salutation and its comma open a message */
     SENTS("Hi, Yes storage is still available.",
           "Hi, | Yes storage is still available.");
