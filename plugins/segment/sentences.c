@@ -656,6 +656,11 @@ static int closing_comma(const sx *x, size_t k)
     return word_case(x, w) == W_UPPER;
 }
 
+static int is_link(const sx *x, const seg_tok *t)
+{
+    return t->kind == TK_URL && x->s[t->start] != '@' && x->s[t->start] != '#';
+}
+
 /* Is there a field label ("Fax:", "R Square:") of one or two capitalised
  * words at w? */
 static int label_at(const sx *x, size_t w)
@@ -679,16 +684,18 @@ static int label_at(const sx *x, size_t w)
 static int field_value_end(const sx *x, size_t start, size_t k)
 {
     const seg_tok *t = &x->t[k];
-    if (k + 2 >= x->n || x->t[k + 1].gap != GAP_SPACE)
+    if (k + 1 >= x->n || x->t[k + 1].gap != GAP_SPACE)
         return 0;
     if (!(t->kind == TK_NUM ||
           (t->kind == TK_PUNCT && (t->flags & TF_CLOSE) &&
            (first_cp(x, t) == ')' || first_cp(x, t) == ']'))))
         return 0;
-    /* "R Square: 0.0585 Therefore I could not": a sentence starter after
-     * the value ends the field as well as another label does */
+    /* "R Square: 0.0585 Therefore I could not", "Fax: 814.863.6874
+     * http://...": a sentence starter or a link after the value ends the
+     * field as well as another label does */
     if (!label_at(x, k + 1) &&
-        !(word_case(x, k + 1) == W_UPPER && is_starter(x, k + 1)))
+        !(word_case(x, k + 1) == W_UPPER && is_starter(x, k + 1)) &&
+        !is_link(x, &x->t[k + 1]))
         return 0;
     /* back over the value (numbers, signs, brackets) to "Label:" */
     size_t j = k;
@@ -731,11 +738,6 @@ static int salutation_comma(const sx *x, size_t start, size_t k)
     if (x->t[k + 1].gap >= GAP_NL)
         return 1;
     return word_case(x, lead_word(x, k + 1)) == W_UPPER;
-}
-
-static int is_link(const sx *x, const seg_tok *t)
-{
-    return t->kind == TK_URL && x->s[t->start] != '@' && x->s[t->start] != '#';
 }
 
 /* The name after a closing ("Thanks, Sean Here you go", "Regards, Debra
@@ -901,6 +903,24 @@ static size_t credit_end(const sx *x, size_t k)
         tok_is(x, &x->t[w - 1], "(")) /* "(Hat Tip) (BBC) The..." */
         return word_case(x, w) == W_UPPER ? j : 0;
     return word_case(x, w) == W_UPPER && !is_pronoun_I(x, w) ? j : 0;
+}
+
+/* "Figure 1.5 Residents of Boxborough gather": a line opening with a
+ * capitalised word and a section number ("1.5", with its dot) before a
+ * capitalised word is a caption or a section label, a sentence of its own
+ * ("Apollo 11 Astronauts Return", with no dot, is a headline). Token k
+ * opens the line; returns the index of the number, or 0. */
+static size_t caption_end(const sx *x, size_t k)
+{
+    if (!(k == 0 || x->t[k].gap >= GAP_NL) || k + 2 >= x->n ||
+        !is_cap_word(&x->t[k]))
+        return 0;
+    const seg_tok *num = &x->t[k + 1];
+    if (num->kind != TK_NUM || num->gap != GAP_SPACE ||
+        !num_pattern(x, num, "d+.d+") || x->t[k + 2].gap != GAP_SPACE ||
+        x->t[k + 2].kind != TK_WORD || word_case(x, k + 2) != W_UPPER)
+        return 0;
+    return k + 1;
 }
 
 /* "Contract. ? Do not hesitate": a '?' standing alone between spaces after
@@ -1098,6 +1118,8 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             continue;
         }
         size_t ce = k == start ? credit_end(&x, k) : 0;
+        if (!ce && k == start)
+            ce = caption_end(&x, k);
         if (ce) {
             cut(ends, ce, &start, &words);
             k = ce;

@@ -229,6 +229,13 @@ static void exclamation_in_names(void **state)
 static void line_breaks(void **state)
 {
     (void)state;
+    /* a caption or section label: a capitalised word and a dotted number
+     * opening a line before a capitalised word */
+    SENTS("It grew.\nFigure 1.5 Residents of Boxborough gather in town.",
+          "It grew. | Figure 1.5 | Residents of Boxborough gather in town.");
+    SENTS("Apollo 11 Astronauts Return\nThey landed.",
+          "Apollo 11 Astronauts Return | They landed.");
+    SENTS("It grew.\nVersion 2.1 is out.", "It grew. | Version 2.1 is out.");
     /* headlines and list lines end at the line break */
     SENTS("Need of the Kazakh regime\nFor Beijing, it matters.",
           "Need of the Kazakh regime | For Beijing, it matters.");
@@ -254,6 +261,9 @@ static void email_conventions(void **state)
           "Kay Mann | 04/26/2001 07:17 AM | Will you be there?");
     SENTS("Rudwell Johnson/ENRON@enronXgate 03/28/2001 05:09 PM Jeff!",
           "Rudwell Johnson/ENRON@enronXgate | 03/28/2001 05:09 PM | Jeff!");
+    /* a field value before a link */
+    SENTS("Phone: 814.863.1874 Fax: 814.863.6874 http://example.org/usg",
+          "Phone: 814.863.1874 | Fax: 814.863.6874 | http://example.org/usg");
     /* a field value before a sentence starter */
     SENTS("Slope: 0.1171 (0.0022) R Square: 0.0585 Therefore I stopped.",
           "Slope: 0.1171 (0.0022) | R Square: 0.0585 | Therefore I stopped.");
