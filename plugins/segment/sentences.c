@@ -875,6 +875,33 @@ static int head_dash(const sx *x, size_t start, size_t k)
     return word_case(x, lead_word(x, k + 1)) == W_UPPER;
 }
 
+/* "what to expect in this contest: TEHRAN (AFP) - An international
+ * contest": a news dateline (a place in capitals, the agency in brackets,
+ * a spaced dash) opens a sentence wherever it stands; the dash then ends
+ * it (head_dash). Token k is the opening bracket; returns the index of the
+ * first word of the place, or 0. */
+static size_t dateline_at(const sx *x, size_t start, size_t k)
+{
+    if (k < 1 || k + 4 >= x->n || !tok_is(x, &x->t[k], "(") ||
+        x->t[k].gap != GAP_SPACE || x->t[k + 1].gap != GAP_NONE ||
+        x->t[k + 1].kind != TK_WORD || x->t[k + 1].shape != SH_XX ||
+        x->t[k + 2].gap != GAP_NONE || !tok_is(x, &x->t[k + 2], ")") ||
+        x->t[k + 3].gap != GAP_SPACE || x->t[k + 3].kind != TK_PUNCT ||
+        x->t[k + 4].gap != GAP_SPACE ||
+        word_case(x, lead_word(x, k + 4)) != W_UPPER)
+        return 0;
+    int cp = first_cp(x, &x->t[k + 3]);
+    if (cp != '-' && cp != 0x2013 && cp != 0x2014)
+        return 0;
+    /* the place: one to three words in capitals ("NEW YORK") */
+    size_t p = k;
+    while (p > start && k - p < 3 && x->t[p - 1].kind == TK_WORD &&
+           x->t[p - 1].shape == SH_XX && x->t[p - 1].len >= 2 &&
+           x->t[p - 1].gap == GAP_SPACE)
+        p--;
+    return p < k && x->t[k - 1].len >= 3 ? p : 0;
+}
+
 /* "... of Islamic Jihad. (Jerusalem Post) \"We're not happy": a credit of
  * capitalised words in brackets opening a sentence, before a capitalised
  * word, is a sentence of its own. Token k opens the bracket; returns the
@@ -1124,6 +1151,12 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             cut(ends, ce, &start, &words);
             k = ce;
             continue;
+        }
+        size_t dl = words > 0 && k > start ? dateline_at(&x, start, k) : 0;
+        if (dl > start) {
+            ends[dl - 1] |= E_END;
+            start = dl;
+            words = k - dl;
         }
         if (words > 1 && name_line_at(&x, start, k)) {
             ends[k - 2] |= E_END;

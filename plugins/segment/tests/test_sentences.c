@@ -363,6 +363,14 @@ static void email_conventions(void **state)
           "Steve, Rod and Elyse - | Just wanted to confirm.");
     SENTS("TEHRAN (AFP) - An international contest opened.",
           "TEHRAN (AFP) - | An international contest opened.");
+    /* a dateline opens a sentence wherever it stands */
+    SENTS("Here is what to expect: TEHRAN (AFP) - An international contest.",
+          "Here is what to expect: | TEHRAN (AFP) - | An international "
+          "contest.");
+    SENTS("We flew there: NEW YORK (AP) - The city was calm.",
+          "We flew there: | NEW YORK (AP) - | The city was calm.");
+    SENTS("They met the UN (WHO) - It was good.",
+          "They met the UN (WHO) - It was good.");
     SENTS("Bush - who had won - left. The Senate - Democrats, mostly - met.",
           "Bush - who had won - left. | The Senate - Democrats, mostly - met.");
     SENTS("It went well.\nJohn,\nsorry for not sending it earlier.",
