@@ -796,7 +796,7 @@ static int greeting_or_closing(const sx *x, size_t j)
 
 static int name_line_at(const sx *x, size_t start, size_t k)
 {
-    if (k < start + 2 || k + 1 >= x->n || !tok_is(x, &x->t[k], ",") ||
+    if (k < start + 2 || k + 1 >= x->n || !cp_is(x, &x->t[k], ',') ||
         x->t[k].gap != GAP_NONE || x->t[k + 1].gap < GAP_NL ||
         word_case(x, lead_word(x, k + 1)) != W_UPPER)
         return 0;
@@ -882,10 +882,10 @@ static int head_dash(const sx *x, size_t start, size_t k)
  * first word of the place, or 0. */
 static size_t dateline_at(const sx *x, size_t start, size_t k)
 {
-    if (k < 1 || k + 4 >= x->n || !tok_is(x, &x->t[k], "(") ||
+    if (k < 1 || k + 4 >= x->n || !cp_is(x, &x->t[k], '(') ||
         x->t[k].gap != GAP_SPACE || x->t[k + 1].gap != GAP_NONE ||
         x->t[k + 1].kind != TK_WORD || x->t[k + 1].shape != SH_XX ||
-        x->t[k + 2].gap != GAP_NONE || !tok_is(x, &x->t[k + 2], ")") ||
+        x->t[k + 2].gap != GAP_NONE || !cp_is(x, &x->t[k + 2], ')') ||
         x->t[k + 3].gap != GAP_SPACE || x->t[k + 3].kind != TK_PUNCT ||
         x->t[k + 4].gap != GAP_SPACE ||
         word_case(x, lead_word(x, k + 4)) != W_UPPER)
@@ -1016,7 +1016,7 @@ static int file_item_at(const sx *x, size_t k)
  * file: Y.pdf)" is one list). Token k is the bracket. */
 static int file_note_end(const sx *x, size_t k)
 {
-    return k > 0 && tok_is(x, &x->t[k], ")") && x->t[k].gap == GAP_NONE &&
+    return k > 0 && cp_is(x, &x->t[k], ')') && x->t[k].gap == GAP_NONE &&
            x->t[k - 1].kind == TK_WORD && file_name_end(x, k - 1) &&
            k + 1 < x->n && x->t[k + 1].gap == GAP_SPACE &&
            x->t[k + 1].kind == TK_WORD && word_case(x, k + 1) == W_UPPER;
@@ -1152,16 +1152,19 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             k = ce;
             continue;
         }
-        size_t dl = words > 0 && k > start ? dateline_at(&x, start, k) : 0;
-        if (dl > start) {
-            ends[dl - 1] |= E_END;
-            start = dl;
-            words = k - dl;
-        }
-        if (words > 1 && name_line_at(&x, start, k)) {
-            ends[k - 2] |= E_END;
-            start = k - 1;
-            words = 1;
+        /* both look at a one-character mark: "(" or "," */
+        if (t->kind == TK_PUNCT && t->len == 1) {
+            size_t dl = words > 0 && k > start ? dateline_at(&x, start, k) : 0;
+            if (dl > start) {
+                ends[dl - 1] |= E_END;
+                start = dl;
+                words = k - dl;
+            }
+            if (words > 1 && name_line_at(&x, start, k)) {
+                ends[k - 2] |= E_END;
+                start = k - 1;
+                words = 1;
+            }
         }
         /* the sentence ends with token k */
         if ((words > 0 && field_value_end(&x, start, k)) ||
@@ -1186,8 +1189,8 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             continue;
         }
         /* "<>": a link the text lost (anonymised), its brackets left */
-        int hole = tok_is(&x, t, "<") && k + 1 < n &&
-                   x.t[k + 1].gap == GAP_NONE && tok_is(&x, &x.t[k + 1], ">");
+        int hole = cp_is(&x, t, '<') && k + 1 < n &&
+                   x.t[k + 1].gap == GAP_NONE && cp_is(&x, &x.t[k + 1], '>');
         if (is_link(&x, t) || hole) {
             /* a link, its closing brackets, then a link, a sentence
              * starter or a header field ("Groups:") */
