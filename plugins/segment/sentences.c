@@ -902,6 +902,23 @@ static size_t dateline_at(const sx *x, size_t start, size_t k)
     return p < k && x->t[k - 1].len >= 3 ? p : 0;
 }
 
+/* "Yeah but, not at uh — This is at six thirty", "We need a — Do you
+ * have": a spaced em dash before a capitalised sentence starter is an
+ * utterance broken off and begun again (transcripts, chat). Not before
+ * "I" ("but then af- — I wanted": 0 of 3 in GUM), nor before a name ("the
+ * star — Lionel Messi — scored"), nor after an en dash or "--", which join
+ * ranges and asides ("c. 1818 – January 8"). Token k is the dash. */
+static int broken_off(const sx *x, size_t k)
+{
+    const seg_tok *t = &x->t[k];
+    if (t->len != 3 || first_cp(x, t) != 0x2014 || t->gap != GAP_SPACE ||
+        k + 1 >= x->n || x->t[k + 1].gap != GAP_SPACE ||
+        x->t[k + 1].kind != TK_WORD)
+        return 0;
+    return word_case(x, k + 1) == W_UPPER && is_starter(x, k + 1) &&
+           !is_pronoun_I(x, k + 1);
+}
+
 /* "... of Islamic Jihad. (Jerusalem Post) \"We're not happy": a credit of
  * capitalised words in brackets opening a sentence, before a capitalised
  * word, is a sentence of its own. Token k opens the bracket; returns the
@@ -1172,6 +1189,7 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             (words > 0 && head_dash(&x, start, k)) ||
             (words > 0 && note_end(&x, start, k)) ||
             (words > 0 && file_note_end(&x, k)) ||
+            (words > 0 && t->kind == TK_PUNCT && broken_off(&x, k)) ||
             salutation_comma(&x, start, k)) {
             cut(ends, k, &start, &words);
             continue;

@@ -363,6 +363,18 @@ static void email_conventions(void **state)
           "Steve, Rod and Elyse - | Just wanted to confirm.");
     SENTS("TEHRAN (AFP) - An international contest opened.",
           "TEHRAN (AFP) - | An international contest opened.");
+    /* an utterance broken off at a spaced em dash and begun again */
+    SENTS("Yeah but, not at uh \xE2\x80\x94 This is at six thirty.",
+          "Yeah but, not at uh \xE2\x80\x94 | This is at six thirty.");
+    SENTS("We need a \xE2\x80\x94 Do you have any?",
+          "We need a \xE2\x80\x94 | Do you have any?");
+    /* not before "I" or a name, nor at an en dash */
+    SENTS("She could, but then af- \xE2\x80\x94 I wanted to stay.",
+          "She could, but then af- \xE2\x80\x94 I wanted to stay.");
+    SENTS("The star \xE2\x80\x94 Lionel Messi \xE2\x80\x94 scored.",
+          "The star \xE2\x80\x94 Lionel Messi \xE2\x80\x94 scored.");
+    SENTS("It was not \xE2\x80\x93 For him it was.",
+          "It was not \xE2\x80\x93 For him it was.");
     /* a dateline opens a sentence wherever it stands */
     SENTS("Here is what to expect: TEHRAN (AFP) - An international contest.",
           "Here is what to expect: | TEHRAN (AFP) - | An international "
