@@ -1183,18 +1183,21 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                 words = 1;
             }
         }
-        /* the sentence ends with token k */
-        if ((words > 0 && field_value_end(&x, start, k)) ||
-            (k == start && lost_mark(&x, k)) ||
-            (words > 0 && head_dash(&x, start, k)) ||
-            (words > 0 && note_end(&x, start, k)) ||
-            (words > 0 && file_note_end(&x, k)) ||
-            (words > 0 && t->kind == TK_PUNCT && broken_off(&x, k)) ||
-            salutation_comma(&x, start, k)) {
+        /* the sentence ends with token k: each of these rules ends at a
+         * mark, a number (a field value) or a lone '?'; the words, links
+         * and abbreviations among the busy tokens skip them all */
+        int pk = t->kind == TK_PUNCT;
+        if ((pk || t->kind == TK_NUM || t->kind == TK_TERM) &&
+            ((words > 0 && field_value_end(&x, start, k)) ||
+             (k == start && lost_mark(&x, k)) ||
+             (words > 0 && pk &&
+              (head_dash(&x, start, k) || note_end(&x, start, k) ||
+               file_note_end(&x, k) || broken_off(&x, k))) ||
+             (pk && salutation_comma(&x, start, k)))) {
             cut(ends, k, &start, &words);
             continue;
         }
-        if (closing_comma(&x, k) && words > 0) {
+        if (pk && closing_comma(&x, k) && words > 0) {
             ends[k] |= E_END;
             start = k + 1;
             words = 0;
