@@ -188,6 +188,20 @@ static int cp_is(const sx *x, const seg_tok *t, int cp)
     return t->len == 1 && x->s[t->start] == cp;
 }
 
+/* Does the bracket opened at token j close at the end of its line, a
+ * short note ("(credit: modification of work by Liz West)", "(Applause.)")?
+ * A few dozen tokens at most are looked at. */
+static int note_ends_line(const sx *x, size_t j)
+{
+    for (size_t e = j + 1; e < x->n && e <= j + 24; e++) {
+        if (x->t[e].gap >= GAP_NL)
+            return 0;
+        if (cp_is(x, &x->t[e], ')'))
+            return e + 1 >= x->n || x->t[e + 1].gap >= GAP_NL;
+    }
+    return 0;
+}
+
 /* Decide whether the sentence ends at the terminal token k. Returns the
  * index of its last token (after attached closers) or (size_t)-1. */
 static size_t decide(const sx *x, size_t k, size_t words)
@@ -377,6 +391,11 @@ static size_t decide(const sx *x, size_t k, size_t words)
     if (wc == W_UPPER || wc == W_DIGIT)
         return last;
     if (wc == W_LOWER && x->informal && !quoted)
+        return last;
+    /* "... for hundreds of years. (credit: modification of work by Liz
+     * West)\n": a note in brackets after a finished sentence that ends its
+     * line is a sentence of its own, whatever its case */
+    if (cp_is(x, nx, '(') && note_ends_line(x, j))
         return last;
     return NO;
 }

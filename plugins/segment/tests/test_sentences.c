@@ -147,6 +147,11 @@ static void quotes_and_brackets(void **state)
     SENTS("I am sorry, Jonathan Bell. [...] For the intervener, nobody.",
           "I am sorry, Jonathan Bell. [...] | For the intervener, nobody.");
     SENTS("He said [...] Then he left.", "He said [...] Then he left.");
+    /* a note in brackets ending its line after a finished sentence */
+    SENTS("It has lasted for years. (credit: work by Liz West)\nMost do.",
+          "It has lasted for years. | (credit: work by Liz West) | Most do.");
+    SENTS("It has lasted for years. (credit: West) and more.\nMost do.",
+          "It has lasted for years. (credit: West) and more. | Most do.");
     /* a quote or a bracket standing alone after the terminal closes */
     SENTS("He wrote: ' It is bad. He meant it. ' And then he left.",
           "He wrote: ' It is bad. | He meant it. ' | And then he left.");
