@@ -225,7 +225,7 @@ static size_t decide(const sx *x, size_t k, size_t words)
     if (j < x->n && x->t[j].gap == GAP_SPACE && x->t[j].kind == TK_PUNCT &&
         (x->t[j].flags & (TF_QUOTE | TF_CLOSE)) &&
         (j + 1 >= x->n || x->t[j + 1].gap != GAP_NONE)) {
-        quoted = (x->t[j].flags & TF_QUOTE) != 0;
+        quoted |= (x->t[j].flags & TF_QUOTE) != 0;
         j++;
     }
     /* a citation mark belongs to the sentence before it: "... 1805. [6]" */
@@ -795,14 +795,7 @@ static size_t closing_name_end(const sx *x, size_t j)
     return 0;
 }
 
-/* "Revised Article 4.6 Debra Perlingiere Kathleen,\nYou are correct": a
- * line that ends in one capitalised name and a comma before a capitalised
- * line is a salutation ("Kathleen,"), and what stands before it on the line
- * (a signature, a subject, a closing without its comma: "Take Care Traci")
- * ends there, as if the line break before the name had been lost. Not when
- * the line is itself a salutation ("Dear Dr. Vincent Kaminski,", "Hey
- * Vladi,") or a closing. Token k is the comma; the sentence ends before
- * k - 1. */
+/* Is token j a word of greetings.<lang>.txt or closings.<lang>.txt? */
 static int greeting_or_closing(const sx *x, size_t j)
 {
     const seg_tok *f = &x->t[j];
@@ -813,6 +806,14 @@ static int greeting_or_closing(const sx *x, size_t j)
              wordset_get(x->lang->closings, x->s + f->start, f->len)));
 }
 
+/* "Revised Article 4.6 Debra Perlingiere Kathleen,\nYou are correct": a
+ * line that ends in one capitalised name and a comma before a capitalised
+ * line is a salutation ("Kathleen,"), and what stands before it on the line
+ * (a signature, a subject, a closing without its comma: "Take Care Traci")
+ * ends there, as if the line break before the name had been lost. Not when
+ * the line is itself a salutation ("Dear Dr. Vincent Kaminski,", "Hey
+ * Vladi,") or a closing. Token k is the comma; the sentence ends before
+ * k - 1. */
 static int name_line_at(const sx *x, size_t start, size_t k)
 {
     if (k < start + 2 || k + 1 >= x->n || !cp_is(x, &x->t[k], ',') ||
