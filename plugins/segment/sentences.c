@@ -1261,11 +1261,12 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             line_words++;
         }
         /* a rule of 3+ symbols standing alone ("_____", "*** NOTICE",
-         * "---= 19 Servers": symbols glued to it belong to it) is a
-         * sentence of its own */
+         * "---= 19 Servers": a few symbols glued to it belong to it; a few,
+         * so that a line of "---=---=..." stays linear) is a sentence of
+         * its own */
         size_t se = k;
         if (t->kind == TK_SEP)
-            while (se + 1 < n && x.t[se + 1].gap == GAP_NONE &&
+            while (se + 1 < n && se < k + 4 && x.t[se + 1].gap == GAP_NONE &&
                    (x.t[se + 1].kind == TK_PUNCT || x.t[se + 1].kind == TK_SEP) &&
                    !(x.t[se + 1].flags & (TF_OPEN | TF_CLOSE | TF_QUOTE)))
                 se++;
