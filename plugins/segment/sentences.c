@@ -82,8 +82,19 @@ static int word_case(const sx *x, size_t w)
         return W_DIGIT;
     if (t->kind == TK_PUNCT) {
         int cp = first_cp(x, t);
-        /* currency: "$5 was..." starts like a number */
+        /* currency: "$5 was..." starts like a number, and so does a
+         * comparison sign glued to one (">100,000 Newsgroups", "~5 km") */
         if (cp == '$' || cp == 0x20AC || cp == 0xA3 || cp == 0xA5)
+            return W_DIGIT;
+        /* "... as a rat.\" ~CGoehring": a signature */
+        if (cp == '~' && w + 1 < x->n && x->t[w + 1].gap == GAP_NONE &&
+            x->t[w + 1].kind == TK_WORD && x->t[w + 1].shape != SH_XXXX_LOW &&
+            x->t[w + 1].shape != SH_PUNCT)
+            return W_UPPER;
+        if ((cp == '>' || cp == '<' || cp == '~') && w + 1 < x->n &&
+            x->t[w + 1].gap == GAP_NONE &&
+            (x->t[w + 1].kind == TK_NUM ||
+             first_class(x, &x->t[w + 1]) == CH_DIGIT))
             return W_DIGIT;
     }
     return W_OTHER;
@@ -177,9 +188,23 @@ static int cp_is(const sx *x, const seg_tok *t, int cp)
     return t->len == 1 && x->s[t->start] == cp;
 }
 
+/* Does the bracket opened at token j close at the end of its line, a
+ * short note ("(credit: modification of work by Liz West)", "(Applause.)")?
+ * A few dozen tokens at most are looked at. */
+static int note_ends_line(const sx *x, size_t j)
+{
+    for (size_t e = j + 1; e < x->n && e <= j + 24; e++) {
+        if (x->t[e].gap >= GAP_NL)
+            return 0;
+        if (cp_is(x, &x->t[e], ')'))
+            return e + 1 >= x->n || x->t[e + 1].gap >= GAP_NL;
+    }
+    return 0;
+}
+
 /* Decide whether the sentence ends at the terminal token k. Returns the
  * index of its last token (after attached closers) or (size_t)-1. */
-static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
+static size_t decide(const sx *x, size_t k, size_t words)
 {
     const seg_tok *t = &x->t[k];
     const size_t NO = (size_t)-1;
@@ -189,19 +214,18 @@ static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
            ((x->t[j].kind == TK_PUNCT &&
              (x->t[j].flags & (TF_CLOSE | TF_QUOTE))) ||
             (x->t[j].kind == TK_TERM && x->t[j - 1].kind == TK_PUNCT))) {
-        if (x->t[j].flags & TF_QUOTE)
-            open_q ^= 1;
         if (x->t[j].flags & TF_QUOTE || first_cp(x, &x->t[j]) == 0x201D ||
             first_cp(x, &x->t[j]) == 0x2019 || first_cp(x, &x->t[j]) == 0xBB)
             quoted = 1;
         j++;
     }
-    /* a straight quote left open in the sentence and written after a space
-     * closes it: "... the phrase. ' And then" */
-    if (open_q && j < x->n && x->t[j].gap == GAP_SPACE &&
-        x->t[j].kind == TK_PUNCT && (x->t[j].flags & TF_QUOTE) &&
+    /* a straight quote or a closing bracket standing alone between spaces
+     * after the terminal closes the sentence: "... the phrase. ' And then"
+     * (the quote opened sentences earlier), "(We fly next day. ) Hop on" */
+    if (j < x->n && x->t[j].gap == GAP_SPACE && x->t[j].kind == TK_PUNCT &&
+        (x->t[j].flags & (TF_QUOTE | TF_CLOSE)) &&
         (j + 1 >= x->n || x->t[j + 1].gap != GAP_NONE)) {
-        quoted = 1;
+        quoted |= (x->t[j].flags & TF_QUOTE) != 0;
         j++;
     }
     /* a citation mark belongs to the sentence before it: "... 1805. [6]" */
@@ -281,8 +305,16 @@ static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
 
     if (t->kind == TK_ELLIPSIS) {
         if (k > 0 && t->gap == GAP_NONE && x->t[k - 1].kind == TK_PUNCT &&
-            (x->t[k - 1].flags & TF_OPEN))
+            (x->t[k - 1].flags & TF_OPEN)) {
+            /* "[...]" leaves the sentence open, except right after a
+             * finished one before a capital: "Jonathan Bell. [...] For the
+             * intervener" (text left out at the end of the sentence) */
+            if (k >= 2 && x->t[k - 2].kind == TK_TERM &&
+                x->t[k - 1].gap == GAP_SPACE && last > k &&
+                nx->gap == GAP_SPACE && wc == W_UPPER)
+                return last;
             return NO; /* [...] */
+        }
         if (nx->gap == GAP_NONE && !quoted)
             return NO; /* mean...see */
         size_t dots = count_dots(x, t);
@@ -310,6 +342,13 @@ static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
          * P.M. Mr. Smith then went" does not) */
         if (wc == W_UPPER && is_starter(x, w) &&
             words >= (starts_with_title(x, w) ? 4u : 2u))
+            return last;
+        /* "proper surroundings etc. the easiest thing": in a text that
+         * does not capitalise its sentences, as after a full stop; not a
+         * dotted one ("cost of the U.S. in money": the abbreviation of a
+         * name, inside the sentence more often than at its end) */
+        if (wc == W_LOWER && x->informal && !quoted && words >= 2 &&
+            memchr(x->s + t->start, '.', t->len - 1) == NULL)
             return last;
         return NO;
     }
@@ -352,6 +391,11 @@ static size_t decide(const sx *x, size_t k, size_t words, unsigned open_q)
     if (wc == W_UPPER || wc == W_DIGIT)
         return last;
     if (wc == W_LOWER && x->informal && !quoted)
+        return last;
+    /* "... for hundreds of years. (credit: modification of work by Liz
+     * West)\n": a note in brackets after a finished sentence that ends its
+     * line is a sentence of its own, whatever its case */
+    if (cp_is(x, nx, '(') && note_ends_line(x, j))
         return last;
     return NO;
 }
@@ -631,6 +675,11 @@ static int closing_comma(const sx *x, size_t k)
     return word_case(x, w) == W_UPPER;
 }
 
+static int is_link(const sx *x, const seg_tok *t)
+{
+    return t->kind == TK_URL && x->s[t->start] != '@' && x->s[t->start] != '#';
+}
+
 /* Is there a field label ("Fax:", "R Square:") of one or two capitalised
  * words at w? */
 static int label_at(const sx *x, size_t w)
@@ -654,13 +703,18 @@ static int label_at(const sx *x, size_t w)
 static int field_value_end(const sx *x, size_t start, size_t k)
 {
     const seg_tok *t = &x->t[k];
-    if (k + 2 >= x->n || x->t[k + 1].gap != GAP_SPACE)
+    if (k + 1 >= x->n || x->t[k + 1].gap != GAP_SPACE)
         return 0;
     if (!(t->kind == TK_NUM ||
           (t->kind == TK_PUNCT && (t->flags & TF_CLOSE) &&
            (first_cp(x, t) == ')' || first_cp(x, t) == ']'))))
         return 0;
-    if (!label_at(x, k + 1))
+    /* "R Square: 0.0585 Therefore I could not", "Fax: 814.863.6874
+     * http://...": a sentence starter or a link after the value ends the
+     * field as well as another label does */
+    if (!label_at(x, k + 1) &&
+        !(word_case(x, k + 1) == W_UPPER && is_starter(x, k + 1)) &&
+        !is_link(x, &x->t[k + 1]))
         return 0;
     /* back over the value (numbers, signs, brackets) to "Label:" */
     size_t j = k;
@@ -705,11 +759,6 @@ static int salutation_comma(const sx *x, size_t start, size_t k)
     return word_case(x, lead_word(x, k + 1)) == W_UPPER;
 }
 
-static int is_link(const sx *x, const seg_tok *t)
-{
-    return t->kind == TK_URL && x->s[t->start] != '@' && x->s[t->start] != '#';
-}
-
 /* The name after a closing ("Thanks, Sean Here you go", "Regards, Debra
  * Perlingiere - ENRON") is a sentence of its own when something else
  * follows it on the same line: one or two capitalised words that are not
@@ -717,7 +766,7 @@ static int is_link(const sx *x, const seg_tok *t)
  * link. Returns the index just past the name, or 0. */
 static size_t closing_name_end(const sx *x, size_t j)
 {
-    size_t names = 0;
+    size_t names = 0, first = j;
     while (j < x->n && names < 2 && x->t[j].kind == TK_WORD &&
            x->t[j].gap == GAP_SPACE && x->t[j].shape == SH_XXXX_CAP &&
            !is_starter(x, j)) {
@@ -726,6 +775,12 @@ static size_t closing_name_end(const sx *x, size_t j)
     }
     if (names == 0 || j >= x->n || x->t[j].gap != GAP_SPACE)
         return 0;
+    /* "Sincerely, Traci Traci Warner Enron Broadband": the signed name,
+     * then the signature block opening with the same name */
+    if (names == 2 && x->t[first].len == x->t[first + 1].len &&
+        memcmp(x->s + x->t[first].start, x->s + x->t[first + 1].start,
+               x->t[first].len) == 0)
+        return first + 1;
     const seg_tok *t = &x->t[j];
     if (t->kind == TK_WORD && t->shape == SH_XXXX_CAP && is_starter(x, j))
         return j;
@@ -738,6 +793,51 @@ static size_t closing_name_end(const sx *x, size_t j)
             return j;
     }
     return 0;
+}
+
+/* Is token j a word of greetings.<lang>.txt or closings.<lang>.txt? */
+static int greeting_or_closing(const sx *x, size_t j)
+{
+    const seg_tok *f = &x->t[j];
+    return f->kind == TK_WORD &&
+           ((x->lang->greetings &&
+             wordset_get(x->lang->greetings, x->s + f->start, f->len)) ||
+            (x->lang->closings &&
+             wordset_get(x->lang->closings, x->s + f->start, f->len)));
+}
+
+/* "Revised Article 4.6 Debra Perlingiere Kathleen,\nYou are correct": a
+ * line that ends in one capitalised name and a comma before a capitalised
+ * line is a salutation ("Kathleen,"), and what stands before it on the line
+ * (a signature, a subject, a closing without its comma: "Take Care Traci")
+ * ends there, as if the line break before the name had been lost. Not when
+ * the line is itself a salutation ("Dear Dr. Vincent Kaminski,", "Hey
+ * Vladi,") or a closing. Token k is the comma; the sentence ends before
+ * k - 1. */
+static int name_line_at(const sx *x, size_t start, size_t k)
+{
+    if (k < start + 2 || k + 1 >= x->n || !cp_is(x, &x->t[k], ',') ||
+        x->t[k].gap != GAP_NONE || x->t[k + 1].gap < GAP_NL ||
+        word_case(x, lead_word(x, k + 1)) != W_UPPER)
+        return 0;
+    const seg_tok *nm = &x->t[k - 1], *p = &x->t[k - 2];
+    if (nm->kind != TK_WORD || nm->shape != SH_XXXX_CAP ||
+        nm->gap != GAP_SPACE || is_starter(x, k - 1) || !is_wordtok(p))
+        return 0;
+    /* "Dr." or "Mr" before the name: a salutation */
+    size_t pl = p->kind == TK_ABBR && p->len > 1 ? p->len - 1 : p->len;
+    if (wordset_get(x->lang->abbrev, x->s + p->start, pl) == AB_TITLE)
+        return 0;
+    /* no greeting or closing word opens the sentence or stands among the
+     * few words before the name on its line (a salutation is short) */
+    size_t j = k - 2;
+    for (int steps = 0;; steps++, j--) {
+        if (greeting_or_closing(x, j))
+            return 0;
+        if (steps == 4 || j == start || x->t[j].gap >= GAP_NL)
+            break;
+    }
+    return !greeting_or_closing(x, start);
 }
 
 /* "Lotte Wilms lotte.wilms@kb.nl National Library": an e-mail address after
@@ -795,6 +895,50 @@ static int head_dash(const sx *x, size_t start, size_t k)
     return word_case(x, lead_word(x, k + 1)) == W_UPPER;
 }
 
+/* "what to expect in this contest: TEHRAN (AFP) - An international
+ * contest": a news dateline (a place in capitals, the agency in brackets,
+ * a spaced dash) opens a sentence wherever it stands; the dash then ends
+ * it (head_dash). Token k is the opening bracket; returns the index of the
+ * first word of the place, or 0. */
+static size_t dateline_at(const sx *x, size_t start, size_t k)
+{
+    if (k < 1 || k + 4 >= x->n || !cp_is(x, &x->t[k], '(') ||
+        x->t[k].gap != GAP_SPACE || x->t[k + 1].gap != GAP_NONE ||
+        x->t[k + 1].kind != TK_WORD || x->t[k + 1].shape != SH_XX ||
+        x->t[k + 2].gap != GAP_NONE || !cp_is(x, &x->t[k + 2], ')') ||
+        x->t[k + 3].gap != GAP_SPACE || x->t[k + 3].kind != TK_PUNCT ||
+        x->t[k + 4].gap != GAP_SPACE ||
+        word_case(x, lead_word(x, k + 4)) != W_UPPER)
+        return 0;
+    int cp = first_cp(x, &x->t[k + 3]);
+    if (cp != '-' && cp != 0x2013 && cp != 0x2014)
+        return 0;
+    /* the place: one to three words in capitals ("NEW YORK") */
+    size_t p = k;
+    while (p > start && k - p < 3 && x->t[p - 1].kind == TK_WORD &&
+           x->t[p - 1].shape == SH_XX && x->t[p - 1].len >= 2 &&
+           x->t[p - 1].gap == GAP_SPACE)
+        p--;
+    return p < k && x->t[k - 1].len >= 3 ? p : 0;
+}
+
+/* "Yeah but, not at uh — This is at six thirty", "We need a — Do you
+ * have": a spaced em dash before a capitalised sentence starter is an
+ * utterance broken off and begun again (transcripts, chat). Not before
+ * "I" ("but then af- — I wanted": 0 of 3 in GUM), nor before a name ("the
+ * star — Lionel Messi — scored"), nor after an en dash or "--", which join
+ * ranges and asides ("c. 1818 – January 8"). Token k is the dash. */
+static int broken_off(const sx *x, size_t k)
+{
+    const seg_tok *t = &x->t[k];
+    if (t->len != 3 || first_cp(x, t) != 0x2014 || t->gap != GAP_SPACE ||
+        k + 1 >= x->n || x->t[k + 1].gap != GAP_SPACE ||
+        x->t[k + 1].kind != TK_WORD)
+        return 0;
+    return word_case(x, k + 1) == W_UPPER && is_starter(x, k + 1) &&
+           !is_pronoun_I(x, k + 1);
+}
+
 /* "... of Islamic Jihad. (Jerusalem Post) \"We're not happy": a credit of
  * capitalised words in brackets opening a sentence, before a capitalised
  * word, is a sentence of its own. Token k opens the bracket; returns the
@@ -825,6 +969,24 @@ static size_t credit_end(const sx *x, size_t k)
     return word_case(x, w) == W_UPPER && !is_pronoun_I(x, w) ? j : 0;
 }
 
+/* "Figure 1.5 Residents of Boxborough gather": a line opening with a
+ * capitalised word and a section number ("1.5", with its dot) before a
+ * capitalised word is a caption or a section label, a sentence of its own
+ * ("Apollo 11 Astronauts Return", with no dot, is a headline). Token k
+ * opens the line; returns the index of the number, or 0. */
+static size_t caption_end(const sx *x, size_t k)
+{
+    if (!(k == 0 || x->t[k].gap >= GAP_NL) || k + 2 >= x->n ||
+        !is_cap_word(&x->t[k]))
+        return 0;
+    const seg_tok *num = &x->t[k + 1];
+    if (num->kind != TK_NUM || num->gap != GAP_SPACE ||
+        !num_pattern(x, num, "d+.d+") || x->t[k + 2].gap != GAP_SPACE ||
+        x->t[k + 2].kind != TK_WORD || word_case(x, k + 2) != W_UPPER)
+        return 0;
+    return k + 1;
+}
+
 /* "Contract. ? Do not hesitate": a '?' standing alone between spaces after
  * a finished sentence is a character lost in a lossy encoding (a no-break
  * space), and the treebanks make it a sentence of its own. */
@@ -841,14 +1003,10 @@ static int lost_mark(const sx *x, size_t k)
 
 /* ------------------------------------------------------------ main loop */
 
-/* A file name ("API.pdf", "Lisa_resume.doc") starting at token j: glued
- * tokens, the last one ending in a dot and an extension of two to four
- * letters or digits. */
-static int file_name_at(const sx *x, size_t j)
+/* Does token e end a file name ("API.pdf", "Lisa_resume.doc"): a word
+ * ending in a dot and an extension of two to four letters or digits? */
+static int file_name_end(const sx *x, size_t e)
 {
-    size_t e = j;
-    while (e + 1 < x->n && x->t[e + 1].gap == GAP_NONE)
-        e++;
     const seg_tok *t = &x->t[e];
     if (t->kind != TK_WORD || t->len < 4)
         return 0;
@@ -868,6 +1026,16 @@ static int file_name_at(const sx *x, size_t j)
            ((e0 >= 'a' && e0 <= 'z') || (e0 >= 'A' && e0 <= 'Z'));
 }
 
+/* A file name starting at token j: glued tokens, the last one a file
+ * name's end. */
+static int file_name_at(const sx *x, size_t j)
+{
+    size_t e = j;
+    while (e + 1 < x->n && x->t[e + 1].gap == GAP_NONE)
+        e++;
+    return file_name_end(x, e);
+}
+
 /* "... Thank you. - TEXT.htm << File: TEXT.htm >> - API.pdf": a spaced
  * dash before a file name opens an item of an attachment list whose line
  * breaks were lost. Token k is the dash. */
@@ -877,6 +1045,18 @@ static int file_item_at(const sx *x, size_t k)
     return t->kind == TK_PUNCT && t->len == 1 && x->s[t->start] == '-' &&
            t->gap != GAP_NONE && k + 1 < x->n &&
            x->t[k + 1].gap == GAP_SPACE && file_name_at(x, k + 1);
+}
+
+/* "(See attached file: Sam3102.doc) Regards, Debra": a bracket closing
+ * right after a file name ends an attachment note; before a capitalised
+ * word, the sentence (not before the next note: "X.pdf) (See attached
+ * file: Y.pdf)" is one list). Token k is the bracket. */
+static int file_note_end(const sx *x, size_t k)
+{
+    return k > 0 && cp_is(x, &x->t[k], ')') && x->t[k].gap == GAP_NONE &&
+           x->t[k - 1].kind == TK_WORD && file_name_end(x, k - 1) &&
+           k + 1 < x->n && x->t[k + 1].gap == GAP_SPACE &&
+           x->t[k + 1].kind == TK_WORD && word_case(x, k + 1) == W_UPPER;
 }
 
 /* "<< File: TEXT.htm >> I was thinking": the ">>" closing an attachment
@@ -900,13 +1080,11 @@ static int note_end(const sx *x, size_t start, size_t k)
 }
 
 /* The sentence ends with token e: the next one starts after it. */
-static inline void cut(uint8_t *ends, size_t e, size_t *start, size_t *words,
-                       unsigned *open_q)
+static inline void cut(uint8_t *ends, size_t e, size_t *start, size_t *words)
 {
     ends[e] |= E_END;
     *start = e + 1;
     *words = 0;
-    *open_q = 0;
 }
 
 int seg_sentences(const seg_lang *lang, const char *text, size_t len,
@@ -927,7 +1105,6 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
     }
 
     size_t start = 0, words = 0, line_words = 0;
-    unsigned open_q = 0; /* straight quotes seen in the sentence */
     for (size_t k = 0; k < n; k++) {
         /* most tokens: a word inside a line, nothing to decide */
         size_t nk = seg_next_flag(busy, k, n);
@@ -971,12 +1148,10 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                 ends[k - 1] |= E_END;
                 start = k;
                 words = 0;
-                open_q = 0;
             }
         }
         if (t->gap >= GAP_NL)
             line_words = 0;
-        open_q = 0;
         if (mlen[k]) {
             k += mlen[k] - 1;
             continue;
@@ -987,6 +1162,8 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             if (k > start && words > 0 && t->gap != GAP_NONE &&
                 (is_link(&x, p) || p->shape == SH_XXXX_CAP ||
                  p->shape == SH_XX ||
+                 /* "Rudwell Johnson/ENRON@enronXgate 03/28/2001" */
+                 (p->shape == SH_MIXED && p->kind == TK_WORD) ||
                  (p->kind == TK_PUNCT && (p->flags & (TF_CLOSE | TF_QUOTE))) ||
                  first_cp(&x, p) == '>')) {
                 ends[k - 1] |= E_END;
@@ -1001,30 +1178,49 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                 ends[k] |= E_END;
                 start = k + 1;
                 words = 0;
-                open_q = 0;
             }
             continue;
         }
         size_t ce = k == start ? credit_end(&x, k) : 0;
+        if (!ce && k == start)
+            ce = caption_end(&x, k);
         if (ce) {
-            cut(ends, ce, &start, &words, &open_q);
+            cut(ends, ce, &start, &words);
             k = ce;
             continue;
         }
-        /* the sentence ends with token k */
-        if ((words > 0 && field_value_end(&x, start, k)) ||
-            (k == start && lost_mark(&x, k)) ||
-            (words > 0 && head_dash(&x, start, k)) ||
-            (words > 0 && note_end(&x, start, k)) ||
-            salutation_comma(&x, start, k)) {
-            cut(ends, k, &start, &words, &open_q);
+        /* both look at a one-character mark: "(" or "," */
+        if (t->kind == TK_PUNCT && t->len == 1) {
+            size_t dl = words > 0 && k > start ? dateline_at(&x, start, k) : 0;
+            if (dl > start) {
+                ends[dl - 1] |= E_END;
+                start = dl;
+                words = k - dl;
+            }
+            if (words > 1 && name_line_at(&x, start, k)) {
+                ends[k - 2] |= E_END;
+                start = k - 1;
+                words = 1;
+            }
+        }
+        /* the sentence ends with token k: each of these rules ends at a
+         * mark, a number (a field value) or a lone '?'; the words, links
+         * and abbreviations among the busy tokens skip them all */
+        int pk = t->kind == TK_PUNCT;
+        if ((pk || t->kind == TK_NUM || t->kind == TK_TERM) &&
+            ((words > 0 && field_value_end(&x, start, k)) ||
+             (k == start && lost_mark(&x, k)) ||
+             (words > 0 && pk &&
+              (head_dash(&x, start, k) || note_end(&x, start, k) ||
+               file_note_end(&x, k) || broken_off(&x, k))) ||
+             (pk && salutation_comma(&x, start, k)))) {
+            cut(ends, k, &start, &words);
             continue;
         }
-        if (closing_comma(&x, k) && words > 0) {
+        if (pk && closing_comma(&x, k) && words > 0) {
             ends[k] |= E_END;
             start = k + 1;
             words = 0;
-            open_q = 0;
             size_t e = closing_name_end(&x, k + 1);
             if (e) {
                 ends[e - 1] |= E_END;
@@ -1033,10 +1229,13 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             }
             continue;
         }
-        if (is_link(&x, t)) {
+        /* "<>": a link the text lost (anonymised), its brackets left */
+        int hole = cp_is(&x, t, '<') && k + 1 < n &&
+                   x.t[k + 1].gap == GAP_NONE && cp_is(&x, &x.t[k + 1], '>');
+        if (is_link(&x, t) || hole) {
             /* a link, its closing brackets, then a link, a sentence
              * starter or a header field ("Groups:") */
-            size_t e = k;
+            size_t e = k + (size_t)hole;
             while (e + 1 < n && x.t[e + 1].gap == GAP_NONE &&
                    x.t[e + 1].kind == TK_PUNCT &&
                    (x.t[e + 1].flags & (TF_CLOSE | TF_QUOTE) ||
@@ -1052,7 +1251,7 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                     tok_is(&x, &x.t[w + 1], ":")))) ||
                  (lw < n && word_case(&x, lw) == W_UPPER &&
                   !is_pronoun_I(&x, lw) && !contact_field(&x, k)))) {
-                cut(ends, e, &start, &words, &open_q);
+                cut(ends, e, &start, &words);
                 k = e;
                 continue;
             }
@@ -1061,37 +1260,49 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
             words++;
             line_words++;
         }
-        if (t->kind == TK_PUNCT && (t->flags & TF_QUOTE) &&
-            x.s[t->start] != '`')
-            open_q++;
-        /* a rule of 3+ symbols standing alone ("_____", "*** NOTICE") is
-         * a sentence of its own */
+        /* a rule of 3+ symbols standing alone ("_____", "*** NOTICE",
+         * "---= 19 Servers": a few symbols glued to it belong to it; a few,
+         * so that a line of "---=---=..." stays linear) is a sentence of
+         * its own */
+        size_t se = k;
+        if (t->kind == TK_SEP)
+            while (se + 1 < n && se < k + 4 && x.t[se + 1].gap == GAP_NONE &&
+                   (x.t[se + 1].kind == TK_PUNCT || x.t[se + 1].kind == TK_SEP) &&
+                   !(x.t[se + 1].flags & (TF_OPEN | TF_CLOSE | TF_QUOTE)))
+                se++;
         if (t->kind == TK_SEP && k > start && words > 0 && t->gap != GAP_NONE &&
             t->len >= 3 &&
-            (k + 1 >= n ||
-             (x.t[k + 1].gap != GAP_NONE && word_case(&x, k + 1) != W_LOWER))) {
+            (se + 1 >= n ||
+             (x.t[se + 1].gap != GAP_NONE && word_case(&x, se + 1) != W_LOWER))) {
             ends[k - 1] |= E_END;
             start = k;
             words = 0;
-            open_q = 0;
         }
         if (t->kind == TK_SEP && k == start && k + 1 < n &&
             x.t[k + 1].gap != GAP_NONE) {
             ends[k] |= E_END; /* "***" between sentences */
             start = k + 1;
             words = 0;
-            open_q = 0;
+            continue;
+        }
+        /* "*****NOTICE***** This transmittal", "Usenet News==---- The #1
+         * Newsgroup": a rule of four or more symbols closing a banner (glued
+         * to it) ends it before a capitalised word; three ("it--- Then")
+         * may be a typed dash */
+        if (t->kind == TK_SEP && k > start && words > 0 && t->gap == GAP_NONE &&
+            t->len >= 4 && se == k && k + 1 < n && x.t[k + 1].gap == GAP_SPACE &&
+            word_case(&x, lead_word(&x, k + 1)) == W_UPPER) {
+            cut(ends, k, &start, &words);
             continue;
         }
         if (words > 0 && (t->kind == TK_TERM || t->kind == TK_ELLIPSIS ||
                           t->kind == TK_ABBR || t->kind == TK_EMO)) {
-            size_t e = decide(&x, k, words, open_q & 1);
+            size_t e = decide(&x, k, words);
             if (e != (size_t)-1) {
                 ends[e] |= E_END;
                 k = e;
                 start = e + 1;
                 words = 0;
-                open_q = 0;
             }
         }
     }

@@ -265,6 +265,25 @@ static void long_input_is_linear(void **state)
 }
 
 
+static void glued_rules_are_linear(void **state)
+{
+    (void)state;
+    /* a rule with symbols glued to it ("---="), repeated over 400 KB: each
+     * rule looks at a few glued symbols only, not at the whole run */
+    size_t reps = 100000;
+    char *big = malloc(reps * 4 + 3);
+    assert_non_null(big);
+    memcpy(big, "a ", 2);
+    for (size_t i = 0; i < reps; i++)
+        memcpy(big + 2 + i * 4, "---=", 4);
+    big[2 + reps * 4] = 0;
+    dp_doc *doc = seg_run(big);
+    assert_non_null(doc);
+    check_layers(doc, 2 + reps * 4);
+    dp_doc_free(doc);
+    free(big);
+}
+
 /* The layers of a document as one string: every token, sentence and
  * paragraph span with its label (malloc'd). */
 static char *layers_of(dp_doc *doc)
@@ -344,6 +363,7 @@ int main(void)
         cmocka_unit_test(bad_configuration),
         cmocka_unit_test(odd_inputs_never_crash),
         cmocka_unit_test(long_input_is_linear),
+        cmocka_unit_test(glued_rules_are_linear),
         cmocka_unit_test(host_without_annotate_many),
     };
     return cmocka_run_group_tests(tests, seg_setup, seg_teardown);

@@ -38,6 +38,19 @@ static void abbreviations(void **state)
           "Mr. Smith met Dr. Who at 5 p.m. in London.");
     SENTS("Bring pens, paper, etc. The rest is here.",
           "Bring pens, paper, etc. | The rest is here.");
+    /* a postscript opens its sentence */
+    SENTS("Thanks again Nina. PS. Love the new website!",
+          "Thanks again Nina. | PS. Love the new website!");
+    SENTS("Email vangie@example.com PS- Were you out?",
+          "Email vangie@example.com | PS- Were you out?");
+    /* before lower case: only in a text that does not capitalise its
+     * sentences, and not after a dotted abbreviation */
+    SENTS("Bring pens, paper, etc. and the rest.",
+          "Bring pens, paper, etc. and the rest.");
+    SENTS("i need food, water etc. the rest can wait. what about the U.S. "
+          "in money?",
+          "i need food, water etc. | the rest can wait. | what about the U.S. "
+          "in money?");
 }
 
 static void extra_abbreviations_from_options(void **state)
@@ -79,6 +92,9 @@ static void numbers_and_money(void **state)
 {
     (void)state;
     SENTS("She has $100.00 in her bag.", "She has $100.00 in her bag.");
+    /* a comparison sign glued to a number starts like the number */
+    SENTS("Best in the World! >100 groups. ~5 km away. It is < 3 km.",
+          "Best in the World! | >100 groups. | ~5 km away. | It is < 3 km.");
     SENTS("She has $100.00. It is in her bag.",
           "She has $100.00. | It is in her bag.");
     SENTS("Pi is 3.14 and No. 5 won. Turn to p. 55.",
@@ -127,6 +143,20 @@ static void quotes_and_brackets(void **state)
     (void)state;
     SENTS("She turned to him, \"This is great.\" she said.",
           "She turned to him, \"This is great.\" she said.");
+    /* "[...]" after a finished sentence, before a capital, closes it */
+    SENTS("I am sorry, Jonathan Bell. [...] For the intervener, nobody.",
+          "I am sorry, Jonathan Bell. [...] | For the intervener, nobody.");
+    SENTS("He said [...] Then he left.", "He said [...] Then he left.");
+    /* a note in brackets ending its line after a finished sentence */
+    SENTS("It has lasted for years. (credit: work by Liz West)\nMost do.",
+          "It has lasted for years. | (credit: work by Liz West) | Most do.");
+    SENTS("It has lasted for years. (credit: West) and more.\nMost do.",
+          "It has lasted for years. (credit: West) and more. | Most do.");
+    /* a quote or a bracket standing alone after the terminal closes */
+    SENTS("He wrote: ' It is bad. He meant it. ' And then he left.",
+          "He wrote: ' It is bad. | He meant it. ' | And then he left.");
+    SENTS("(We fly next day. ) Hop onto a bus.",
+          "(We fly next day. ) | Hop onto a bus.");
     SENTS("She turned to him, \"This is great.\" She held the book out.",
           "She turned to him, \"This is great.\" | She held the book out.");
     SENTS("He said \xE2\x80\x9CThe war was over.\xE2\x80\x9D He left.",
@@ -204,6 +234,13 @@ static void exclamation_in_names(void **state)
 static void line_breaks(void **state)
 {
     (void)state;
+    /* a caption or section label: a capitalised word and a dotted number
+     * opening a line before a capitalised word */
+    SENTS("It grew.\nFigure 1.5 Residents of Boxborough gather in town.",
+          "It grew. | Figure 1.5 | Residents of Boxborough gather in town.");
+    SENTS("Apollo 11 Astronauts Return\nThey landed.",
+          "Apollo 11 Astronauts Return | They landed.");
+    SENTS("It grew.\nVersion 2.1 is out.", "It grew. | Version 2.1 is out.");
     /* headlines and list lines end at the line break */
     SENTS("Need of the Kazakh regime\nFor Beijing, it matters.",
           "Need of the Kazakh regime | For Beijing, it matters.");
@@ -227,6 +264,45 @@ static void email_conventions(void **state)
     (void)state;
     SENTS("Kay Mann 04/26/2001 07:17 AM Will you be there?",
           "Kay Mann | 04/26/2001 07:17 AM | Will you be there?");
+    SENTS("Rudwell Johnson/ENRON@enronXgate 03/28/2001 05:09 PM Jeff!",
+          "Rudwell Johnson/ENRON@enronXgate | 03/28/2001 05:09 PM | Jeff!");
+    /* a field value before a link */
+    SENTS("Phone: 814.863.1874 Fax: 814.863.6874 http://example.org/usg",
+          "Phone: 814.863.1874 | Fax: 814.863.6874 | http://example.org/usg");
+    /* a field value before a sentence starter */
+    SENTS("Slope: 0.1171 (0.0022) R Square: 0.0585 Therefore I stopped.",
+          "Slope: 0.1171 (0.0022) | R Square: 0.0585 | Therefore I stopped.");
+    /* an attachment note closed after its file name */
+    SENTS("(See attached file: Sam3102.doc) Regards, Debra",
+          "(See attached file: Sam3102.doc) | Regards, | Debra");
+    SENTS("(See attached file: A.pdf) (See attached file: B.pdf) I sent it.",
+          "(See attached file: A.pdf) (See attached file: B.pdf) | I sent it.");
+    /* "<>": a link that was removed */
+    SENTS("See the list for the options: <> Capt. Spastic is at: <> "
+          "Outlook.jpg",
+          "See the list for the options: <> | Capt. Spastic is at: <> | "
+          "Outlook.jpg");
+    /* a signature "~Name" after a sentence */
+    SENTS("\"So loving as a rat.\" ~CGoehring",
+          "\"So loving as a rat.\" | ~CGoehring");
+    SENTS("It is far. ~5 km.", "It is far. | ~5 km.");
+    /* a salutation line "Name," ends what stands before it on its line */
+    SENTS("Revised Article 4.6 Debra Perlingiere Kathleen,\nYou are right.",
+          "Revised Article 4.6 Debra Perlingiere | Kathleen, | You are right.");
+    SENTS("Hope all is well Take Care Traci Traci,\nI have visited it.",
+          "Hope all is well Take Care Traci | Traci, | I have visited it.");
+    SENTS("The deal looks better.\nPhillip Mery,\nThis sounds better.",
+          "The deal looks better. | Phillip | Mery, | This sounds better.");
+    /* ...but not in the salutation itself, nor before lower case */
+    SENTS("It was late. Dear Nina,\nHere is a tip.",
+          "It was late. | Dear Nina, | Here is a tip.");
+    SENTS("Dear Dr. Vincent Kaminski,\nHow are you?",
+          "Dear Dr. Vincent Kaminski, | How are you?");
+    SENTS("Thanks. Hey Vladi,\nDo you have it?",
+          "Thanks. | Hey Vladi, | Do you have it?");
+    SENTS("Best regards Bob,\nJohn", "Best regards Bob, | John");
+    SENTS("He met the team with Mary,\nwho was late.",
+          "He met the team with Mary,\nwho was late.");
     SENTS("Let me know. Best regards, Debra Perlingiere",
           "Let me know. | Best regards, | Debra Perlingiere");
     SENTS("Email: davidr...@optonline.net Groups: alt.animals.rabbits",
@@ -240,8 +316,12 @@ static void email_conventions(void **state)
           "Please copy it. | Thanks, | Sean | Here you go. | It is attached.");
     SENTS("Best regards, Debra Perlingiere - ENRON-CPS (GISB rev1).doc",
           "Best regards, | Debra Perlingiere | - ENRON-CPS (GISB rev1).doc");
+    /* nothing follows the name but more names: one line ... */
+    SENTS("Sincerely, Traci Warner Enron Broadband Services",
+          "Sincerely, | Traci Warner Enron Broadband Services");
+    /* ... unless the name is repeated to open a signature block */
     SENTS("Sincerely, Traci Traci Warner Enron Broadband Services",
-          "Sincerely, | Traci Traci Warner Enron Broadband Services");
+          "Sincerely, | Traci | Traci Warner Enron Broadband Services");
     /* a salutation and its comma open a message */
     SENTS("Hi, Yes storage is still available.",
           "Hi, | Yes storage is still available.");
@@ -288,6 +368,26 @@ static void email_conventions(void **state)
           "Steve, Rod and Elyse - | Just wanted to confirm.");
     SENTS("TEHRAN (AFP) - An international contest opened.",
           "TEHRAN (AFP) - | An international contest opened.");
+    /* an utterance broken off at a spaced em dash and begun again */
+    SENTS("Yeah but, not at uh \xE2\x80\x94 This is at six thirty.",
+          "Yeah but, not at uh \xE2\x80\x94 | This is at six thirty.");
+    SENTS("We need a \xE2\x80\x94 Do you have any?",
+          "We need a \xE2\x80\x94 | Do you have any?");
+    /* not before "I" or a name, nor at an en dash */
+    SENTS("She could, but then af- \xE2\x80\x94 I wanted to stay.",
+          "She could, but then af- \xE2\x80\x94 I wanted to stay.");
+    SENTS("The star \xE2\x80\x94 Lionel Messi \xE2\x80\x94 scored.",
+          "The star \xE2\x80\x94 Lionel Messi \xE2\x80\x94 scored.");
+    SENTS("It was not \xE2\x80\x93 For him it was.",
+          "It was not \xE2\x80\x93 For him it was.");
+    /* a dateline opens a sentence wherever it stands */
+    SENTS("Here is what to expect: TEHRAN (AFP) - An international contest.",
+          "Here is what to expect: | TEHRAN (AFP) - | An international "
+          "contest.");
+    SENTS("We flew there: NEW YORK (AP) - The city was calm.",
+          "We flew there: | NEW YORK (AP) - | The city was calm.");
+    SENTS("They met the UN (WHO) - It was good.",
+          "They met the UN (WHO) - It was good.");
     SENTS("Bush - who had won - left. The Senate - Democrats, mostly - met.",
           "Bush - who had won - left. | The Senate - Democrats, mostly - met.");
     SENTS("It went well.\nJohn,\nsorry for not sending it earlier.",
@@ -307,6 +407,20 @@ static void separators(void **state)
           "It was cut off to CPS --- do you know why?");
     SENTS("It is in the news. -- Posted by Nook",
           "It is in the news. | -- | Posted by Nook");
+    /* a banner closed by a rule of four or more symbols glued to it */
+    SENTS("***NOTICE**** This message is private.",
+          "***NOTICE**** | This message is private.");
+    SENTS("Posted via Usenet News==---- The #1 Service in the World!",
+          "Posted via Usenet News==---- | The #1 Service in the World!");
+    /* three may be a typed dash; lower case goes on */
+    SENTS("I was about to go--- Then he came.",
+          "I was about to go--- Then he came.");
+    SENTS("Usenet News==---- the best one.", "Usenet News==---- the best one.");
+    /* symbols glued to a standing rule belong to it */
+    SENTS("The World! >100,000 Newsgroups ---= 19 Servers",
+          "The World! | >100,000 Newsgroups | ---= 19 Servers");
+    SENTS("He said so. ----== Posted via Newsfeed",
+          "He said so. | ----== Posted via Newsfeed");
 }
 
 static void footnotes_and_links(void **state)
