@@ -178,13 +178,13 @@ static int write_outputs(dp_job *job, dp_doc *doc, dp_err *err)
 static int already_output(const dp_job *job, const unsigned char *data,
                           size_t len)
 {
-    char sha[65], path[PATH_MAX];
+    char sha[65], path[PATH_MAX], fname[NAME_MAX + 1];
     dp_sha256_hex(data, len, sha);
     for (unsigned n = 0; n < 1000; n++) {
-        int w = n ? snprintf(path, sizeof path, "%s/%s.%u.json",
-                             job->cfg->outbox, job->name, n)
-                  : snprintf(path, sizeof path, "%s/%s.json",
-                             job->cfg->outbox, job->name);
+        /* The names write_outputs got: a long name was shortened. */
+        if (dp_numbered_name(fname, sizeof fname, job->name, ".json", n) != 0)
+            return 0;
+        int w = snprintf(path, sizeof path, "%s/%s", job->cfg->outbox, fname);
         if (w < 0 || (size_t)w >= sizeof path || access(path, F_OK) != 0)
             return 0;
         json_t *o = json_load_file(path, 0, NULL);

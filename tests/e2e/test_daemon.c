@@ -1021,6 +1021,35 @@ static void test_resume_finds_output(void **state)
     assert_int_equal(e2e_count(f->t.failed, 0), 0);
 }
 
+/* The same state for a name so long that its output was written under a
+ * shortened name ("<250 bytes>.json"): the restart must find that output
+ * too, not write a second one ("<248 bytes>.1.json"). */
+static void test_resume_finds_output_long_name(void **state)
+{
+    fx *f = *state;
+    e2e_tree_free(&f->t);
+    e2e_tree_init(&f->t, 1);
+    e2e_write_config(&f->t, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    char name[256], shortened[256];
+    memset(name, 'L', 253);
+    name[253] = 0;
+    snprintf(shortened, sizeof shortened, "%.250s.json", name);
+    e2e_writef(e2e_path(f->t.processing, name), "output before the crash");
+    char *out, *err;
+    char *argv[] = {(char *)e2e_env("E2E_DOCPROC"), "--config", f->t.config,
+                    (char *)e2e_path(f->t.processing, name), NULL};
+    assert_int_equal(e2e_run(argv, NULL, &out, &err), 0);
+    e2e_write(e2e_path(f->t.outbox, shortened), out, strlen(out));
+    free(err);
+    free(out);
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    assert_true(e2e_wait_count(f->t.done, 1));
+    assert_drained(f);
+    e2e_daemon_stop(&f->d);
+    assert_int_equal(e2e_count(f->t.outbox, 0), 1);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+}
+
 /* SIGTERM: stop claiming, finish what is in flight, exit 0. */
 static void test_sigterm_in_flight(void **state)
 {
@@ -1459,6 +1488,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest crash[] = {
         T(test_kill9_restart),
         T(test_resume_finds_output),
+        T(test_resume_finds_output_long_name),
         T(test_sigterm_in_flight),
     };
     const struct CMUnitTest burst[] = {
