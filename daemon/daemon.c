@@ -438,8 +438,12 @@ static void finish(daemon_job *dj)
         d->failed++;
         dp_metrics_failed(&d->metrics, j->stage,
                           dp_metrics_reason_class(j->message));
-        dp_log(DP_LOG_ERR, "failed %s -> %s/%s: %s: %s", j->name,
-               d->cfg->failed, j->out_name, j->stage, j->message);
+        if (j->out_name[0])
+            dp_log(DP_LOG_ERR, "failed %s -> %s/%s: %s: %s", j->name,
+                   d->cfg->failed, j->out_name, j->stage, j->message);
+        else /* it left processing/ before it could be moved */
+            dp_log(DP_LOG_ERR, "failed %s: %s: %s", j->name, j->stage,
+                   j->message);
         break;
     case DP_JOB_RETRY: {
         unsigned shift = dj->retries < 6 ? dj->retries : 6;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +55,19 @@ void dp_job_fail(dp_job *job, const char *stage, const char *message)
     job->result = DP_JOB_FAILED;
     if (dp_move_unique(job->cfg->processing, job->pname, job->cfg->failed,
                        job->name, "", final, sizeof final, &err) != 0) {
+        char path[PATH_MAX];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", job->cfg->processing,
+                 job->pname);
+        if (lstat(path, &st) != 0 && errno == ENOENT) {
+            /* Removed from processing/ by someone else: nothing is left
+             * to move, and a retry would fail the same way forever. */
+            job->out_name[0] = 0;
+            snprintf(job->message, sizeof job->message,
+                     "%s (it was removed from %s meanwhile)", message,
+                     job->cfg->processing);
+            return;
+        }
         /* It stays in processing/ and is tried again later. */
         job->result = DP_JOB_RETRY;
         snprintf(job->message, sizeof job->message,

@@ -1050,6 +1050,38 @@ static void test_resume_finds_output_long_name(void **state)
     assert_int_equal(e2e_count(f->t.failed, 0), 0);
 }
 
+/* A document removed from processing/ (by hand, or a cleanup job) while it
+ * waits for a worker: it is reported once as failed, with why, and not
+ * "retried" every 1..64 s forever as if it were still there. */
+static void test_removed_from_processing(void **state)
+{
+    fx *f = *state;
+    start(f, slow_stages(1000), SETTLE_MS,
+          "{\"workers\": 1, \"max_in_flight\": 4}");
+    e2e_drop(&f->t, "first.txt", "keeps the worker busy", 21);
+    for (int i = 0; i < E2E_DEADLINE_MS / 20 &&
+                    !e2e_exists(e2e_path(f->t.processing, "first.txt"));
+         i++)
+        e2e_sleep_ms(20);
+    e2e_drop(&f->t, "gone.txt", "removed while queued", 20);
+    for (int i = 0; i < E2E_DEADLINE_MS / 20 &&
+                    !e2e_exists(e2e_path(f->t.processing, "gone.txt"));
+         i++)
+        e2e_sleep_ms(20);
+    assert_int_equal(unlink(e2e_path(f->t.processing, "gone.txt")), 0);
+    assert_true(e2e_wait_count(f->t.done, 1));
+    /* Long enough for the first retries (1 s, 2 s) to have happened. */
+    e2e_sleep_ms(3500);
+    e2e_daemon_stop(&f->d);
+    char *log = e2e_read(f->t.log, NULL);
+    assert_non_null(log);
+    assert_null(strstr(log, "cannot finish gone.txt"));
+    assert_non_null(strstr(log, "failed gone.txt: input: "));
+    assert_non_null(strstr(log, "removed from"));
+    free(log);
+    assert_int_equal(e2e_count(f->t.processing, 0), 0);
+}
+
 /* SIGTERM: stop claiming, finish what is in flight, exit 0. */
 static void test_sigterm_in_flight(void **state)
 {
@@ -1489,6 +1521,7 @@ int main(int argc, char **argv)
         T(test_kill9_restart),
         T(test_resume_finds_output),
         T(test_resume_finds_output_long_name),
+        T(test_removed_from_processing),
         T(test_sigterm_in_flight),
     };
     const struct CMUnitTest burst[] = {
