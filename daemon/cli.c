@@ -500,6 +500,13 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
         lineno++;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = 0;
+        /* A UTF-8 byte order mark before the first line (PowerShell's
+         * Out-File, Python's utf-8-sig) is not part of the JSON. */
+        char *json = line;
+        if (lineno == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+            json += 3;
+            len -= 3;
+        }
         if (len == 0)
             continue;
         job *j = &jobs[n++];
@@ -509,7 +516,7 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
         j->pg = pg;
         pg->total++;
         json_error_t je;
-        json_t *o = json_loadb(line, (size_t)len, 0, &je);
+        json_t *o = json_loadb(json, (size_t)len, 0, &je);
         json_t *text = json_object_get(o, "text");
         json_t *id = json_object_get(o, "id");
         j->id = id ? json_incref(id) : json_integer((json_int_t)lineno);

@@ -215,6 +215,22 @@ static void test_cli_jsonl(void **state)
     assert_string_equal(out, "");
     free(out);
     free(err);
+
+    /* A byte order mark before the first line (PowerShell, utf-8-sig) is
+     * not an error in the first document; later, it is not JSON. */
+    assert_int_equal(run(argv,
+                         "\xEF\xBB\xBF{\"id\": 1, \"text\": \"with bom\"}\n"
+                         "{\"id\": 2, \"text\": \"fine\"}\n",
+                         &out, &err),
+                     0);
+    n = parse_lines(out, lines, 16);
+    assert_int_equal(n, 2);
+    assert_false(is_error(lines[0]));
+    assert_int_equal(json_integer_value(json_object_get(lines[0], "id")), 1);
+    assert_int_equal(word_count(lines[0]), 2);
+    free_lines(lines, n);
+    free(out);
+    free(err);
 }
 
 /* Order is kept across batches (the CLI runs documents in parallel). */
