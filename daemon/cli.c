@@ -49,6 +49,7 @@ typedef struct job {
     dp_doc *doc;       /* NULL when the input was already bad */
     json_t *id;        /* output id */
     char *name;
+    const char *path;  /* the file as given (run_files), for messages */
     char *base;        /* output file name without extension (--output-dir) */
     char *error;       /* input error, or the stage's error after work */
     const char *error_stage;
@@ -405,7 +406,8 @@ static size_t run_batch(uv_loop_t *loop, job *jobs, size_t n, progress *pg,
         if (j->error || j->error_stage) {
             failed++;
             progress_clear(pg);
-            dp_log(DP_LOG_ERR, "%s: %s: %s", j->name,
+            /* The path as given: a.txt in two folders must be told apart. */
+            dp_log(DP_LOG_ERR, "%s: %s: %s", j->path ? j->path : j->name,
                    j->error_stage ? j->error_stage : "input",
                    j->error ? j->error : "out of memory");
             if (json && ro->outdir == NULL) {
@@ -451,6 +453,7 @@ static int run_files(uv_loop_t *loop, const dp_pipeline *p,
         j->ro = ro;
         j->pg = pg;
         j->name = strdup(base ? base + 1 : files[i]);
+        j->path = files[i];
         j->id = json_string(files[i]);
         /* A path that is not UTF-8 has no JSON id: the output then uses
          * the document's name, made valid. */

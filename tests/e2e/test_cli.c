@@ -151,6 +151,9 @@ static void test_cli_files(void **state)
     assert_int_equal(word_count(lines[4]), 2);
     free_lines(lines, n);
     assert_true(strlen(err) > 0); /* and said so on stderr */
+    /* naming each file as given, so that two x.txt are told apart */
+    assert_non_null(strstr(err, missing));
+    assert_non_null(strstr(err, bad));
     free(out);
     free(err);
 }
