@@ -381,6 +381,32 @@ static void free_job(job *j)
     memset(j, 0, sizeof *j);
 }
 
+/* Results that cannot be written to stdout (a full disk) are lost: say
+ * so once, and let the caller stop with status 1 rather than exit 0.
+ * stdout_errno keeps the reason of the first failed write. */
+static int stdout_errno;
+
+static void note_stdout_error(void)
+{
+    if (ferror(stdout) && stdout_errno == 0)
+        stdout_errno = errno ? errno : -1; /* -1: the reason was lost */
+}
+
+static int stdout_failed(void)
+{
+    static int reported;
+    if (fflush(stdout) != 0)
+        note_stdout_error();
+    if (!ferror(stdout))
+        return 0;
+    if (!reported) {
+        reported = 1;
+        fprintf(stderr, "docproc: cannot write the results to stdout: %s\n",
+                stdout_errno > 0 ? strerror(stdout_errno) : "write error");
+    }
+    return 1;
+}
+
 /* Run a batch in parallel and print it in order. Returns how many failed. */
 static size_t run_batch(uv_loop_t *loop, job *jobs, size_t n, progress *pg,
                         size_t *printed)
@@ -403,6 +429,7 @@ static size_t run_batch(uv_loop_t *loop, job *jobs, size_t n, progress *pg,
         job *j = &jobs[i];
         const run_opts *ro = j->ro;
         int json = ro->fmt->parts[0].write == dp_format_json;
+        errno = 0; /* what is left after writing it is the write's */
         if (j->error || j->error_stage) {
             failed++;
             progress_clear(pg);
@@ -427,9 +454,11 @@ static size_t run_batch(uv_loop_t *loop, job *jobs, size_t n, progress *pg,
             fwrite(j->out.data, 1, j->out.len, stdout);
             (*printed)++;
         }
+        note_stdout_error();
         free_job(j);
     }
-    fflush(stdout);
+    if (fflush(stdout) != 0)
+        note_stdout_error();
     progress_draw(pg, 1);
     return failed;
 }
@@ -480,6 +509,10 @@ static int run_files(uv_loop_t *loop, const dp_pipeline *p,
             failed += run_batch(loop, jobs, n, pg, &printed);
             n = 0;
             bytes = 0;
+            if (stdout_failed()) {
+                failed++;
+                break;
+            }
         }
     }
     free(jobs);
@@ -560,10 +593,14 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
             failed += run_batch(loop, jobs, n, pg, &printed);
             n = 0;
             bytes = 0;
+            if (stdout_failed())
+                break;
         }
     }
     if (n)
         failed += run_batch(loop, jobs, n, pg, &printed);
+    if (stdout_failed())
+        failed++;
     free(line);
     free(jobs);
     return failed ? EXIT_DOC_FAILED : 0;

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "e2e.h"
@@ -156,6 +158,40 @@ static void test_cli_files(void **state)
     assert_non_null(strstr(err, bad));
     free(out);
     free(err);
+}
+
+/* Results written to a full disk (here /dev/full, which fails every write
+ * with ENOSPC) are lost: docproc must say so and exit 1, not 0. */
+static void test_cli_stdout_full(void **state)
+{
+    fx *f = *state;
+    char a[600], errpath[600];
+    snprintf(a, sizeof a, "%s/a.txt", f->t.root);
+    snprintf(errpath, sizeof errpath, "%s/stderr.txt", f->t.root);
+    e2e_writef(a, "one two three");
+    const char *formats[] = {"json", "md"};
+    for (size_t i = 0; i < 2; i++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            int out = open("/dev/full", O_WRONLY);
+            int err = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+                _exit(99);
+            execl(DOCPROC, DOCPROC, "--config", f->t.config, "--format",
+                  formats[i], a, (char *)NULL);
+            _exit(98);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 1);
+        char *err = e2e_read(errpath, NULL);
+        assert_non_null(err);
+        assert_non_null(strstr(err, "cannot write the results to stdout: "
+                                    "No space left on device"));
+        free(err);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -535,7 +571,8 @@ static void test_daemon_usage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_cli_files),    T(test_cli_jsonl),    T(test_cli_jsonl_order),
+        T(test_cli_files),    T(test_cli_stdout_full),
+        T(test_cli_jsonl),    T(test_cli_jsonl_order),
         T(test_cli_options),  T(test_check_config),
         T(test_missing_requirement), T(test_daemon_usage),
         T(test_check_config_same_folder),
