@@ -543,7 +543,9 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
             json += 3;
             len -= 3;
         }
-        if (len == 0)
+        /* A blank line is no document, with or without spaces in it (it
+         * used to be "not JSON: ... expected near end of file"). */
+        if (strspn(json, " \t\r\n") == (size_t)len)
             continue;
         job *j = &jobs[n++];
         char msg[600];

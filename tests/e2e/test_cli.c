@@ -259,6 +259,7 @@ static void test_cli_jsonl(void **state)
      * not an error in the first document; later, it is not JSON. */
     assert_int_equal(run(argv,
                          "\xEF\xBB\xBF{\"id\": 1, \"text\": \"with bom\"}\n"
+                         "\n   \n\t\r\n" /* blank lines: no documents */
                          "{\"id\": 2, \"text\": \"fine\"}\n",
                          &out, &err),
                      0);
