@@ -315,7 +315,12 @@ static int write_part_file(const char *dir, const char *base,
         dp_err_set(err, "cannot create %s: %s", tmp, strerror(errno));
         return -EIO;
     }
+    errno = 0;
     int rc = part->write(doc, dp_sink_file, f, err);
+    /* The writer only knows that a write failed; the reason (a full disk,
+     * a size limit) is in errno. */
+    if (rc != 0 && ferror(f) && errno != 0)
+        dp_err_set(err, "cannot write %s: %s", path, strerror(errno));
     if (fclose(f) != 0 && rc == 0) {
         dp_err_set(err, "cannot write %s: %s", path, strerror(errno));
         rc = -EIO;
