@@ -251,6 +251,19 @@ static int mkdirs(const char *dir)
     return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
+/* n, less a last UTF-8 character that is cut short. */
+static size_t utf8_whole(const char *s, size_t n)
+{
+    size_t k = n;
+    while (k > 0 && n - k < 3 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
+        k--;
+    if (k == 0)
+        return n;
+    unsigned char c = (unsigned char)s[k - 1];
+    size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    return need > n - (k - 1) ? k - 1 : n;
+}
+
 /* The output base name of a document: the file name without its last
  * extension, or the jsonl id, made safe as a file name, and unique in this
  * run ("a", "a-2", ...). */
@@ -265,13 +278,10 @@ static char *output_base(run_opts *ro, const char *name, int strip_ext)
                         ? (c == ' ' ? '-' : '_')
                         : (char)c;
     }
+    /* Do not end on a UTF-8 character cut in two (here, or by the jsonl
+     * id's 60 bytes): the name would not be UTF-8 and became "doc-N". */
+    n = utf8_whole(safe, n);
     safe[n] = 0;
-    /* Do not cut a UTF-8 character in two. */
-    while (n > 0 && ((unsigned char)safe[n - 1] & 0xC0) == 0x80 &&
-           n == sizeof safe - 1)
-        safe[--n] = 0;
-    if (n > 0 && ((unsigned char)safe[n - 1] & 0xC0) == 0xC0)
-        safe[--n] = 0;
     if (strip_ext) {
         char *dot = strrchr(safe, '.');
         if (dot && dot != safe)
