@@ -574,13 +574,16 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
         json_t *id = json_object_get(o, "id");
         j->id = id ? json_incref(id) : json_integer((json_int_t)lineno);
         char name[64];
-        if (json_is_string(id))
+        if (json_is_string(id)) {
             snprintf(name, sizeof name, "%.60s", json_string_value(id));
-        else if (json_is_integer(id))
+            /* Cut inside a character, the name became "...?". */
+            name[utf8_whole(name, strlen(name))] = 0;
+        } else if (json_is_integer(id)) {
             snprintf(name, sizeof name, "%lld",
                      (long long)json_integer_value(id));
-        else
+        } else {
             snprintf(name, sizeof name, "line %zu", lineno);
+        }
         j->name = strdup(name);
         j->error_stage = "input";
         if (ro->outdir && j->name)

@@ -318,6 +318,26 @@ static void test_cli_jsonl(void **state)
     free_lines(lines, n);
     free(out);
     free(err);
+
+    /* A long id names the document by its first 60 bytes, whole
+     * characters only: 59 "a" and a cut "e-acute" give 59 "a", not
+     * "aaa...a?" (the id itself is kept as it was). */
+    char longid[200], want_name[64];
+    memset(want_name, 'a', 59);
+    want_name[59] = 0;
+    snprintf(longid, sizeof longid,
+             "{\"id\": \"%s\xC3\xA9\xC3\xA9\", \"text\": \"x\"}\n",
+             want_name);
+    assert_int_equal(run(argv, longid, &out, &err), 0);
+    n = parse_lines(out, lines, 16);
+    assert_int_equal(n, 1);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(lines[0], "source"), "name")),
+        want_name);
+    free_lines(lines, n);
+    free(out);
+    free(err);
 }
 
 /* Order is kept across batches (the CLI runs documents in parallel). */
