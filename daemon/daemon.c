@@ -242,6 +242,16 @@ static void saw(dpd *d, const char *name, saw_kind kind)
         c->writing = 0;
         c->finished = 1;
     }
+    if (c->state == DP_CAND_IGNORED && kind == SAW_SCAN) {
+        /* When polling, a scan is the only news that a folder has gone,
+         * maybe replaced by a file of its name: look again. A folder
+         * still there stays ignored, and is not logged again. */
+        struct stat st;
+        if (fstatat(d->inbox_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISDIR(st.st_mode))
+            return;
+        dp_inbox_set_state(&d->inbox, c, DP_CAND_WAITING);
+    }
     if (c->state == DP_CAND_IGNORED && finished)
         dp_inbox_set_state(&d->inbox, c, DP_CAND_WAITING);
     evaluate(d, c);

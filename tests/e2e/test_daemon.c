@@ -527,6 +527,29 @@ static void test_directory_left_alone(void **state)
     }
 }
 
+/* Polling (an inbox on NFS): a folder is left alone, and when it is
+ * removed and a file of the same name dropped, the file is processed; it
+ * used to stay ignored in the inbox until a restart. */
+static void test_folder_then_file_polled(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS, "{\"watch\": \"poll\"}");
+    assert_int_equal(mkdir(e2e_path(f->t.inbox, "report.txt"), 0755), 0);
+    /* Seen as a folder, then more than one poll. */
+    for (int i = 0; i < E2E_DEADLINE_MS / 20 &&
+                    e2e_log_count(&f->t, "is a folder") == 0;
+         i++)
+        e2e_sleep_ms(20);
+    e2e_sleep_ms(600);
+    assert_int_equal(rmdir(e2e_path(f->t.inbox, "report.txt")), 0);
+    e2e_drop(&f->t, "report.txt", "now a file", 10);
+    json_t *o = wait_output(f, "report.txt.json");
+    assert_int_equal(word_count(o), 3);
+    json_decref(o);
+    e2e_daemon_stop(&f->d);
+    assert_int_equal(e2e_log_count(&f->t, "is a folder"), 1);
+}
+
 typedef struct gone_ctx {
     fx *f;
     int status;
@@ -1502,7 +1525,8 @@ int main(int argc, char **argv)
         T(test_rename_dropped),   T(test_backlog_at_start),
         T(test_delete_originals), T(test_same_name_twice),
         T(test_odd_names),        T(test_ignored_names),
-        T(test_directory_left_alone), T(test_error_json),
+        T(test_directory_left_alone), T(test_folder_then_file_polled),
+        T(test_error_json),
         T(test_inbox_removed),
     };
     const struct CMUnitTest writers[] = {
