@@ -49,6 +49,7 @@ typedef struct job {
     dp_doc *doc;       /* NULL when the input was already bad */
     json_t *id;        /* output id */
     char *name;
+    const char *path;  /* the file as given (run_files), for messages */
     char *base;        /* output file name without extension (--output-dir) */
     char *error;       /* input error, or the stage's error after work */
     const char *error_stage;
@@ -250,6 +251,19 @@ static int mkdirs(const char *dir)
     return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
+/* n, less a last UTF-8 character that is cut short. */
+static size_t utf8_whole(const char *s, size_t n)
+{
+    size_t k = n;
+    while (k > 0 && n - k < 3 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
+        k--;
+    if (k == 0)
+        return n;
+    unsigned char c = (unsigned char)s[k - 1];
+    size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    return need > n - (k - 1) ? k - 1 : n;
+}
+
 /* The output base name of a document: the file name without its last
  * extension, or the jsonl id, made safe as a file name, and unique in this
  * run ("a", "a-2", ...). */
@@ -264,13 +278,10 @@ static char *output_base(run_opts *ro, const char *name, int strip_ext)
                         ? (c == ' ' ? '-' : '_')
                         : (char)c;
     }
+    /* Do not end on a UTF-8 character cut in two (here, or by the jsonl
+     * id's 60 bytes): the name would not be UTF-8 and became "doc-N". */
+    n = utf8_whole(safe, n);
     safe[n] = 0;
-    /* Do not cut a UTF-8 character in two. */
-    while (n > 0 && ((unsigned char)safe[n - 1] & 0xC0) == 0x80 &&
-           n == sizeof safe - 1)
-        safe[--n] = 0;
-    if (n > 0 && ((unsigned char)safe[n - 1] & 0xC0) == 0xC0)
-        safe[--n] = 0;
     if (strip_ext) {
         char *dot = strrchr(safe, '.');
         if (dot && dot != safe)
@@ -314,7 +325,12 @@ static int write_part_file(const char *dir, const char *base,
         dp_err_set(err, "cannot create %s: %s", tmp, strerror(errno));
         return -EIO;
     }
+    errno = 0;
     int rc = part->write(doc, dp_sink_file, f, err);
+    /* The writer only knows that a write failed; the reason (a full disk,
+     * a size limit) is in errno. */
+    if (rc != 0 && ferror(f) && errno != 0)
+        dp_err_set(err, "cannot write %s: %s", path, strerror(errno));
     if (fclose(f) != 0 && rc == 0) {
         dp_err_set(err, "cannot write %s: %s", path, strerror(errno));
         rc = -EIO;
@@ -380,6 +396,32 @@ static void free_job(job *j)
     memset(j, 0, sizeof *j);
 }
 
+/* Results that cannot be written to stdout (a full disk) are lost: say
+ * so once, and let the caller stop with status 1 rather than exit 0.
+ * stdout_errno keeps the reason of the first failed write. */
+static int stdout_errno;
+
+static void note_stdout_error(void)
+{
+    if (ferror(stdout) && stdout_errno == 0)
+        stdout_errno = errno ? errno : -1; /* -1: the reason was lost */
+}
+
+static int stdout_failed(void)
+{
+    static int reported;
+    if (fflush(stdout) != 0)
+        note_stdout_error();
+    if (!ferror(stdout))
+        return 0;
+    if (!reported) {
+        reported = 1;
+        fprintf(stderr, "docproc: cannot write the results to stdout: %s\n",
+                stdout_errno > 0 ? strerror(stdout_errno) : "write error");
+    }
+    return 1;
+}
+
 /* Run a batch in parallel and print it in order. Returns how many failed. */
 static size_t run_batch(uv_loop_t *loop, job *jobs, size_t n, progress *pg,
                         size_t *printed)
@@ -402,10 +444,12 @@ static size_t run_batch(uv_loop_t *loop, job *jobs, size_t n, progress *pg,
         job *j = &jobs[i];
         const run_opts *ro = j->ro;
         int json = ro->fmt->parts[0].write == dp_format_json;
+        errno = 0; /* what is left after writing it is the write's */
         if (j->error || j->error_stage) {
             failed++;
             progress_clear(pg);
-            dp_log(DP_LOG_ERR, "%s: %s: %s", j->name,
+            /* The path as given: a.txt in two folders must be told apart. */
+            dp_log(DP_LOG_ERR, "%s: %s: %s", j->path ? j->path : j->name,
                    j->error_stage ? j->error_stage : "input",
                    j->error ? j->error : "out of memory");
             if (json && ro->outdir == NULL) {
@@ -425,9 +469,11 @@ static size_t run_batch(uv_loop_t *loop, job *jobs, size_t n, progress *pg,
             fwrite(j->out.data, 1, j->out.len, stdout);
             (*printed)++;
         }
+        note_stdout_error();
         free_job(j);
     }
-    fflush(stdout);
+    if (fflush(stdout) != 0)
+        note_stdout_error();
     progress_draw(pg, 1);
     return failed;
 }
@@ -451,6 +497,7 @@ static int run_files(uv_loop_t *loop, const dp_pipeline *p,
         j->ro = ro;
         j->pg = pg;
         j->name = strdup(base ? base + 1 : files[i]);
+        j->path = files[i];
         j->id = json_string(files[i]);
         /* A path that is not UTF-8 has no JSON id: the output then uses
          * the document's name, made valid. */
@@ -477,6 +524,10 @@ static int run_files(uv_loop_t *loop, const dp_pipeline *p,
             failed += run_batch(loop, jobs, n, pg, &printed);
             n = 0;
             bytes = 0;
+            if (stdout_failed()) {
+                failed++;
+                break;
+            }
         }
     }
     free(jobs);
@@ -500,7 +551,16 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
         lineno++;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = 0;
-        if (len == 0)
+        /* A UTF-8 byte order mark before the first line (PowerShell's
+         * Out-File, Python's utf-8-sig) is not part of the JSON. */
+        char *json = line;
+        if (lineno == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+            json += 3;
+            len -= 3;
+        }
+        /* A blank line is no document, with or without spaces in it (it
+         * used to be "not JSON: ... expected near end of file"). */
+        if (strspn(json, " \t\r\n") == (size_t)len)
             continue;
         job *j = &jobs[n++];
         char msg[600];
@@ -509,18 +569,21 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
         j->pg = pg;
         pg->total++;
         json_error_t je;
-        json_t *o = json_loadb(line, (size_t)len, 0, &je);
+        json_t *o = json_loadb(json, (size_t)len, 0, &je);
         json_t *text = json_object_get(o, "text");
         json_t *id = json_object_get(o, "id");
         j->id = id ? json_incref(id) : json_integer((json_int_t)lineno);
         char name[64];
-        if (json_is_string(id))
+        if (json_is_string(id)) {
             snprintf(name, sizeof name, "%.60s", json_string_value(id));
-        else if (json_is_integer(id))
+            /* Cut inside a character, the name became "...?". */
+            name[utf8_whole(name, strlen(name))] = 0;
+        } else if (json_is_integer(id)) {
             snprintf(name, sizeof name, "%lld",
                      (long long)json_integer_value(id));
-        else
+        } else {
             snprintf(name, sizeof name, "line %zu", lineno);
+        }
         j->name = strdup(name);
         j->error_stage = "input";
         if (ro->outdir && j->name)
@@ -550,10 +613,14 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
             failed += run_batch(loop, jobs, n, pg, &printed);
             n = 0;
             bytes = 0;
+            if (stdout_failed())
+                break;
         }
     }
     if (n)
         failed += run_batch(loop, jobs, n, pg, &printed);
+    if (stdout_failed())
+        failed++;
     free(line);
     free(jobs);
     return failed ? EXIT_DOC_FAILED : 0;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -406,10 +407,21 @@ fail:
 int dp_config_load(const char *path, dp_config *cfg, dp_err *err)
 {
     json_error_t je;
+    struct stat st;
+    /* jansson reads a folder as an empty file ("'[' or '{' expected"). */
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        memset(cfg, 0, sizeof *cfg);
+        dp_err_set(err, "%s: is a folder, not a config file", path);
+        return -EINVAL;
+    }
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (root == NULL) {
         memset(cfg, 0, sizeof *cfg);
-        dp_err_set(err, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+        if (je.line < 1) /* not a parse error: the file cannot be read */
+            dp_err_set(err, "%s: %s", path, je.text);
+        else
+            dp_err_set(err, "%s:%d:%d: %s", path, je.line, je.column,
+                       je.text);
         return -EINVAL;
     }
     dp_err inner = {{0}};

@@ -242,6 +242,16 @@ static void saw(dpd *d, const char *name, saw_kind kind)
         c->writing = 0;
         c->finished = 1;
     }
+    if (c->state == DP_CAND_IGNORED && kind == SAW_SCAN) {
+        /* When polling, a scan is the only news that a folder has gone,
+         * maybe replaced by a file of its name: look again. A folder
+         * still there stays ignored, and is not logged again. */
+        struct stat st;
+        if (fstatat(d->inbox_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISDIR(st.st_mode))
+            return;
+        dp_inbox_set_state(&d->inbox, c, DP_CAND_WAITING);
+    }
     if (c->state == DP_CAND_IGNORED && finished)
         dp_inbox_set_state(&d->inbox, c, DP_CAND_WAITING);
     evaluate(d, c);
@@ -438,8 +448,12 @@ static void finish(daemon_job *dj)
         d->failed++;
         dp_metrics_failed(&d->metrics, j->stage,
                           dp_metrics_reason_class(j->message));
-        dp_log(DP_LOG_ERR, "failed %s -> %s/%s: %s: %s", j->name,
-               d->cfg->failed, j->out_name, j->stage, j->message);
+        if (j->out_name[0])
+            dp_log(DP_LOG_ERR, "failed %s -> %s/%s: %s: %s", j->name,
+                   d->cfg->failed, j->out_name, j->stage, j->message);
+        else /* it left processing/ before it could be moved */
+            dp_log(DP_LOG_ERR, "failed %s: %s: %s", j->name, j->stage,
+                   j->message);
         break;
     case DP_JOB_RETRY: {
         unsigned shift = dj->retries < 6 ? dj->retries : 6;

@@ -59,8 +59,8 @@ int dp_fsync_dir(const char *dir)
  * file system once the suffix is added (NAME_MAX bytes) is shortened, at a
  * UTF-8 character boundary, so that every document still gets its output
  * and its error record. */
-static int numbered(char *out, size_t len, const char *name, const char *ext,
-                    unsigned n)
+int dp_numbered_name(char *out, size_t len, const char *name,
+                     const char *ext, unsigned n)
 {
     char num[16] = "";
     if (n)
@@ -85,7 +85,7 @@ static int rename_unique(int from_dirfd, const char *from, int to_dirfd,
                          size_t final_len)
 {
     for (unsigned n = 0; n < 100000; n++) {
-        if (numbered(final, final_len, name, ext, n) != 0)
+        if (dp_numbered_name(final, final_len, name, ext, n) != 0)
             return -ENAMETOOLONG;
         if (renameat2(from_dirfd, from, to_dirfd, final, RENAME_NOREPLACE) ==
             0)

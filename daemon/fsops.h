@@ -23,6 +23,14 @@ int dp_move_unique(const char *dir_from, const char *name_from,
                    const char *dir_to, const char *name, const char *ext,
                    char *final, size_t final_len, dp_err *err);
 
+/* The n-th name dp_move_unique and dp_write_atomic try for `name` and
+ * `ext`: name+ext, or name+".N"+ext when n > 0, shortened at a UTF-8
+ * boundary to fit NAME_MAX. Whoever looks for a file they wrote must use
+ * it, since a long name is not stored as given. -ENAMETOOLONG when even
+ * the suffix does not fit. */
+int dp_numbered_name(char *out, size_t len, const char *name,
+                     const char *ext, unsigned n);
+
 /* Writes the body of a file; returns 0 or a negative errno. */
 typedef int (*dp_write_fn)(FILE *f, void *ctx);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +55,19 @@ void dp_job_fail(dp_job *job, const char *stage, const char *message)
     job->result = DP_JOB_FAILED;
     if (dp_move_unique(job->cfg->processing, job->pname, job->cfg->failed,
                        job->name, "", final, sizeof final, &err) != 0) {
+        char path[PATH_MAX];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", job->cfg->processing,
+                 job->pname);
+        if (lstat(path, &st) != 0 && errno == ENOENT) {
+            /* Removed from processing/ by someone else: nothing is left
+             * to move, and a retry would fail the same way forever. */
+            job->out_name[0] = 0;
+            snprintf(job->message, sizeof job->message,
+                     "%s (it was removed from %s meanwhile)", message,
+                     job->cfg->processing);
+            return;
+        }
         /* It stays in processing/ and is tried again later. */
         job->result = DP_JOB_RETRY;
         snprintf(job->message, sizeof job->message,
@@ -178,13 +192,13 @@ static int write_outputs(dp_job *job, dp_doc *doc, dp_err *err)
 static int already_output(const dp_job *job, const unsigned char *data,
                           size_t len)
 {
-    char sha[65], path[PATH_MAX];
+    char sha[65], path[PATH_MAX], fname[NAME_MAX + 1];
     dp_sha256_hex(data, len, sha);
     for (unsigned n = 0; n < 1000; n++) {
-        int w = n ? snprintf(path, sizeof path, "%s/%s.%u.json",
-                             job->cfg->outbox, job->name, n)
-                  : snprintf(path, sizeof path, "%s/%s.json",
-                             job->cfg->outbox, job->name);
+        /* The names write_outputs got: a long name was shortened. */
+        if (dp_numbered_name(fname, sizeof fname, job->name, ".json", n) != 0)
+            return 0;
+        int w = snprintf(path, sizeof path, "%s/%s", job->cfg->outbox, fname);
         if (w < 0 || (size_t)w >= sizeof path || access(path, F_OK) != 0)
             return 0;
         json_t *o = json_load_file(path, 0, NULL);

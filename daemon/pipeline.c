@@ -19,6 +19,17 @@ static int check_requirements(const dp_pipeline *p, dp_err *err)
 {
     for (size_t i = 0; i < p->n; i++) {
         const dp_stage *st = p->stages[i].plugin.stage;
+        /* A decoding stage maps the raw bytes onto its text. After another
+         * stage the host has decoded already (a BOM stripped, so the text
+         * is no longer the raw bytes) and that map would not fit. */
+        if ((st->flags & DP_STAGE_DECODES) && i > 0) {
+            dp_err_set(err,
+                       "%s: stage '%s' decodes the raw bytes, so it must "
+                       "come first in the stages (it comes after '%s')",
+                       p->stages[i].plugin.path, st->name,
+                       p->stages[i - 1].plugin.stage->name);
+            return -EINVAL;
+        }
         for (size_t r = 0; st->requires && st->requires[r]; r++) {
             int found = 0;
             for (size_t j = 0; j < i && !found; j++)

@@ -4,7 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "e2e.h"
@@ -151,7 +155,89 @@ static void test_cli_files(void **state)
     assert_int_equal(word_count(lines[4]), 2);
     free_lines(lines, n);
     assert_true(strlen(err) > 0); /* and said so on stderr */
+    /* naming each file as given, so that two x.txt are told apart */
+    assert_non_null(strstr(err, missing));
+    assert_non_null(strstr(err, bad));
     free(out);
+    free(err);
+}
+
+/* Run argv with stdout to out_path (when not NULL) and stderr to
+ * err_path, and a file size limit (when fsize > 0; a write past it fails
+ * with EFBIG); returns the exit status. */
+static int run_redirected(char *const argv[], const char *out_path,
+                          const char *err_path, long fsize)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (err < 0 || dup2(err, 2) < 0)
+            _exit(99);
+        if (out_path) {
+            int out = open(out_path, O_WRONLY);
+            if (out < 0 || dup2(out, 1) < 0)
+                _exit(99);
+        }
+        if (fsize > 0) {
+            struct rlimit rl = {(rlim_t)fsize, (rlim_t)fsize};
+            signal(SIGXFSZ, SIG_IGN);
+            if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+                _exit(99);
+        }
+        execv(argv[0], argv);
+        _exit(98);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* Results written to a full disk (here /dev/full, which fails every write
+ * with ENOSPC) are lost: docproc must say so and exit 1, not 0. */
+static void test_cli_stdout_full(void **state)
+{
+    fx *f = *state;
+    char a[600], errpath[600];
+    snprintf(a, sizeof a, "%s/a.txt", f->t.root);
+    snprintf(errpath, sizeof errpath, "%s/stderr.txt", f->t.root);
+    e2e_writef(a, "one two three");
+    char *formats[] = {"json", "md"};
+    for (size_t i = 0; i < 2; i++) {
+        char *argv[] = {DOCPROC, "--config", f->t.config, "--format",
+                        formats[i], a, NULL};
+        assert_int_equal(run_redirected(argv, "/dev/full", errpath, 0), 1);
+        char *err = e2e_read(errpath, NULL);
+        assert_non_null(err);
+        assert_non_null(strstr(err, "cannot write the results to stdout: "
+                                    "No space left on device"));
+        free(err);
+    }
+}
+
+/* With --output-dir, a file that cannot be written says why (here the
+ * file size limit, EFBIG, standing in for a full disk), not only "cannot
+ * write the output". */
+static void test_cli_output_dir_write_error(void **state)
+{
+    fx *f = *state;
+    char a[600], dir[600], errpath[600];
+    snprintf(a, sizeof a, "%s/big.txt", f->t.root);
+    snprintf(dir, sizeof dir, "%s/pages", f->t.root);
+    snprintf(errpath, sizeof errpath, "%s/stderr.txt", f->t.root);
+    FILE *in = fopen(a, "w");
+    assert_non_null(in);
+    for (int i = 0; i < 4000; i++)
+        fputs("several words in a line ", in);
+    fclose(in);
+    char *argv[] = {DOCPROC,  "--config",     f->t.config, "--format",
+                    "html",   "--output-dir", dir,         a,
+                    NULL};
+    assert_int_equal(run_redirected(argv, NULL, errpath, 16384), 1);
+    char *err = e2e_read(errpath, NULL);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "File too large"));
     free(err);
 }
 
@@ -213,6 +299,43 @@ static void test_cli_jsonl(void **state)
     free(err);
     assert_int_equal(run(argv, "", &out, &err), 0);
     assert_string_equal(out, "");
+    free(out);
+    free(err);
+
+    /* A byte order mark before the first line (PowerShell, utf-8-sig) is
+     * not an error in the first document; later, it is not JSON. */
+    assert_int_equal(run(argv,
+                         "\xEF\xBB\xBF{\"id\": 1, \"text\": \"with bom\"}\n"
+                         "\n   \n\t\r\n" /* blank lines: no documents */
+                         "{\"id\": 2, \"text\": \"fine\"}\n",
+                         &out, &err),
+                     0);
+    n = parse_lines(out, lines, 16);
+    assert_int_equal(n, 2);
+    assert_false(is_error(lines[0]));
+    assert_int_equal(json_integer_value(json_object_get(lines[0], "id")), 1);
+    assert_int_equal(word_count(lines[0]), 2);
+    free_lines(lines, n);
+    free(out);
+    free(err);
+
+    /* A long id names the document by its first 60 bytes, whole
+     * characters only: 59 "a" and a cut "e-acute" give 59 "a", not
+     * "aaa...a?" (the id itself is kept as it was). */
+    char longid[200], want_name[64];
+    memset(want_name, 'a', 59);
+    want_name[59] = 0;
+    snprintf(longid, sizeof longid,
+             "{\"id\": \"%s\xC3\xA9\xC3\xA9\", \"text\": \"x\"}\n",
+             want_name);
+    assert_int_equal(run(argv, longid, &out, &err), 0);
+    n = parse_lines(out, lines, 16);
+    assert_int_equal(n, 1);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(lines[0], "source"), "name")),
+        want_name);
+    free_lines(lines, n);
     free(out);
     free(err);
 }
@@ -516,7 +639,9 @@ static void test_daemon_usage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_cli_files),    T(test_cli_jsonl),    T(test_cli_jsonl_order),
+        T(test_cli_files),    T(test_cli_stdout_full),
+        T(test_cli_output_dir_write_error),
+        T(test_cli_jsonl),    T(test_cli_jsonl_order),
         T(test_cli_options),  T(test_check_config),
         T(test_missing_requirement), T(test_daemon_usage),
         T(test_check_config_same_folder),

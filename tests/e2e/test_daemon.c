@@ -527,6 +527,29 @@ static void test_directory_left_alone(void **state)
     }
 }
 
+/* Polling (an inbox on NFS): a folder is left alone, and when it is
+ * removed and a file of the same name dropped, the file is processed; it
+ * used to stay ignored in the inbox until a restart. */
+static void test_folder_then_file_polled(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS, "{\"watch\": \"poll\"}");
+    assert_int_equal(mkdir(e2e_path(f->t.inbox, "report.txt"), 0755), 0);
+    /* Seen as a folder, then more than one poll. */
+    for (int i = 0; i < E2E_DEADLINE_MS / 20 &&
+                    e2e_log_count(&f->t, "is a folder") == 0;
+         i++)
+        e2e_sleep_ms(20);
+    e2e_sleep_ms(600);
+    assert_int_equal(rmdir(e2e_path(f->t.inbox, "report.txt")), 0);
+    e2e_drop(&f->t, "report.txt", "now a file", 10);
+    json_t *o = wait_output(f, "report.txt.json");
+    assert_int_equal(word_count(o), 3);
+    json_decref(o);
+    e2e_daemon_stop(&f->d);
+    assert_int_equal(e2e_log_count(&f->t, "is a folder"), 1);
+}
+
 typedef struct gone_ctx {
     fx *f;
     int status;
@@ -1021,6 +1044,67 @@ static void test_resume_finds_output(void **state)
     assert_int_equal(e2e_count(f->t.failed, 0), 0);
 }
 
+/* The same state for a name so long that its output was written under a
+ * shortened name ("<250 bytes>.json"): the restart must find that output
+ * too, not write a second one ("<248 bytes>.1.json"). */
+static void test_resume_finds_output_long_name(void **state)
+{
+    fx *f = *state;
+    e2e_tree_free(&f->t);
+    e2e_tree_init(&f->t, 1);
+    e2e_write_config(&f->t, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    char name[256], shortened[256];
+    memset(name, 'L', 253);
+    name[253] = 0;
+    snprintf(shortened, sizeof shortened, "%.250s.json", name);
+    e2e_writef(e2e_path(f->t.processing, name), "output before the crash");
+    char *out, *err;
+    char *argv[] = {(char *)e2e_env("E2E_DOCPROC"), "--config", f->t.config,
+                    (char *)e2e_path(f->t.processing, name), NULL};
+    assert_int_equal(e2e_run(argv, NULL, &out, &err), 0);
+    e2e_write(e2e_path(f->t.outbox, shortened), out, strlen(out));
+    free(err);
+    free(out);
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    assert_true(e2e_wait_count(f->t.done, 1));
+    assert_drained(f);
+    e2e_daemon_stop(&f->d);
+    assert_int_equal(e2e_count(f->t.outbox, 0), 1);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+}
+
+/* A document removed from processing/ (by hand, or a cleanup job) while it
+ * waits for a worker: it is reported once as failed, with why, and not
+ * "retried" every 1..64 s forever as if it were still there. */
+static void test_removed_from_processing(void **state)
+{
+    fx *f = *state;
+    start(f, slow_stages(1000), SETTLE_MS,
+          "{\"workers\": 1, \"max_in_flight\": 4}");
+    e2e_drop(&f->t, "first.txt", "keeps the worker busy", 21);
+    for (int i = 0; i < E2E_DEADLINE_MS / 20 &&
+                    !e2e_exists(e2e_path(f->t.processing, "first.txt"));
+         i++)
+        e2e_sleep_ms(20);
+    e2e_drop(&f->t, "gone.txt", "removed while queued", 20);
+    for (int i = 0; i < E2E_DEADLINE_MS / 20 &&
+                    !e2e_exists(e2e_path(f->t.processing, "gone.txt"));
+         i++)
+        e2e_sleep_ms(20);
+    assert_int_equal(unlink(e2e_path(f->t.processing, "gone.txt")), 0);
+    assert_true(e2e_wait_count(f->t.done, 1));
+    /* Long enough for the first retries (1 s, 2 s) to have happened. */
+    e2e_sleep_ms(3500);
+    e2e_daemon_stop(&f->d);
+    char *log = e2e_read(f->t.log, NULL);
+    assert_non_null(log);
+    assert_null(strstr(log, "cannot finish gone.txt"));
+    assert_non_null(strstr(log, "failed gone.txt: input: "));
+    assert_non_null(strstr(log, "removed from"));
+    free(log);
+    assert_int_equal(e2e_count(f->t.processing, 0), 0);
+}
+
 /* SIGTERM: stop claiming, finish what is in flight, exit 0. */
 static void test_sigterm_in_flight(void **state)
 {
@@ -1441,7 +1525,8 @@ int main(int argc, char **argv)
         T(test_rename_dropped),   T(test_backlog_at_start),
         T(test_delete_originals), T(test_same_name_twice),
         T(test_odd_names),        T(test_ignored_names),
-        T(test_directory_left_alone), T(test_error_json),
+        T(test_directory_left_alone), T(test_folder_then_file_polled),
+        T(test_error_json),
         T(test_inbox_removed),
     };
     const struct CMUnitTest writers[] = {
@@ -1459,6 +1544,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest crash[] = {
         T(test_kill9_restart),
         T(test_resume_finds_output),
+        T(test_resume_finds_output_long_name),
+        T(test_removed_from_processing),
         T(test_sigterm_in_flight),
     };
     const struct CMUnitTest burst[] = {

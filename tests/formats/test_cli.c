@@ -276,6 +276,37 @@ static void output_dir_names(void **state)
     }
     free(out);
     free(err);
+    /* Names cut to their length limit keep whole UTF-8 characters (a cut
+     * one made the name invalid, and the file "doc-1"): a file name cut at
+     * 200 bytes inside an emoji, a jsonl id cut at 60 inside an "é". */
+    char longname[300], want3[2][300];
+    memset(longname, 'a', 197);
+    snprintf(longname + 197, sizeof longname - 197,
+             "\xF0\x9F\x98\x80\xF0\x9F\x98\x80.txt");
+    snprintf(path, sizeof path, "%s/%s", f->dir, longname);
+    assert_int_equal(fmt_write(path, "Hello Anna."), 0);
+    snprintf(od, sizeof od, "%s/cut", f->dir);
+    assert_int_equal(dp(f, NULL, &out, &err, "-f", "md", "-o", od, path,
+                        NULL),
+                     0);
+    free(out);
+    free(err);
+    char idline[200];
+    snprintf(idline, sizeof idline,
+             "{\"id\":\"%.59s\xC3\xA9\",\"text\":\"Hello Anna.\"}\n",
+             longname);
+    assert_int_equal(dp(f, idline, &out, &err, "--jsonl", "-f", "md", "-o",
+                        od, NULL),
+                     0);
+    free(out);
+    free(err);
+    snprintf(want3[0], sizeof want3[0], "%.197s.md", longname);
+    snprintf(want3[1], sizeof want3[1], "%.59s.md", longname);
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", od, want3[i]);
+        if (access(path, F_OK) != 0)
+            fail_msg("missing %s", path);
+    }
     /* json to a folder: NAME.json, one result each. */
     snprintf(od, sizeof od, "%s/json", f->dir);
     assert_int_equal(dp(f, NULL, &out, &err, "-o", od, f->b, NULL), 0);

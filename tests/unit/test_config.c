@@ -122,6 +122,10 @@ static void test_load_file_errors(void **state)
     unlink(path);
     assert_int_not_equal(dp_config_load("/nonexistent/c.json", &cfg, &err), 0);
     assert_non_null(strstr(err.msg, "/nonexistent/c.json"));
+    assert_null(strstr(err.msg, "-1")); /* no line -1, column -1 */
+    /* A folder given as the config: said so, not "'[' or '{' expected". */
+    assert_int_not_equal(dp_config_load("/tmp", &cfg, &err), 0);
+    assert_non_null(strstr(err.msg, "/tmp: is a folder, not a config file"));
 }
 
 static void test_default_config_is_valid(void **state)

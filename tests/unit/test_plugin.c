@@ -131,6 +131,36 @@ static void test_duplicate_stage_refused(void **state)
     assert_non_null(strstr(err.msg, "duplicate stage name 'tokens'"));
 }
 
+/* A decoding stage reads the raw bytes and replaces the text: after
+ * another stage, the host has already decoded (BOM stripped), so its
+ * mapping no longer fits and every BOM file failed with "cannot set the
+ * cleaned text (-22)". Such an order is a config error, named. */
+static void test_decoding_stage_not_first_refused(void **state)
+{
+    (void)state;
+    dp_pipeline p;
+    dp_err err = {{0}};
+    char json[2048];
+    snprintf(json, sizeof json,
+             "[{\"name\":\"tokens\",\"plugin\":\"%s\"},"
+             "{\"name\":\"decodes\",\"plugin\":\"%s\"}]",
+             plugin("tokens"), plugin("decodes"));
+    assert_int_not_equal(tk_pipeline(&p, json, &err), 0);
+    assert_non_null(strstr(err.msg, "decodes.so"));
+    assert_non_null(strstr(err.msg, "must come first"));
+    /* First, it loads and runs, BOM and all. */
+    snprintf(json, sizeof json,
+             "[{\"name\":\"decodes\",\"plugin\":\"%s\"},"
+             "{\"name\":\"tokens\",\"plugin\":\"%s\"}]",
+             plugin("decodes"), plugin("tokens"));
+    assert_int_equal(tk_pipeline(&p, json, &err), 0);
+    const char *stage = NULL;
+    dp_doc *doc = tk_run(&p, "d", "\xEF\xBB\xBFtwo words", -1, &err, &stage);
+    assert_non_null(doc);
+    dp_doc_free(doc);
+    dp_pipeline_free(&p);
+}
+
 static void test_name_mismatch_refused(void **state)
 {
     (void)state;
@@ -236,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_unmet_requirement_refused),
         cmocka_unit_test(test_requirement_met_runs),
         cmocka_unit_test(test_duplicate_stage_refused),
+        cmocka_unit_test(test_decoding_stage_not_first_refused),
         cmocka_unit_test(test_name_mismatch_refused),
         cmocka_unit_test(test_missing_plugin_file_named),
         cmocka_unit_test(test_options_validated_with_path),
