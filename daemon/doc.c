@@ -474,23 +474,23 @@ static inline unsigned seen_slot(const char *p)
                       (sizeof(uintptr_t) * 8 - 4));
 }
 
-/* The interned copy of `in` (NULL stays NULL); *ok = 0 on out of memory. */
-static inline const char *seen_label(dp_doc *doc, label_seen *s,
-                                     const char *in, int *ok)
+/* A label missing from the table: interned and put in its slot. Out of
+ * line, so that the loop of layer_take keeps its registers. NULL stays NULL
+ * (slot 0 may hold another label). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int seen_miss(dp_doc *doc, label_seen *s, const char *in,
+                     const char **out)
 {
-    if (in == NULL)
-        return NULL;
+    const char *lab = NULL;
+    if (in != NULL && (lab = intern_label(doc, in)) == NULL)
+        return -ENOMEM;
     unsigned k = seen_slot(in);
-    if (s->in[k] == in)
-        return s->out[k];
-    const char *lab = intern_label(doc, in);
-    if (lab == NULL) {
-        *ok = 0;
-        return NULL;
-    }
     s->in[k] = in;
     s->out[k] = lab;
-    return lab;
+    *out = lab;
+    return 0;
 }
 
 /* The one pass of annotate_many and commit over n annotations already in
@@ -499,21 +499,26 @@ static inline const char *seen_label(dp_doc *doc, label_seen *s,
  * failure adds nothing. */
 static int layer_take(dp_doc *doc, dp_layer *l, size_t n)
 {
-    dp_ann *a = l->anns + l->n;
+    dp_ann *a = l->anns + l->n, *end = a + n;
     size_t len = doc->text_len;
+    /* all slots empty: NULL then finds NULL, the label "none", in any */
     label_seen seen = {{0}, {0}};
-    int ok = 1, sorted = l->sorted;
+    int sorted = l->sorted;
     size_t pstart = 0, pend = 0;
     if (l->n > 0) {
         pstart = l->anns[l->n - 1].start;
         pend = l->anns[l->n - 1].end;
     }
-    for (size_t i = 0; i < n; i++) {
-        size_t st = a[i].start, en = a[i].end;
-        if (st > en || en > len ||
-            (a[i].attrs && !json_is_object(a[i].attrs)))
+    for (; a < end; a++) {
+        size_t st = a->start, en = a->end;
+        if (st > en || en > len || (a->attrs && !json_is_object(a->attrs)))
             return -EINVAL;
-        a[i].label = seen_label(doc, &seen, a[i].label, &ok);
+        const char *in = a->label;
+        unsigned k = seen_slot(in);
+        if (seen.in[k] == in)
+            a->label = seen.out[k];
+        else if (seen_miss(doc, &seen, in, &a->label))
+            return -ENOMEM;
         /* unsorted when this one starts before the one before it, or at
          * the same place and ends before it (the first of an empty layer
          * compares with (0, 0), which never fails) */
@@ -522,8 +527,6 @@ static int layer_take(dp_doc *doc, dp_layer *l, size_t n)
         pstart = st;
         pend = en;
     }
-    if (!ok)
-        return -ENOMEM;
     l->sorted = sorted;
     l->n += n;
     return 0;
