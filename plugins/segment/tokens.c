@@ -1012,11 +1012,18 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
 #endif
                 unsigned char e = (unsigned char)text[j]; /* NUL at len */
                 /* "word." before white space or the end: the word
-                 * (with its period when an abbreviation) and a full stop */
-                unsigned char e1 = e ? (unsigned char)text[j + 1] : 1;
-                int stop = e == '.' && (e1 == ' ' || e1 == '\n' || e1 == 0 ||
+                 * (with its period when an abbreviation) and a full stop.
+                 * Tested only after the commoner plain ends: most words
+                 * end at a space or a comma. text[j + 1] is read only
+                 * after a '.', so j < len. */
+                int plain = plain_end[e] || j >= len, stop = 0;
+                if (!plain) {
+                    unsigned char e1 = (unsigned char)text[j + 1];
+                    stop = e == '.' && (e1 == ' ' || e1 == '\n' || e1 == 0 ||
                                         e1 == '\r' || e1 == '\t');
-                if ((j >= len || plain_end[e] || stop) && j - i <= UINT32_MAX) {
+                    plain = stop;
+                }
+                if (plain && j - i <= UINT32_MAX) {
                     /* the shape from a table, not from branches that a
                      * predictor misses on every few words */
                     unsigned si = (unsigned)(up == 0) |
