@@ -198,9 +198,10 @@ static int batch_init(batch *b, const dp_api *api, dp_doc *doc, int mode,
     b->cap = cap;
     b->v = buf;
     if (mode == BATCH_ROOM) {
+        /* nothing to add: no room, and nothing is ever written */
         b->cap = total;
-        b->v = total ? api->reserve(doc, layer, total) : buf;
-        if (b->v == NULL)
+        b->v = total ? api->reserve(doc, layer, total) : NULL;
+        if (total && b->v == NULL)
             return -ENOMEM;
     }
     return 0;
@@ -279,13 +280,12 @@ static int segment_process(void *instance, dp_doc *doc, dp_err *err)
         for (size_t k = seg_next_flag(ends, 0, toks.n); k < toks.n;
              k = seg_next_flag(ends, k + 1, toks.n))
             n_sent++;
-    /* one buffer for the three batches, on the heap (worker stacks); one
-     * element only when the host takes annotations in place */
-    dp_ann *buf = malloc((mode == BATCH_ROOM ? 1
-                                             : BATCH_TOKENS + BATCH_SENTENCES +
-                                                   BATCH_PARAGRAPHS) *
-                         sizeof *buf);
-    if (buf == NULL) {
+    /* one buffer for the three batches, on the heap (worker stacks); none
+     * when the host takes the annotations in place */
+    dp_ann *buf = NULL;
+    if (mode != BATCH_ROOM &&
+        (buf = malloc((BATCH_TOKENS + BATCH_SENTENCES + BATCH_PARAGRAPHS) *
+                      sizeof *buf)) == NULL) {
         rc = -ENOMEM;
         dp_err_set(err, "out of memory");
         goto out;
@@ -293,10 +293,11 @@ static int segment_process(void *instance, dp_doc *doc, dp_err *err)
     batch tb, sb, pb;
     if ((rc = batch_init(&tb, api, doc, mode, "token", buf, BATCH_TOKENS,
                          toks.n)) ||
-        (rc = batch_init(&sb, api, doc, mode, "sentence", buf + BATCH_TOKENS,
-                         BATCH_SENTENCES, n_sent)) ||
+        (rc = batch_init(&sb, api, doc, mode, "sentence",
+                         buf ? buf + BATCH_TOKENS : NULL, BATCH_SENTENCES,
+                         n_sent)) ||
         (rc = batch_init(&pb, api, doc, mode, "paragraph",
-                         buf + BATCH_TOKENS + BATCH_SENTENCES,
+                         buf ? buf + BATCH_TOKENS + BATCH_SENTENCES : NULL,
                          BATCH_PARAGRAPHS, n_sent))) {
         free(buf);
         dp_err_set(err, "out of memory");

@@ -1,6 +1,7 @@
 /* The stage as a whole: the sample article, paragraphs, the JSON output and
  * its options, bad configuration, and inputs that must never crash. */
 #include <dlfcn.h>
+#include <errno.h>
 
 #include "seghelp.h"
 
@@ -312,17 +313,36 @@ static char *layers_of(dp_doc *doc)
     return out;
 }
 
+/* A decoded document of `text`. */
+static dp_doc *doc_for(const char *text, size_t len)
+{
+    dp_doc *d = dp_doc_new("t.txt", NULL, text, len);
+    dp_err err = {{0}};
+    assert_non_null(d);
+    assert_int_equal(dp_doc_decode_utf8(d, &err), 0);
+    return d;
+}
+
+/* The stage's process() on `d`, as a host with the api table `api` would
+ * call it. */
+static int process_with(dp_doc *d, const dp_api *api, dp_err *err)
+{
+    struct dp_doc_head *head = (struct dp_doc_head *)(void *)d;
+    const dp_api *real = head->api;
+    head->api = api;
+    const dp_pipeline_stage *ps = &seg_pipe.stages[0];
+    int rc = ps->plugin.stage->process(ps->instance, d, err);
+    head->api = real;
+    return rc;
+}
+
 /* The layers the stage gives through an api table cut to an older
  * interface: `size` is the offset of the first field that host lacks. */
 static char *layers_with_api(const char *text, size_t used, size_t size)
 {
-    dp_doc *d = dp_doc_new("t.txt", NULL, text, used);
+    dp_doc *d = doc_for(text, used);
     dp_err err = {{0}};
-    assert_non_null(d);
-    assert_int_equal(dp_doc_decode_utf8(d, &err), 0);
-    struct dp_doc_head *head = (struct dp_doc_head *)(void *)d;
-    const dp_api *real = head->api;
-    dp_api old = *real;
+    dp_api old = *dp_doc_api(d);
     old.struct_size = (uint32_t)size;
     /* what lies past struct_size is not there: garbage the stage must not
      * call */
@@ -332,11 +352,7 @@ static char *layers_with_api(const char *text, size_t used, size_t size)
         old.reserve = NULL;
     if (size <= offsetof(dp_api, commit))
         old.commit = NULL;
-    head->api = &old;
-    const dp_pipeline_stage *ps = &seg_pipe.stages[0];
-    int rc = ps->plugin.stage->process(ps->instance, d, &err);
-    head->api = real;
-    assert_int_equal(rc, 0);
+    assert_int_equal(process_with(d, &old, &err), 0);
     char *out = layers_of(d);
     dp_doc_free(d);
     return out;
@@ -399,6 +415,44 @@ static void older_hosts(void **state)
     assert_null(entry(DP_ABI_MAJOR + 1, 1));
 }
 
+static dp_ann *reserve_nothing(dp_doc *doc, const char *layer, size_t n)
+{
+    (void)doc;
+    (void)layer;
+    (void)n;
+    return NULL;
+}
+
+static int commit_refused(dp_doc *doc, const char *layer, size_t n)
+{
+    (void)doc;
+    (void)layer;
+    (void)n;
+    return -EINVAL;
+}
+
+/* A host whose reserve finds no memory, or whose commit refuses: the
+ * document fails with the reason, and nothing is left half done. */
+static void host_refuses_room(void **state)
+{
+    (void)state;
+    for (int which = 0; which < 2; which++) {
+        const char *text = "One sentence. Two sentences.";
+        dp_doc *d = doc_for(text, strlen(text));
+        dp_err err = {{0}};
+        dp_api bad = *dp_doc_api(d);
+        if (which == 0)
+            bad.reserve = reserve_nothing;
+        else
+            bad.commit = commit_refused;
+        int rc = process_with(d, &bad, &err);
+        assert_int_equal(rc, which == 0 ? -ENOMEM : -EINVAL);
+        assert_non_null(strstr(err.msg, which == 0 ? "out of memory"
+                                                   : "cannot annotate"));
+        dp_doc_free(d);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +464,7 @@ int main(void)
         cmocka_unit_test(long_input_is_linear),
         cmocka_unit_test(glued_rules_are_linear),
         cmocka_unit_test(older_hosts),
+        cmocka_unit_test(host_refuses_room),
     };
     return cmocka_run_group_tests(tests, seg_setup, seg_teardown);
 }
