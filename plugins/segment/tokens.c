@@ -869,7 +869,9 @@ static inline void letters16(const char *p, unsigned *run, unsigned *caps)
     __m128i u = _mm_sub_epi8(v, _mm_set1_epi8('A'));
     __m128i cap = _mm_cmpeq_epi8(_mm_min_epu8(u, _mm_set1_epi8(25)), u);
     unsigned lm = (unsigned)_mm_movemask_epi8(let);
-    unsigned n = lm == 0xFFFFu ? 16u : (unsigned)__builtin_ctz(~lm);
+    /* lm has 16 bits: ~lm always has bit 16 set, so the count is at most
+     * 16 (all letters) with no test */
+    unsigned n = (unsigned)__builtin_ctz(~lm);
     *run = n;
     *caps = (unsigned)_mm_movemask_epi8(cap) & ((1u << n) - 1u);
 }
