@@ -11,6 +11,7 @@ typedef struct dp_layer {
     char *name;
     dp_ann *anns;
     size_t n, cap;
+    size_t room; /* reserved past n by reserve(), not counted until commit */
     int sorted;
 } dp_layer;
 
@@ -454,6 +455,83 @@ static int api_annotate(dp_doc *doc, const char *layer, size_t start,
     return dp_host_api.annotate_many(doc, layer, &one, 1);
 }
 
+/* Labels met within one annotate_many or commit call, keyed by the
+ * caller's pointer: a batch repeats a few label pointers thousands of times
+ * (segment: the token shapes), and while the caller's strings cannot change
+ * under the call, the same pointer is the same label, found with one load
+ * and one comparison instead of a scan. Direct-mapped: a collision only
+ * costs an intern_label call. */
+#define SEEN_SLOTS 16
+typedef struct label_seen {
+    const char *in[SEEN_SLOTS], *out[SEEN_SLOTS];
+} label_seen;
+
+static inline unsigned seen_slot(const char *p)
+{
+    /* Fibonacci hashing: the top bits of the product mix every bit of
+     * the pointer, so neighbouring static strings land apart. */
+    return (unsigned)(((uintptr_t)p * (uintptr_t)0x9E3779B97F4A7C15ULL) >>
+                      (sizeof(uintptr_t) * 8 - 4));
+}
+
+/* A label missing from the table: interned and put in its slot. Out of
+ * line, so that the loop of layer_take keeps its registers. NULL stays NULL
+ * (slot 0 may hold another label). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int seen_miss(dp_doc *doc, label_seen *s, const char *in,
+                     const char **out)
+{
+    const char *lab = NULL;
+    if (in != NULL && (lab = intern_label(doc, in)) == NULL)
+        return -ENOMEM;
+    unsigned k = seen_slot(in);
+    s->in[k] = in;
+    s->out[k] = lab;
+    *out = lab;
+    return 0;
+}
+
+/* The one pass of annotate_many and commit over n annotations already in
+ * place at l->anns[l->n]: checks every span and attrs, interns the labels
+ * and notes the order. Adds them (l->n grows) only when all pass, so that a
+ * failure adds nothing. */
+static int layer_take(dp_doc *doc, dp_layer *l, size_t n)
+{
+    dp_ann *a = l->anns + l->n, *end = a + n;
+    size_t len = doc->text_len;
+    /* all slots empty: NULL then finds NULL, the label "none", in any */
+    label_seen seen = {{0}, {0}};
+    int sorted = l->sorted;
+    size_t pstart = 0, pend = 0;
+    if (l->n > 0) {
+        pstart = l->anns[l->n - 1].start;
+        pend = l->anns[l->n - 1].end;
+    }
+    for (; a < end; a++) {
+        size_t st = a->start, en = a->end;
+        if (st > en || en > len || (a->attrs && !json_is_object(a->attrs)))
+            return -EINVAL;
+        const char *in = a->label;
+        unsigned k = seen_slot(in);
+        if (seen.in[k] == in)
+            a->label = seen.out[k];
+        else if (seen_miss(doc, &seen, in, &a->label))
+            return -ENOMEM;
+        /* unsorted when this one starts before the one before it, or at
+         * the same place and ends before it (the first of an empty layer
+         * compares with (0, 0), which never fails) */
+        if (pstart > st || (pstart == st && pend > en))
+            sorted = 0;
+        pstart = st;
+        pend = en;
+    }
+    l->sorted = sorted;
+    l->n += n;
+    return 0;
+}
+
 static int api_annotate_many(dp_doc *doc, const char *layer,
                              const dp_ann *anns, size_t n)
 {
@@ -461,55 +539,60 @@ static int api_annotate_many(dp_doc *doc, const char *layer,
     size_t i;
     if (layer == NULL || doc->text == NULL || (n > 0 && anns == NULL))
         goto fail;
-    for (i = 0; i < n; i++)
-        if (anns[i].start > anns[i].end || anns[i].end > doc->text_len ||
-            (anns[i].attrs && !json_is_object(anns[i].attrs)))
-            goto fail;
     rc = -ENOMEM;
+    size_t n_layers = doc->n_layers;
     dp_layer *l = layer_with_room(doc, layer, n);
     if (l == NULL)
         goto fail;
-    /* Store into the room past l->n, which counts only once every label
-     * is interned, so that a failure adds nothing. A batch repeats a few
-     * label pointers thousands of times (segment: the token shapes): while
-     * the caller's strings cannot change under this call, the same pointer
-     * is the same label, found with no string comparison. */
-    size_t base = l->n;
-    const char *seen_in[8], *seen_out[8];
-    unsigned n_seen = 0, next_seen = 0;
-    int sorted = l->sorted;
-    const dp_ann *prev = base > 0 ? &l->anns[base - 1] : NULL;
-    for (i = 0; i < n; i++) {
-        const char *in = anns[i].label, *lab = NULL;
-        unsigned k = 0;
-        while (k < n_seen && seen_in[k] != in)
-            k++;
-        if (in == NULL)
-            lab = NULL;
-        else if (k < n_seen)
-            lab = seen_out[k];
-        else if ((lab = intern_label(doc, in)) == NULL)
-            goto fail;
-        else {
-            k = next_seen++ % 8;
-            seen_in[k] = in;
-            seen_out[k] = lab;
-            if (n_seen < 8)
-                n_seen++;
-        }
-        dp_ann *c = &l->anns[base + i];
-        *c = (dp_ann){anns[i].start, anns[i].end, lab, anns[i].attrs};
-        if (prev && (prev->start > c->start ||
-                     (prev->start == c->start && prev->end > c->end)))
-            sorted = 0;
-        prev = c;
+    /* any addition releases a room reserved on the layer: it is
+     * overwritten here */
+    l->room = 0;
+    /* Copied past l->n, which counts them only once all pass. */
+    if (n)
+        memcpy(l->anns + l->n, anns, n * sizeof *anns);
+    rc = layer_take(doc, l, n);
+    if (rc && doc->n_layers > n_layers) {
+        /* the layer was made for this call: a refused call leaves none */
+        doc->n_layers--;
+        free(l->anns);
+        free(l->name);
     }
-    l->sorted = sorted;
-    l->n += n;
+    if (rc)
+        goto fail;
     return 0;
 fail:
     for (i = 0; i < n && anns; i++)
         json_decref(anns[i].attrs);
+    return rc;
+}
+
+static dp_ann *api_reserve(dp_doc *doc, const char *layer, size_t n)
+{
+    if (layer == NULL || doc->text == NULL)
+        return NULL;
+    /* room for one at least, so that success is never NULL */
+    dp_layer *l = layer_with_room(doc, layer, n ? n : 1);
+    if (l == NULL)
+        return NULL;
+    l->room = n;
+    return l->anns + l->n;
+}
+
+static int api_commit(dp_doc *doc, const char *layer, size_t n)
+{
+    dp_layer *l = layer && doc->text ? find_layer(doc, layer) : NULL;
+    if (l == NULL)
+        return -EINVAL; /* no room: nothing of the stage's is known here */
+    size_t room = l->room;
+    l->room = 0; /* released whatever happens */
+    if (n > room)
+        return -EINVAL; /* past the room: not the stage's entries to take */
+    int rc = layer_take(doc, l, n);
+    if (rc) {
+        /* the host owns what was committed, accepted or not */
+        for (size_t i = 0; i < n; i++)
+            json_decref(l->anns[l->n + i].attrs);
+    }
     return rc;
 }
 
@@ -613,4 +696,6 @@ const dp_api dp_host_api = {
     .get_output = api_get_output,
     .log = dp_log_stage,
     .annotate_many = api_annotate_many,
+    .reserve = api_reserve,
+    .commit = api_commit,
 };

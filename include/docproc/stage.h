@@ -11,7 +11,9 @@
  * returning NULL. The host in turn refuses a stage whose abi_major differs
  * from its own, or whose abi_minor is newer than its own.
  *
- * Interface history: 1.0 the first; 1.1 added dp_api.annotate_many.
+ * Interface history: 1.0 the first; 1.1 added dp_api.annotate_many; 1.2
+ * added dp_api.reserve and dp_api.commit (annotations written in place) and
+ * DP_STAGE_EXPORT_SINCE (a stage that also runs on older hosts).
  *
  * Compatibility rules (as nginx and Redis modules do it):
  *   - struct dp_stage and struct dp_api only ever grow at their end. Each
@@ -45,7 +47,7 @@ extern "C" {
 #endif
 
 #define DP_ABI_MAJOR 1
-#define DP_ABI_MINOR 1
+#define DP_ABI_MINOR 2
 
 /* The one symbol a stage exports. */
 #define DP_STAGE_ENTRY_SYMBOL "docproc_stage_entry"
@@ -167,7 +169,7 @@ typedef struct dp_api {
 
     /* The annotations of `layer`, sorted by start then end; *n gets their
      * count. NULL with *n == 0 when the layer is empty or absent. Valid until
-     * the next annotate on that layer. */
+     * the next annotate, annotate_many or reserve on that layer. */
     const dp_ann *(*layer)(dp_doc *doc, const char *layer, size_t *n);
 
     /* Put `layer` in the JSON output as an array under `key` (for example
@@ -199,6 +201,28 @@ typedef struct dp_api {
      * on -EINVAL nothing is added. */
     int (*annotate_many)(dp_doc *doc, const char *layer, const dp_ann *anns,
                          size_t n);
+
+    /* --- 1.2 --- (check DP_HAS_FIELD(api, dp_api, commit)) */
+
+    /* Room for n annotations at the end of `layer` (created when absent),
+     * inside the layer's own storage: the stage writes them there and hands
+     * them over with commit, so that a large layer is never copied. NULL on
+     * out of memory, for a NULL layer or before the text is decoded. The
+     * room holds nothing of the layer until commit; it stays valid until
+     * the next reserve, commit, annotate or annotate_many on that layer or
+     * set_text (a new reserve replaces it; an annotate overwrites it).
+     * Leave no attrs in the part of the room that is not committed. */
+    dp_ann *(*reserve)(dp_doc *doc, const char *layer, size_t n);
+
+    /* Add the first n annotations written into the room reserved on
+     * `layer`, n at most what was reserved, and release the room. The same
+     * checks as annotate_many in one pass over the room: spans, attrs,
+     * labels interned (any string; the host rewrites each label field with
+     * its interned copy), order noted. -EINVAL for a bad span or attrs, or
+     * n larger than the room (or no room): nothing is added. The host takes
+     * ownership of the n entries' attrs, even on failure, except when there
+     * was no room. */
+    int (*commit)(dp_doc *doc, const char *layer, size_t n);
 } dp_api;
 
 /* Every document starts with this header; the rest is the host's. */
@@ -239,7 +263,8 @@ enum {
 
 typedef struct dp_stage {
     uint32_t abi_major;   /* DP_ABI_MAJOR the stage was built against */
-    uint32_t abi_minor;   /* DP_ABI_MINOR the stage was built against */
+    uint32_t abi_minor;   /* DP_ABI_MINOR the stage was built against, or
+                             the oldest it runs on (DP_STAGE_EXPORT_SINCE) */
     uint32_t struct_size; /* sizeof(struct dp_stage) at build time */
     uint32_t flags;       /* DP_STAGE_* */
 
@@ -285,6 +310,21 @@ typedef struct dp_stage {
     {                                                                         \
         if (host_major != DP_ABI_MAJOR ||                                    \
             (uint64_t)host_minor + 1 <= DP_ABI_MINOR)                        \
+            return NULL;                                                      \
+        return &(stage);                                                      \
+    }
+
+/* The same for a stage that runs on hosts from interface 1.`min_minor` on
+ * and checks DP_HAS_FIELD before using anything newer. Its descriptor gives
+ * .abi_minor = min_minor, since a host refuses a stage whose abi_minor is
+ * newer than its own. */
+#define DP_STAGE_EXPORT_SINCE(stage, min_minor)                               \
+    DP_EXPORTED const struct dp_stage *docproc_stage_entry(                   \
+        uint32_t host_major, uint32_t host_minor);                            \
+    DP_EXPORTED const struct dp_stage *docproc_stage_entry(                   \
+        uint32_t host_major, uint32_t host_minor)                             \
+    {                                                                         \
+        if (host_major != DP_ABI_MAJOR || host_minor < (uint32_t)(min_minor))  \
             return NULL;                                                      \
         return &(stage);                                                      \
     }

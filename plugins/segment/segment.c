@@ -150,10 +150,15 @@ fail:
     return rc;
 }
 
-/* Annotations go to the host in batches through annotate_many (interface
- * 1.1): one layer look-up and one array growth per batch instead of per
- * token. With a 1.0 host, one annotate call each. Labels are static strings
- * (the host caches their interned copy per pointer). */
+/* Annotations go to the host in one of three ways, the best it has:
+ * - interface 1.2: written straight into the layer's storage (reserve, then
+ *   commit): one store per annotation and no copy; each layer's count is
+ *   known before it is written (tokens, sentence ends), so one room each;
+ * - 1.1: in batches through annotate_many (one layer look-up and one array
+ *   growth per batch instead of per token);
+ * - 1.0: one annotate call each.
+ * Labels are static strings (the host finds their interned copy by
+ * pointer). */
 #define BATCH_TOKENS 4096
 #define BATCH_SENTENCES 512
 #define BATCH_PARAGRAPHS 128
@@ -162,22 +167,44 @@ typedef struct batch {
     const dp_api *api;
     dp_doc *doc;
     const char *layer;
-    int many;
+    int mode; /* BATCH_ROOM, BATCH_MANY or BATCH_ONE */
     size_t n, cap;
     dp_ann *v;
 } batch;
 
-static void batch_init(batch *b, const dp_api *api, dp_doc *doc,
-                       const char *layer, dp_ann *buf, size_t cap)
+enum { BATCH_ONE, BATCH_MANY, BATCH_ROOM };
+
+static int host_mode(const dp_api *api)
+{
+    if (DP_HAS_FIELD(api, dp_api, commit) && api->reserve && api->commit)
+        return BATCH_ROOM;
+    if (DP_HAS_FIELD(api, dp_api, annotate_many) && api->annotate_many)
+        return BATCH_MANY;
+    return BATCH_ONE;
+}
+
+/* With BATCH_ROOM, `total` annotations at most will be added: the room is
+ * reserved on the layer at once and `buf` is not used. Otherwise batches of
+ * `cap` go through `buf`. */
+static int batch_init(batch *b, const dp_api *api, dp_doc *doc, int mode,
+                      const char *layer, dp_ann *buf, size_t cap,
+                      size_t total)
 {
     b->api = api;
     b->doc = doc;
     b->layer = layer;
-    b->many = DP_HAS_FIELD(api, dp_api, annotate_many) &&
-              api->annotate_many != NULL;
+    b->mode = mode;
     b->n = 0;
     b->cap = cap;
     b->v = buf;
+    if (mode == BATCH_ROOM) {
+        /* nothing to add: no room, and nothing is ever written */
+        b->cap = total;
+        b->v = total ? api->reserve(doc, layer, total) : NULL;
+        if (total && b->v == NULL)
+            return -ENOMEM;
+    }
+    return 0;
 }
 
 static int batch_flush(batch *b)
@@ -186,7 +213,12 @@ static int batch_flush(batch *b)
     b->n = 0;
     if (n == 0)
         return 0;
-    if (b->many)
+    if (b->mode == BATCH_ROOM) {
+        /* the room is used once: nothing more goes to this layer */
+        b->cap = 0;
+        return b->api->commit(b->doc, b->layer, n);
+    }
+    if (b->mode == BATCH_MANY)
         return b->api->annotate_many(b->doc, b->layer, b->v, n);
     for (size_t i = 0; i < n; i++) {
         int rc = b->api->annotate(b->doc, b->layer, b->v[i].start,
@@ -201,6 +233,9 @@ static inline int batch_add(batch *b, size_t start, size_t end,
                             const char *label)
 {
     if (b->n == b->cap) {
+        /* a room is sized to the layer: never full */
+        if (b->mode == BATCH_ROOM)
+            return -EOVERFLOW;
         int rc = batch_flush(b);
         if (rc)
             return rc;
@@ -238,27 +273,45 @@ static int segment_process(void *instance, dp_doc *doc, dp_err *err)
             blank_lines = 1;
             break;
         }
-    /* one buffer for the three batches, on the heap (worker stacks) */
-    dp_ann *buf = malloc((BATCH_TOKENS + BATCH_SENTENCES + BATCH_PARAGRAPHS) *
-                         sizeof *buf);
-    if (buf == NULL) {
+    int mode = host_mode(api);
+    /* sentences, and paragraphs at most as many: the rooms' sizes */
+    size_t n_sent = 0;
+    if (mode == BATCH_ROOM)
+        for (size_t k = seg_next_flag(ends, 0, toks.n); k < toks.n;
+             k = seg_next_flag(ends, k + 1, toks.n))
+            n_sent++;
+    /* one buffer for the three batches, on the heap (worker stacks); none
+     * when the host takes the annotations in place */
+    dp_ann *buf = NULL;
+    if (mode != BATCH_ROOM &&
+        (buf = malloc((BATCH_TOKENS + BATCH_SENTENCES + BATCH_PARAGRAPHS) *
+                      sizeof *buf)) == NULL) {
         rc = -ENOMEM;
         dp_err_set(err, "out of memory");
         goto out;
     }
     batch tb, sb, pb;
-    batch_init(&tb, api, doc, "token", buf, BATCH_TOKENS);
-    batch_init(&sb, api, doc, "sentence", buf + BATCH_TOKENS,
-               BATCH_SENTENCES);
-    batch_init(&pb, api, doc, "paragraph",
-               buf + BATCH_TOKENS + BATCH_SENTENCES, BATCH_PARAGRAPHS);
-    /* the token layer: a tight copy loop per batch, no test per token */
-    for (size_t k0 = 0; k0 < toks.n && rc == 0; k0 += BATCH_TOKENS) {
-        size_t m = toks.n - k0 < BATCH_TOKENS ? toks.n - k0 : BATCH_TOKENS;
+    if ((rc = batch_init(&tb, api, doc, mode, "token", buf, BATCH_TOKENS,
+                         toks.n)) ||
+        (rc = batch_init(&sb, api, doc, mode, "sentence",
+                         buf ? buf + BATCH_TOKENS : NULL, BATCH_SENTENCES,
+                         n_sent)) ||
+        (rc = batch_init(&pb, api, doc, mode, "paragraph",
+                         buf ? buf + BATCH_TOKENS + BATCH_SENTENCES : NULL,
+                         BATCH_PARAGRAPHS, n_sent))) {
+        free(buf);
+        dp_err_set(err, "out of memory");
+        goto out;
+    }
+    /* the token layer: a tight copy loop per batch (the whole layer at
+     * once into a room), no test per token */
+    for (size_t k0 = 0, m = 0; k0 < toks.n && rc == 0; k0 += m) {
+        m = toks.n - k0 < tb.cap ? toks.n - k0 : tb.cap;
         const seg_tok *tv = toks.v + k0;
+        dp_ann *out = tb.v;
         for (size_t i = 0; i < m; i++)
-            tb.v[i] = (dp_ann){tv[i].start, tv[i].start + tv[i].len,
-                               seg_shape_names[tv[i].shape], NULL};
+            out[i] = (dp_ann){tv[i].start, tv[i].start + tv[i].len,
+                              seg_shape_names[tv[i].shape], NULL};
         tb.n = m;
         rc = batch_flush(&tb);
     }
@@ -315,7 +368,9 @@ static const char *const segment_provides[] = {"paragraph", "sentence", "token",
 
 static const dp_stage segment_stage = {
     .abi_major = DP_ABI_MAJOR,
-    .abi_minor = DP_ABI_MINOR,
+    /* runs on 1.1 hosts too (annotate_many); uses reserve/commit where the
+     * host has them (1.2) */
+    .abi_minor = 1,
     .struct_size = sizeof(dp_stage),
     .name = "segment",
     .version = "1.1.0",
@@ -328,4 +383,4 @@ static const dp_stage segment_stage = {
     .destroy = segment_destroy,
 };
 
-DP_STAGE_EXPORT(segment_stage)
+DP_STAGE_EXPORT_SINCE(segment_stage, 1)

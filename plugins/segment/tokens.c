@@ -869,7 +869,9 @@ static inline void letters16(const char *p, unsigned *run, unsigned *caps)
     __m128i u = _mm_sub_epi8(v, _mm_set1_epi8('A'));
     __m128i cap = _mm_cmpeq_epi8(_mm_min_epu8(u, _mm_set1_epi8(25)), u);
     unsigned lm = (unsigned)_mm_movemask_epi8(let);
-    unsigned n = lm == 0xFFFFu ? 16u : (unsigned)__builtin_ctz(~lm);
+    /* lm has 16 bits: ~lm always has bit 16 set, so the count is at most
+     * 16 (all letters) with no test */
+    unsigned n = (unsigned)__builtin_ctz(~lm);
     *run = n;
     *caps = (unsigned)_mm_movemask_epi8(cap) & ((1u << n) - 1u);
 }
@@ -879,20 +881,21 @@ static inline void letters16(const char *p, unsigned *run, unsigned *caps)
 static const unsigned char letter_tab[256] = {['a' ... 'z'] = 1,
                                               ['A' ... 'Z'] = 2};
 
-/* Shape of a run of ASCII letters, indexed by: bit 0 no capital, bit 1 all
- * capitals, bit 2 two capitals or more, bit 3 a capital first. */
+/* Shape of a run of ASCII letters, indexed by: bits 0-1 the capitals
+ * (0, 1, 2 or more), bit 2 all capitals, bit 3 a capital first. */
 static const uint8_t plain_shape[16] = {
-    [0] = SH_MIXED,                 /* one capital, not first: "eBay" */
-    [1] = SH_XXXX_LOW,              /* "word" */
-    [2] = SH_XXXX_CAP,              /* (cannot be: all capitals, the first
-                                       one not first) */
-    [4] = SH_MIXED,                 /* "iPhoneX" */
-    [6] = SH_XX,                    /* (cannot be) */
-    [8] = SH_XXXX_CAP,              /* "Word" */
-    [9] = SH_XXXX_LOW,              /* (cannot be) */
-    [10] = SH_XXXX_CAP,             /* "I" */
-    [12] = SH_MIXED,                /* "McDonald" */
-    [14] = SH_XX,                   /* "NASA" */
+    [0] = SH_XXXX_LOW,  /* "word" */
+    [1] = SH_MIXED,     /* one capital, not first: "eBay" */
+    [2] = SH_MIXED,     /* "iPhoneX" */
+    [4] = SH_XXXX_LOW,  /* (cannot be: no letter) */
+    [5] = SH_XXXX_CAP,  /* (cannot be: all capitals, the one not first) */
+    [6] = SH_XX,        /* (cannot be) */
+    [8] = SH_XXXX_LOW,  /* (cannot be: a capital first, none counted) */
+    [9] = SH_XXXX_CAP,  /* "Word" */
+    [10] = SH_MIXED,    /* "McDonald" */
+    [12] = SH_XXXX_LOW, /* (cannot be) */
+    [13] = SH_XXXX_CAP, /* "I" */
+    [14] = SH_XX,       /* "NASA" */
 };
 
 /* Bytes after which a run of ASCII letters is a plain word. */
@@ -1012,16 +1015,22 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
 #endif
                 unsigned char e = (unsigned char)text[j]; /* NUL at len */
                 /* "word." before white space or the end: the word
-                 * (with its period when an abbreviation) and a full stop */
-                unsigned char e1 = e ? (unsigned char)text[j + 1] : 1;
-                int stop = e == '.' && (e1 == ' ' || e1 == '\n' || e1 == 0 ||
+                 * (with its period when an abbreviation) and a full stop.
+                 * Tested only after the commoner plain ends: most words
+                 * end at a space or a comma. text[j + 1] is read only
+                 * after a '.', so j < len. */
+                int plain = plain_end[e] || j >= len, stop = 0;
+                if (!plain) {
+                    unsigned char e1 = (unsigned char)text[j + 1];
+                    stop = e == '.' && (e1 == ' ' || e1 == '\n' || e1 == 0 ||
                                         e1 == '\r' || e1 == '\t');
-                if ((j >= len || plain_end[e] || stop) && j - i <= UINT32_MAX) {
+                    plain = stop;
+                }
+                if (plain && j - i <= UINT32_MAX) {
                     /* the shape from a table, not from branches that a
                      * predictor misses on every few words */
-                    unsigned si = (unsigned)(up == 0) |
-                                  (unsigned)(up == j - i) << 1 |
-                                  (unsigned)(up >= 2) << 2 |
+                    unsigned si = (unsigned)(up < 2 ? up : 2) |
+                                  (unsigned)(up == j - i) << 2 |
                                   (unsigned)(letter_tab[b] == 2) << 3;
                     int shape = plain_shape[si];
                     int kind = TK_WORD,

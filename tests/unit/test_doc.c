@@ -3,6 +3,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -152,6 +154,188 @@ static void test_annotate_many_labels(void **state)
     dp_doc_free(d);
 }
 
+/* Interface 1.2: annotations written in place (reserve) and handed over
+ * (commit): labels interned, attrs owned by the host, order noted. */
+static void test_reserve_commit(void **state)
+{
+    (void)state;
+    dp_doc *d = doc_of("alpha beta gamma");
+    const dp_api *api = dp_doc_api(d);
+    assert_true(DP_HAS_FIELD(api, dp_api, commit));
+    char label[8] = "xxxx";
+    dp_ann *r = api->reserve(d, "tok", 4);
+    assert_non_null(r);
+    r[0] = (dp_ann){0, 5, label, NULL};
+    r[1] = (dp_ann){6, 10, "Xxxx", json_pack("{s:i}", "k", 1)};
+    r[2] = (dp_ann){11, 16, label, NULL};
+    /* three of the four reserved */
+    assert_int_equal(api->commit(d, "tok", 3), 0);
+    strcpy(label, "dd"); /* the caller's buffer is reused: no stale label */
+    size_t n;
+    const dp_ann *a = dp_doc_layer(d, "tok", &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(a[0].label, "xxxx");
+    assert_true(a[0].label != label); /* the host's copy */
+    assert_ptr_equal(a[0].label, a[2].label);
+    assert_string_equal(a[1].label, "Xxxx");
+    assert_int_equal(json_integer_value(json_object_get(a[1].attrs, "k")), 1);
+    /* after a commit the room is gone */
+    assert_int_equal(api->commit(d, "tok", 1), -EINVAL);
+    /* more to the same layer, out of order: sorted on reading */
+    r = api->reserve(d, "tok", 2);
+    assert_non_null(r);
+    r[0] = (dp_ann){6, 8, NULL, NULL};
+    r[1] = (dp_ann){0, 2, label, NULL};
+    assert_int_equal(api->commit(d, "tok", 2), 0);
+    a = dp_doc_layer(d, "tok", &n);
+    assert_int_equal(n, 5);
+    /* (0,2) (0,5) (6,8) (6,10) (11,16) */
+    const size_t want[][2] = {{0, 2}, {0, 5}, {6, 8}, {6, 10}, {11, 16}};
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(a[i].start, want[i][0]);
+        assert_int_equal(a[i].end, want[i][1]);
+    }
+    assert_string_equal(a[0].label, "dd");
+    assert_null(a[2].label);
+    /* the same span twice, the longer first: unsorted too */
+    r = api->reserve(d, "w", 2);
+    r[0] = (dp_ann){0, 10, NULL, NULL};
+    r[1] = (dp_ann){0, 5, NULL, NULL};
+    assert_int_equal(api->commit(d, "w", 2), 0);
+    a = dp_doc_layer(d, "w", &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(a[0].end, 5);
+    /* a room of nothing is still a room */
+    assert_non_null(api->reserve(d, "empty", 0));
+    assert_int_equal(api->commit(d, "empty", 0), 0);
+    assert_null(dp_doc_layer(d, "empty", &n));
+    assert_int_equal(n, 0);
+    dp_doc_free(d);
+}
+
+/* A bad span or attrs refuses the whole commit: nothing is added, the
+ * attrs are taken all the same (ASan's leak check sees them), and the
+ * layer is as before. */
+static void test_commit_refuses(void **state)
+{
+    (void)state;
+    dp_doc *d = doc_of("alpha beta gamma");
+    const dp_api *api = dp_doc_api(d);
+    dp_ann *r = api->reserve(d, "tok", 1);
+    r[0] = (dp_ann){0, 5, "a", NULL};
+    assert_int_equal(api->commit(d, "tok", 1), 0);
+    const dp_ann bad[][2] = {
+        {{0, 1, "a", json_object()}, {5, 99, NULL, NULL}}, /* past the end */
+        {{0, 1, NULL, NULL}, {5, 4, NULL, json_object()}}, /* end < start */
+        {{0, 1, NULL, json_array()}, {2, 3, NULL, NULL}},  /* not an object */
+    };
+    for (size_t b = 0; b < 3; b++) {
+        r = api->reserve(d, "tok", 2);
+        assert_non_null(r);
+        memcpy(r, bad[b], sizeof bad[b]);
+        assert_int_equal(api->commit(d, "tok", 2), -EINVAL);
+        size_t n;
+        const dp_ann *a = dp_doc_layer(d, "tok", &n);
+        assert_int_equal(n, 1);
+        assert_int_equal(a[0].end, 5);
+        assert_null(a[0].attrs);
+    }
+    /* more than reserved; no room at all; a layer never reserved */
+    r = api->reserve(d, "tok", 2);
+    r[0] = r[1] = (dp_ann){0, 1, NULL, NULL};
+    assert_int_equal(api->commit(d, "tok", 3), -EINVAL);
+    assert_int_equal(api->commit(d, "tok", 2), -EINVAL); /* released */
+    assert_int_equal(api->commit(d, "none", 0), -EINVAL);
+    assert_int_equal(api->commit(d, NULL, 0), -EINVAL);
+    assert_null(api->reserve(d, NULL, 1));
+    /* an addition between reserve and commit releases the room */
+    r = api->reserve(d, "tok", 1);
+    r[0] = (dp_ann){0, 1, NULL, NULL};
+    assert_int_equal(dp_doc_annotate(d, "tok", 6, 10, NULL, NULL), 0);
+    assert_int_equal(api->commit(d, "tok", 1), -EINVAL);
+    size_t n;
+    dp_doc_layer(d, "tok", &n);
+    assert_int_equal(n, 2);
+    /* so does a new text, which drops the layers */
+    r = api->reserve(d, "tok", 1);
+    r[0] = (dp_ann){0, 1, NULL, NULL};
+    assert_int_equal(api->set_text(d, "other", 5, NULL, 0), 0);
+    assert_int_equal(api->commit(d, "tok", 1), -EINVAL);
+    dp_doc_free(d);
+    /* no room before the text is decoded */
+    d = dp_doc_new("t.txt", NULL, "x", 1);
+    assert_null(dp_doc_api(d)->reserve(d, "tok", 1));
+    dp_doc_free(d);
+}
+
+/* Many distinct labels in one commit, more than the host's per-call table
+ * of pointers holds, and the same string from different pointers: each
+ * annotation keeps its own label, and equal labels share one copy. */
+static void test_commit_labels(void **state)
+{
+    (void)state;
+    dp_doc *d = doc_of("abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz");
+    const dp_api *api = dp_doc_api(d);
+    char names[40][4], again[40][4];
+    dp_ann *r = api->reserve(d, "x", 80);
+    assert_non_null(r);
+    for (int i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof names[i], "L%d", i);
+        snprintf(again[i], sizeof again[i], "L%d", i);
+        r[i] = (dp_ann){(size_t)i, (size_t)i + 1, names[i], NULL};
+        r[40 + i] = (dp_ann){(size_t)i + 1, (size_t)i + 2, again[i], NULL};
+    }
+    assert_int_equal(api->commit(d, "x", 80), 0);
+    size_t n;
+    const dp_ann *a = dp_doc_layer(d, "x", &n);
+    assert_int_equal(n, 80);
+    /* names[i] on (i, i+1), again[i] on (i+1, i+2): equal spans keep no
+     * particular order, so each label is checked against its span and
+     * counted */
+    int count[40] = {0};
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(a[i].end - a[i].start, 1);
+        assert_int_equal(a[i].label[0], 'L');
+        int k = atoi(a[i].label + 1);
+        assert_true(k >= 0 && k < 40);
+        assert_true((size_t)k == a[i].start || (size_t)k + 1 == a[i].start);
+        count[k]++;
+    }
+    for (int k = 0; k < 40; k++)
+        assert_int_equal(count[k], 2);
+    /* one interned copy per distinct label */
+    const char *l0 = NULL, *l0b = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(a[i].label, "L0") == 0) {
+            if (l0 == NULL)
+                l0 = a[i].label;
+            else
+                l0b = a[i].label;
+        }
+    assert_non_null(l0b);
+    assert_ptr_equal(l0, l0b);
+    dp_doc_free(d);
+}
+
+/* annotate_many refused on a layer it would have made leaves no layer
+ * (its export finds nothing), and one accepted after works. */
+static void test_annotate_many_refused_adds_no_layer(void **state)
+{
+    (void)state;
+    dp_doc *d = doc_of("alpha");
+    const dp_api *api = dp_doc_api(d);
+    dp_ann bad[] = {{0, 99, NULL, NULL}};
+    assert_int_equal(api->annotate_many(d, "new", bad, 1), -EINVAL);
+    size_t n = 7;
+    assert_null(dp_doc_layer(d, "new", &n));
+    assert_int_equal(n, 0);
+    dp_ann good[] = {{0, 5, "w", NULL}};
+    assert_int_equal(api->annotate_many(d, "new", good, 1), 0);
+    assert_non_null(dp_doc_layer(d, "new", &n));
+    assert_int_equal(n, 1);
+    dp_doc_free(d);
+}
+
 static void test_set_text_drops_layers_and_maps_back(void **state)
 {
     (void)state;
@@ -238,6 +422,10 @@ int main(void)
         cmocka_unit_test(test_annotate_and_layer_sorted),
         cmocka_unit_test(test_annotate_many),
         cmocka_unit_test(test_annotate_many_labels),
+        cmocka_unit_test(test_reserve_commit),
+        cmocka_unit_test(test_commit_refuses),
+        cmocka_unit_test(test_commit_labels),
+        cmocka_unit_test(test_annotate_many_refused_adds_no_layer),
         cmocka_unit_test(test_set_text_drops_layers_and_maps_back),
         cmocka_unit_test(test_unequal_piece_maps_whole),
         cmocka_unit_test(test_outputs_and_reserved_keys),

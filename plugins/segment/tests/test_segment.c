@@ -1,5 +1,8 @@
 /* The stage as a whole: the sample article, paragraphs, the JSON output and
  * its options, bad configuration, and inputs that must never crash. */
+#include <dlfcn.h>
+#include <errno.h>
+
 #include "seghelp.h"
 
 static void sample_article(void **state)
@@ -310,9 +313,56 @@ static char *layers_of(dp_doc *doc)
     return out;
 }
 
-/* A host of interface 1.0 (no annotate_many) gets the same layers, one
- * annotate call each; a text of more tokens than a batch holds too. */
-static void host_without_annotate_many(void **state)
+/* A decoded document of `text`. */
+static dp_doc *doc_for(const char *text, size_t len)
+{
+    dp_doc *d = dp_doc_new("t.txt", NULL, text, len);
+    dp_err err = {{0}};
+    assert_non_null(d);
+    assert_int_equal(dp_doc_decode_utf8(d, &err), 0);
+    return d;
+}
+
+/* The stage's process() on `d`, as a host with the api table `api` would
+ * call it. */
+static int process_with(dp_doc *d, const dp_api *api, dp_err *err)
+{
+    struct dp_doc_head *head = (struct dp_doc_head *)(void *)d;
+    const dp_api *real = head->api;
+    head->api = api;
+    const dp_pipeline_stage *ps = &seg_pipe.stages[0];
+    int rc = ps->plugin.stage->process(ps->instance, d, err);
+    head->api = real;
+    return rc;
+}
+
+/* The layers the stage gives through an api table cut to an older
+ * interface: `size` is the offset of the first field that host lacks. */
+static char *layers_with_api(const char *text, size_t used, size_t size)
+{
+    dp_doc *d = doc_for(text, used);
+    dp_err err = {{0}};
+    dp_api old = *dp_doc_api(d);
+    old.struct_size = (uint32_t)size;
+    /* what lies past struct_size is not there: garbage the stage must not
+     * call */
+    if (size <= offsetof(dp_api, annotate_many))
+        old.annotate_many = NULL;
+    if (size <= offsetof(dp_api, reserve))
+        old.reserve = NULL;
+    if (size <= offsetof(dp_api, commit))
+        old.commit = NULL;
+    assert_int_equal(process_with(d, &old, &err), 0);
+    char *out = layers_of(d);
+    dp_doc_free(d);
+    return out;
+}
+
+/* Hosts of interface 1.0 (no annotate_many: one annotate call each) and
+ * 1.1 (annotate_many batches, no reserve/commit) get the same layers as
+ * this one (1.2: written in place), on a text of more tokens than a batch
+ * holds too; and the stage accepts a 1.1 host at load, not a 1.0 one. */
+static void older_hosts(void **state)
 {
     (void)state;
     /* over 4096 tokens, 512 sentences and 128 paragraphs */
@@ -328,30 +378,79 @@ static void host_without_annotate_many(void **state)
     size_t nt;
     dp_doc_layer(doc, "token", &nt);
     assert_true(nt > 4096 * 2);
-    char *with_many = layers_of(doc);
+    char *in_place = layers_of(doc);
     dp_doc_free(doc);
 
-    /* the same text, the stage called directly with a 1.0 api table */
-    dp_doc *d = dp_doc_new("t.txt", NULL, text, used);
-    dp_err err = {{0}};
-    assert_non_null(d);
-    assert_int_equal(dp_doc_decode_utf8(d, &err), 0);
-    struct dp_doc_head *head = (struct dp_doc_head *)(void *)d;
-    const dp_api *real = head->api;
-    dp_api old = *real;
-    old.struct_size = (uint32_t)offsetof(dp_api, annotate_many);
-    old.annotate_many = NULL;
-    head->api = &old;
-    const dp_pipeline_stage *ps = &seg_pipe.stages[0];
-    int rc = ps->plugin.stage->process(ps->instance, d, &err);
-    head->api = real;
-    assert_int_equal(rc, 0);
-    char *with_one = layers_of(d);
-    assert_string_equal(with_many, with_one);
-    free(with_many);
-    free(with_one);
-    dp_doc_free(d);
+    char *many = layers_with_api(text, used, offsetof(dp_api, reserve));
+    assert_string_equal(in_place, many);
+    char *one = layers_with_api(text, used, offsetof(dp_api, annotate_many));
+    assert_string_equal(in_place, one);
+    /* a short text and an empty one: a room of one sentence, and none */
+    const char *small[] = {"Hi.", "", "  \n "};
+    for (size_t k = 0; k < 3; k++) {
+        dp_doc *sd = seg_run(small[k]);
+        assert_non_null(sd);
+        char *a = layers_of(sd);
+        char *b = layers_with_api(small[k], strlen(small[k]),
+                                  offsetof(dp_api, reserve));
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+        dp_doc_free(sd);
+    }
+    free(in_place);
+    free(many);
+    free(one);
     free(text);
+
+    /* at load: the stage asks for 1.1 and answers a 1.1 host */
+    const dp_pipeline_stage *ps = &seg_pipe.stages[0];
+    assert_int_equal(ps->plugin.stage->abi_minor, 1);
+    dp_stage_entry_fn entry;
+    *(void **)&entry = dlsym(ps->plugin.handle, DP_STAGE_ENTRY_SYMBOL);
+    assert_non_null(entry);
+    assert_ptr_equal(entry(DP_ABI_MAJOR, 1), ps->plugin.stage);
+    assert_ptr_equal(entry(DP_ABI_MAJOR, DP_ABI_MINOR), ps->plugin.stage);
+    assert_null(entry(DP_ABI_MAJOR, 0));
+    assert_null(entry(DP_ABI_MAJOR + 1, 1));
+}
+
+static dp_ann *reserve_nothing(dp_doc *doc, const char *layer, size_t n)
+{
+    (void)doc;
+    (void)layer;
+    (void)n;
+    return NULL;
+}
+
+static int commit_refused(dp_doc *doc, const char *layer, size_t n)
+{
+    (void)doc;
+    (void)layer;
+    (void)n;
+    return -EINVAL;
+}
+
+/* A host whose reserve finds no memory, or whose commit refuses: the
+ * document fails with the reason, and nothing is left half done. */
+static void host_refuses_room(void **state)
+{
+    (void)state;
+    for (int which = 0; which < 2; which++) {
+        const char *text = "One sentence. Two sentences.";
+        dp_doc *d = doc_for(text, strlen(text));
+        dp_err err = {{0}};
+        dp_api bad = *dp_doc_api(d);
+        if (which == 0)
+            bad.reserve = reserve_nothing;
+        else
+            bad.commit = commit_refused;
+        int rc = process_with(d, &bad, &err);
+        assert_int_equal(rc, which == 0 ? -ENOMEM : -EINVAL);
+        assert_non_null(strstr(err.msg, which == 0 ? "out of memory"
+                                                   : "cannot annotate"));
+        dp_doc_free(d);
+    }
 }
 
 int main(void)
@@ -364,7 +463,8 @@ int main(void)
         cmocka_unit_test(odd_inputs_never_crash),
         cmocka_unit_test(long_input_is_linear),
         cmocka_unit_test(glued_rules_are_linear),
-        cmocka_unit_test(host_without_annotate_many),
+        cmocka_unit_test(older_hosts),
+        cmocka_unit_test(host_refuses_room),
     };
     return cmocka_run_group_tests(tests, seg_setup, seg_teardown);
 }
