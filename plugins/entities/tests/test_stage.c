@@ -201,9 +201,17 @@ static void test_head_words(void **state)
     json_decref(out);
     /* events, laws and awards by their last word */
     out = run("The band played at the North Sea Jazz Festival in July. Congress passed "
-              "the Clean Air Act in 1970.", -1);
+              "the Clean Air Act in 1970. They played at the Glastonbury Festival in "
+              "2004. The road runs between Main Street and the Arkansas River. She "
+              "studied at the University of Oxford.", -1);
     HAS(out, "North Sea Jazz Festival", "EVENT");
     HAS(out, "Clean Air Act", "LAW");
+    /* a run ending with a head word, whatever the model found inside it,
+     * cut after its last connector; "X of ..." with an organisation head */
+    HAS(out, "Glastonbury Festival", "EVENT");
+    HAS(out, "Arkansas River", "LOC");
+    HAS(out, "University of Oxford", "ORG");
+    assert_false(has(out, "Main Street and the Arkansas River", "LOC"));
     check_refs(out);
     json_decref(out);
     /* a noun that names what follows */
