@@ -212,6 +212,9 @@ static const char *refine(const entities *e, const char *label, uint32_t mask,
     return label;
 }
 
+/* word classes (gz_wordclass_names, 1-based) */
+#define WC_ANIMAL 3
+#define WC_PERSON 16
 /* A name of two or more words whose last word tells its kind: "Ontario
  * Liberal Party" ORG, "Willett Brook" LOC, "Mark Hopkins Hotel" FAC. A
  * span starting with a first name stays PERSON ("Michael Bay"), one the
@@ -222,11 +225,17 @@ static const char *head_label(const entities *e, const char *label,
 {
     if (j - i < 2 || !(t[j - 1].flags & TF_INIT_CAP) || (t[j - 1].flags & TF_ALLCAPS_SENT))
         return label;
+    const uint32_t GEO = (1u << GZ_COUNTRY) | (1u << GZ_CITY) | (1u << GZ_REGION) |
+                         (1u << GZ_LOC);
+    /* a place followed by a plural of animals or people is a sports team:
+     * "Sacramento River Cats", "Chicago Bulls", "New York Giants" */
+    if ((t[i].gaz & GEO) && t[i].gaz_b && !(span_mask & GEO) &&
+        t[j - 1].llen > 3 && t[j - 1].low[t[j - 1].llen - 1] == 's' &&
+        (t[j - 1].wcls == WC_ANIMAL || t[j - 1].wcls == WC_PERSON))
+        return "ORG";
     uint32_t h = gaz_lookup(&e->heads, t[j - 1].s, t[j - 1].len);
     if (h == 0)
         return label;
-    const uint32_t GEO = (1u << GZ_COUNTRY) | (1u << GZ_CITY) | (1u << GZ_REGION) |
-                         (1u << GZ_LOC);
     int per = strcmp(label, "PERSON") == 0;
     /* a first name keeps a person ("Peter Brook"), unless it is a place
      * name too and the head is geographic: "Lincoln Reservoir" */

@@ -319,6 +319,11 @@ static void mark_runs(ner_tok *t, size_t n)
 int ner_sent_finish(const ner_docctx *d, const gaz *g, ner_tok *t, size_t n)
 {
     size_t letters = 0, upper = 0;
+    /* the word-class table is far larger than the caches: ask for every
+     * word's slot first so that the lookups below wait once, not per word */
+    if (g && g->wcls.cap)
+        for (size_t i = 0; i < n; i++)
+            __builtin_prefetch(&g->wcls.v[(t[i].h_low ? t[i].h_low : 1) & (g->wcls.cap - 1)]);
     for (size_t i = 0; i < n; i++) {
         if (t[i].slen && (t[i].shape[0] == 'X' || t[i].shape[0] == 'x')) {
             letters++;

@@ -192,6 +192,12 @@ static void test_head_words(void **state)
     HAS(out, "Soviet Union", "GPE");
     check_refs(out);
     json_decref(out);
+    /* a place and a plural of animals or people: a sports team */
+    out = run("Gaudin began the season for the Sacramento River Cats. The Chicago Bulls "
+              "beat the New York Knicks.", -1);
+    HAS(out, "Sacramento River Cats", "ORG");
+    HAS(out, "Chicago Bulls", "ORG");
+    json_decref(out);
     /* a first name that is also a place before a geographic head */
     out = run("The park includes Lincoln Reservoir and a playfield. Peter Brook directed "
               "the play.", -1);
