@@ -422,6 +422,10 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
          * daily Global Times" -> NORP + ORG, "Kazakh regime" -> "Kazakh" */
         {
             const uint32_t ADJ = (1u << GZ_NORP) | (1u << GZ_LANGUAGE) | (1u << GZ_COUNTRY);
+            /* nor with a sentence's first word that is no noun and occurs in
+             * lower case too: "But Palace", "So Woodward" */
+            if (i == 0 && j > 1 && (t[0].flags & TF_LCSEEN) && t[0].wcls == 0 && !t[0].gaz)
+                i++;
             while (i < j && ((t[i].flags & TF_LOWER) ||
                              (i + 1 < j && t[i].gaz_b && (t[i].gaz & ADJ) &&
                               (t[i + 1].flags & TF_LOWER) &&
@@ -643,8 +647,10 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
         while (b < n && (t[b].run_pos == 2 || t[b].run_pos == 3))
             b++;
         i = b - 1;
-        if (NER_LOW_IS(&t[a], "the") || NER_LOW_IS(&t[a], "a"))
-            a++;
+        if (NER_LOW_IS(&t[a], "the") || NER_LOW_IS(&t[a], "a") ||
+            (a == 0 && (t[a].flags & TF_LCSEEN) && t[a].wcls == 0))
+            a++; /* "But Palace": a sentence's first word seen in lower case
+                    and no noun ("Lantern Festival" is one) */
         if (b - a < 2)
             continue;
         const char *lab = NULL;

@@ -234,8 +234,13 @@ static void test_head_words(void **state)
     check_refs(out);
     json_decref(out);
     /* a title inside a person span: the name after the last one */
-    out = run("Seminole County Sheriff Don Eslinger said the boy was safe.", -1);
+    out = run("Seminole County Sheriff Don Eslinger said the boy was safe. But Woodward "
+              "said no, but others agreed.", -1);
     HAS(out, "Don Eslinger", "PERSON");
+    /* a sentence's first word that is no noun and occurs in lower case too
+     * is not part of a name */
+    HAS(out, "Woodward", "PERSON");
+    assert_false(has(out, "But Woodward", "PERSON"));
     check_refs(out);
     json_decref(out);
 }
