@@ -212,9 +212,6 @@ static const char *refine(const entities *e, const char *label, uint32_t mask,
     return label;
 }
 
-/* word classes (gz_wordclass_names, 1-based) */
-#define WC_ANIMAL 3
-#define WC_PERSON 16
 /* A name of two or more words whose last word tells its kind: "Ontario
  * Liberal Party" ORG, "Willett Brook" LOC, "Mark Hopkins Hotel" FAC. A
  * span starting with a first name stays PERSON ("Michael Bay"), one the
@@ -231,7 +228,7 @@ static const char *head_label(const entities *e, const char *label,
      * "Sacramento River Cats", "Chicago Bulls", "New York Giants" */
     if ((t[i].gaz & GEO) && t[i].gaz_b && !(span_mask & GEO) &&
         t[j - 1].llen > 3 && t[j - 1].low[t[j - 1].llen - 1] == 's' &&
-        (t[j - 1].wcls == WC_ANIMAL || t[j - 1].wcls == WC_PERSON))
+        (t[j - 1].wcls == GZ_WC_ANIMAL || t[j - 1].wcls == GZ_WC_PERSON))
         return "ORG";
     uint32_t h = gaz_lookup(&e->heads, t[j - 1].s, t[j - 1].len);
     if (h == 0)

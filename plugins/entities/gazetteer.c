@@ -189,8 +189,9 @@ int gaz_load(gaz *g, const char *path, char *msg, size_t msglen)
         *tab = 0;
         const char *cname = tab + 1;
         int cls = -1;
-        /* a word class line: the word in lower case, keyed like a token's
-         * lower case (NER_TOKMAX bytes at most, as tokens keep) */
+        /* a word class line: the word lower-cased (ASCII; the default
+         * file has ASCII words only), keyed like a token's lower case
+         * (NER_TOKMAX bytes at most, as tokens keep) */
         if (strncmp(cname, "noun.", 5) == 0) {
             unsigned wc = 0;
             for (unsigned i = 0; i < GZ_N_WORDCLASS; i++)

@@ -39,8 +39,8 @@ static inline uint64_t nh_bytes(uint64_t h, const void *p, size_t n)
 }
 #define NH_SEED 0xcbf29ce484222325ULL
 
-/* A document-level map of 64-bit hashes to bits; a set when the bits are
- * not used. */
+/* A map of 64-bit hashes to bits (a document's words, the word classes);
+ * a set when the bits are not used. */
 typedef struct hset_slot {
     uint64_t key;  /* 0 = empty */
     uint32_t bits;
@@ -83,7 +83,8 @@ typedef struct gaz {
     int n_classes;
     char *class_names[GZ_MAX_CLASSES]; /* user classes: label names */
     /* word classes (lines "word<TAB>noun.group" and the like, from
-     * data/wordclass.tsv): hash of the lower-case word -> WC_* number */
+     * data/wordclass.tsv): hash of the lower-case word -> its class, the
+     * 1-based index in gz_wordclass_names */
     hset wcls;
 } gaz;
 
@@ -91,6 +92,9 @@ typedef struct gaz {
  * order of gz_wordclass_names; 0 = no class. */
 #define GZ_N_WORDCLASS 26
 extern const char *const gz_wordclass_names[GZ_N_WORDCLASS];
+/* the classes the stage's rules test (positions in gz_wordclass_names + 1) */
+#define GZ_WC_ANIMAL 3
+#define GZ_WC_PERSON 16
 /* The class of a token's lower case (low, llen bytes, hash h_low), with a
  * plural's singular tried when the word itself has none. */
 unsigned gaz_wordclass(const gaz *g, const char *low, size_t llen, uint64_t h_low);

@@ -214,6 +214,8 @@ static void test_wordclass(void **state)
         if (strcmp(gz_wordclass_names[i], "noun.group") == 0)
             group = i + 1;
     assert_true(group > 0);
+    assert_string_equal(gz_wordclass_names[GZ_WC_ANIMAL - 1], "noun.animal");
+    assert_string_equal(gz_wordclass_names[GZ_WC_PERSON - 1], "noun.person");
     char buf[] = "The bands and companies of the town met the Berlin Philharmonic Orchestra";
     ner_tok t[16];
     size_t n = toks(buf, t, 16);
