@@ -112,11 +112,15 @@ static int ent_create(const dp_api *api, const json_t *options,
     for (int c = GZ_USER_FIRST; c < e->heads.n_classes; c++)
         if (strcmp(e->heads.class_names[c], "FAC") == 0)
             e->fac_class = c;
-    snprintf(path, sizeof path, "%s/gazetteer.tsv", data_dir ? data_dir : ".");
-    if ((rc = gaz_load(&e->gaz, path, msg, sizeof msg)) != 0) {
-        dp_err_set(err, "%s", msg);
-        ent_destroy(e);
-        return rc;
+    /* the gazetteer, then the word classes the model was trained with */
+    static const char *const gz_files[] = {"gazetteer.tsv", "wordclass.tsv"};
+    for (size_t f = 0; f < sizeof gz_files / sizeof *gz_files; f++) {
+        snprintf(path, sizeof path, "%s/%s", data_dir ? data_dir : ".", gz_files[f]);
+        if ((rc = gaz_load(&e->gaz, path, msg, sizeof msg)) != 0) {
+            dp_err_set(err, "%s", msg);
+            ent_destroy(e);
+            return rc;
+        }
     }
     size_t i;
     json_t *v;
@@ -218,11 +222,17 @@ static const char *head_label(const entities *e, const char *label,
 {
     if (j - i < 2 || !(t[j - 1].flags & TF_INIT_CAP) || (t[j - 1].flags & TF_ALLCAPS_SENT))
         return label;
+    const uint32_t GEO = (1u << GZ_COUNTRY) | (1u << GZ_CITY) | (1u << GZ_REGION) |
+                         (1u << GZ_LOC);
+    /* a place followed by a plural of animals or people is a sports team:
+     * "Sacramento River Cats", "Chicago Bulls", "New York Giants" */
+    if ((t[i].gaz & GEO) && t[i].gaz_b && !(span_mask & GEO) &&
+        t[j - 1].llen > 3 && t[j - 1].low[t[j - 1].llen - 1] == 's' &&
+        (t[j - 1].wcls == GZ_WC_ANIMAL || t[j - 1].wcls == GZ_WC_PERSON))
+        return "ORG";
     uint32_t h = gaz_lookup(&e->heads, t[j - 1].s, t[j - 1].len);
     if (h == 0)
         return label;
-    const uint32_t GEO = (1u << GZ_COUNTRY) | (1u << GZ_CITY) | (1u << GZ_REGION) |
-                         (1u << GZ_LOC);
     int per = strcmp(label, "PERSON") == 0;
     /* a first name keeps a person ("Peter Brook"), unless it is a place
      * name too and the head is geographic: "Lincoln Reservoir" */
@@ -409,6 +419,10 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
          * daily Global Times" -> NORP + ORG, "Kazakh regime" -> "Kazakh" */
         {
             const uint32_t ADJ = (1u << GZ_NORP) | (1u << GZ_LANGUAGE) | (1u << GZ_COUNTRY);
+            /* nor with a sentence's first word that is no noun and occurs in
+             * lower case too: "But Palace", "So Woodward" */
+            if (i == 0 && j > 1 && (t[0].flags & TF_LCSEEN) && t[0].wcls == 0 && !t[0].gaz)
+                i++;
             while (i < j && ((t[i].flags & TF_LOWER) ||
                              (i + 1 < j && t[i].gaz_b && (t[i].gaz & ADJ) &&
                               (t[i + 1].flags & TF_LOWER) &&
@@ -614,6 +628,82 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
                 return -ENOMEM;
         }
         i = b - 1;
+    }
+    /* a capitalised run that ends with a head word is a name of that kind
+     * even where the model found nothing or only a part of it: "the
+     * Glastonbury Festival" EVENT, "North Sea Jazz Festival" (not "North
+     * Sea"), "Deltasonic Records" ORG; and "University/Bank/Ministry of
+     * ..." ORG by its first word. A leading "The" is left out; a name that
+     * starts with a first name is left to the model when it is two words
+     * or its head is a place or building ("Peter Brook", "John Smith
+     * Hall"). */
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].run_pos != 1)
+            continue;
+        size_t a = i, b = i + 1;
+        while (b < n && (t[b].run_pos == 2 || t[b].run_pos == 3))
+            b++;
+        i = b - 1;
+        if (NER_LOW_IS(&t[a], "the") || NER_LOW_IS(&t[a], "a") ||
+            (a == 0 && (t[a].flags & TF_LCSEEN) && t[a].wcls == 0))
+            a++; /* "But Palace": a sentence's first word seen in lower case
+                    and no noun ("Lantern Festival" is one) */
+        if (b - a < 2)
+            continue;
+        const char *lab = NULL;
+        uint32_t h = gaz_lookup(&e->heads, t[b - 1].s, t[b - 1].len);
+        if (h & (1u << GZ_TITLE))
+            h = 0;
+        if (h) {
+            /* the name is what follows the run's last connector: "Main
+             * Street and the Arkansas River", "View of the George
+             * Washington Bridge" */
+            for (size_t q = b - 1; q > a; q--)
+                if (t[q - 1].flags & TF_LOWER) {
+                    a = q;
+                    break;
+                }
+            if (b - a < 2)
+                continue;
+        }
+        if (b - a > 6)
+            continue;
+        if (h == 0) {
+            /* "University of Oxford": an organisation head before "of" */
+            uint32_t h0 = gaz_lookup(&e->heads, t[a].s, t[a].len);
+            if ((h0 & (1u << GZ_ORG)) && NER_LOW_IS(&t[a + 1], "of"))
+                lab = "ORG";
+        } else if ((t[a].gaz & (1u << GZ_FIRST)) && t[a].gaz_b &&
+                   (b - a == 2 || (h & (1u << GZ_LOC)) ||
+                    (e->fac_class >= 0 && (h & (1u << e->fac_class))))) {
+            continue; /* "Peter Brook", "Michael Bay", "John Hall" */
+        } else if (h & (1u << GZ_ORG)) {
+            lab = "ORG";
+        } else if (h & (1u << GZ_LOC)) {
+            lab = "LOC";
+        } else {
+            for (int c = GZ_USER_FIRST; c < e->heads.n_classes && !lab; c++)
+                if (h & (1u << c))
+                    lab = e->heads.class_names[c];
+        }
+        if (lab == NULL)
+            continue;
+        uint32_t A = (uint32_t)(t0 + a), B = (uint32_t)(t0 + b);
+        int free_ = 1;
+        for (size_t q = first_new; q < w->n; q++) {
+            const ent_span *s = &w->spans[q];
+            if (s->label && s->start < B && s->end > A &&
+                (s->src != 0 || s->start < A || s->end > B || s->end - s->start == B - A))
+                free_ = 0; /* a rule's span, one across the run, or the whole run */
+        }
+        if (!free_)
+            continue;
+        for (size_t q = first_new; q < w->n; q++)
+            if (w->spans[q].label && w->spans[q].start >= A && w->spans[q].end <= B)
+                w->spans[q].label = NULL; /* "North Sea" in "North Sea Jazz Festival" */
+        ent_span s = {A, B, lab, -1, 2};
+        if (push_span(w, s))
+            return -ENOMEM;
     }
     /* a capitalised title in double quotes is a work: "A Beautiful Lie" */
     for (size_t i = 0; e->gaz_tagging && i < n; i++) {

@@ -274,6 +274,7 @@ static void mark_runs(ner_tok *t, size_t n)
     for (size_t i = 0; i < n; i++) {
         t[i].run_pos = 0;
         t[i].gaz_part = 0;
+        t[i].wcls_run_last = t[i].wcls_run_prev = 0;
     }
     if (n && (t[0].flags & TF_ALLCAPS_SENT))
         return;
@@ -301,7 +302,10 @@ static void mark_runs(ner_tok *t, size_t n)
         uint64_t first = t[i].h_low, last = t[e - 1].h_low;
         uint64_t prev = i > 0 ? t[i - 1].h_low : 0x51ed270b27f1d2c3ULL;
         uint64_t next = e < n ? t[e].h_low : 0x2f5a7c3b1d9e8f61ULL;
+        uint8_t wl = t[e - 1].wcls, wp = i > 0 ? t[i - 1].wcls : 0;
         for (size_t k = i; k < e; k++) {
+            t[k].wcls_run_last = wl;
+            t[k].wcls_run_prev = wp;
             t[k].run_pos = e - i == 1 ? 4 : k == i ? 1 : k + 1 == e ? 3 : 2;
             t[k].h_run_first = first;
             t[k].h_run_last = last;
@@ -315,6 +319,11 @@ static void mark_runs(ner_tok *t, size_t n)
 int ner_sent_finish(const ner_docctx *d, const gaz *g, ner_tok *t, size_t n)
 {
     size_t letters = 0, upper = 0;
+    /* the word-class table is far larger than the caches: ask for every
+     * word's slot first so that the lookups below wait once, not per word */
+    if (g && g->wcls.cap)
+        for (size_t i = 0; i < n; i++)
+            __builtin_prefetch(&g->wcls.v[(t[i].h_low ? t[i].h_low : 1) & (g->wcls.cap - 1)]);
     for (size_t i = 0; i < n; i++) {
         if (t[i].slen && (t[i].shape[0] == 'X' || t[i].shape[0] == 'x')) {
             letters++;
@@ -322,6 +331,9 @@ int ner_sent_finish(const ner_docctx *d, const gaz *g, ner_tok *t, size_t n)
                 upper++;
         }
         t[i].docctx = 0;
+        t[i].wcls = 0;
+        if (g && t[i].slen && (t[i].shape[0] == 'x' || t[i].shape[0] == 'X'))
+            t[i].wcls = (uint8_t)gaz_wordclass(g, t[i].low, t[i].llen, t[i].h_low);
         if (d && (t[i].flags & TF_INIT_CAP)) {
             uint32_t bits = hset_bits(&d->words, t[i].h_low);
             if (bits & DW_LOWER)
@@ -392,7 +404,8 @@ enum {
     F_LOWM2, F_LOWP2, F_SHM1, F_SHP1, F_SHM1SH, F_SHSHP1, F_BIM1, F_BIP1,
     F_FIRST, F_LCSEEN, F_CAPSEEN, F_GAZ, F_GAZM1, F_GAZP1, F_ALLCAPS,
     F_LEN, F_SHM2, F_SHP2, F_GAZLEN, F_LOWM1SH, F_LOWP1SH, F_SUFM1, F_LOWM2SH,
-    F_RUNFIRST, F_RUNLAST, F_RUNPREV, F_RUNNEXT, F_GAZPART, F_TRIM, F_DOCCTX
+    F_RUNFIRST, F_RUNLAST, F_RUNPREV, F_RUNNEXT, F_GAZPART, F_TRIM, F_DOCCTX,
+    F_WCLS, F_WCLSM1, F_WCLSP1, F_WCLSRUN
 };
 
 static const uint64_t BOS = 0x9e3779b97f4a7c15ULL, EOS = 0x7f4a7c159e3779b9ULL;
@@ -420,6 +433,8 @@ size_t ner_features_word(const ner_tok *c, unsigned bits, uint32_t *out)
     }
     out[k++] = fb(F_LEN, (uint64_t)(c->len > 12 ? 12 : c->len) * 7 +
                              (c->flags & TF_INIT_CAP), bits);
+    if (c->wcls) /* its WordNet class, told apart capitalised or not */
+        out[k++] = fb(F_WCLS, (uint64_t)c->wcls * 2 + (c->flags & TF_INIT_CAP), bits);
     return k;
 }
 
@@ -461,6 +476,15 @@ size_t ner_features_ctx(const ner_tok *t, size_t n, size_t i, unsigned bits,
         out[k++] = fb(F_RUNPREV, c->h_run_prev * 8 + pos, bits);
         out[k++] = fb(F_RUNNEXT, c->h_run_next * 8 + pos, bits);
     }
+    /* classes of the neighbours ("the band X": a group noun before) and of
+     * the run's head and the word before it ("X Orchestra", "choir X") */
+    if (i > 0 && t[i - 1].wcls)
+        out[k++] = fb(F_WCLSM1, (uint64_t)t[i - 1].wcls * 31 + c->h_shape, bits);
+    if (i + 1 < n && t[i + 1].wcls)
+        out[k++] = fb(F_WCLSP1, (uint64_t)t[i + 1].wcls * 31 + c->h_shape, bits);
+    if (c->run_pos && (c->wcls_run_last || c->wcls_run_prev))
+        out[k++] = fb(F_WCLSRUN, ((uint64_t)c->wcls_run_last * 32 +
+                                  c->wcls_run_prev) * 8 + c->run_pos, bits);
     if (c->docctx)
         for (unsigned b = 0; b < 7; b++)
             if (c->docctx & (1u << b))

@@ -15,6 +15,36 @@ const char *const gz_builtin_names[GZ_N_BUILTIN] = {
     "COUNTRY", "CITY", "REGION", "NORP", "LANGUAGE", "CURRENCY",
     "FIRST", "PERSON", "ORG", "LOC", "TITLE", "NAME"};
 
+const char *const gz_wordclass_names[GZ_N_WORDCLASS] = {
+    "noun.Tops", "noun.act", "noun.animal", "noun.artifact", "noun.attribute",
+    "noun.body", "noun.cognition", "noun.communication", "noun.event",
+    "noun.feeling", "noun.food", "noun.group", "noun.location", "noun.motive",
+    "noun.object", "noun.person", "noun.phenomenon", "noun.plant",
+    "noun.possession", "noun.process", "noun.quantity", "noun.relation",
+    "noun.shape", "noun.state", "noun.substance", "noun.time"};
+
+unsigned gaz_wordclass(const gaz *g, const char *low, size_t llen, uint64_t h_low)
+{
+    if (g->wcls.n == 0 || llen < 2)
+        return 0;
+    unsigned c = hset_bits(&g->wcls, h_low);
+    if (c || llen < 4 || low[llen - 1] != 's')
+        return c;
+    /* regular plurals: bands -> band, churches -> church, companies -> company */
+    if ((c = hset_bits(&g->wcls, nh_bytes(NH_SEED, low, llen - 1))) != 0)
+        return c;
+    if (low[llen - 2] == 'e') {
+        if (low[llen - 3] == 'i') {
+            char buf[NER_TOKMAX];
+            memcpy(buf, low, llen - 3);
+            buf[llen - 3] = 'y';
+            return hset_bits(&g->wcls, nh_bytes(NH_SEED, buf, llen - 2));
+        }
+        return hset_bits(&g->wcls, nh_bytes(NH_SEED, low, llen - 2));
+    }
+    return 0;
+}
+
 int gaz_init(gaz *g)
 {
     memset(g, 0, sizeof *g);
@@ -26,6 +56,7 @@ void gaz_free(gaz *g)
 {
     free(g->slots);
     free(g->filter);
+    hset_free(&g->wcls);
     for (int i = 0; i < GZ_MAX_CLASSES; i++)
         free(g->class_names[i]);
     memset(g, 0, sizeof *g);
@@ -158,6 +189,31 @@ int gaz_load(gaz *g, const char *path, char *msg, size_t msglen)
         *tab = 0;
         const char *cname = tab + 1;
         int cls = -1;
+        /* a word class line: the word lower-cased (ASCII; the default
+         * file has ASCII words only), keyed like a token's lower case
+         * (NER_TOKMAX bytes at most, as tokens keep) */
+        if (strncmp(cname, "noun.", 5) == 0) {
+            unsigned wc = 0;
+            for (unsigned i = 0; i < GZ_N_WORDCLASS; i++)
+                if (strcmp(gz_wordclass_names[i], cname) == 0)
+                    wc = i + 1;
+            size_t wl = (size_t)(tab - line);
+            if (wc == 0 || wl > NER_TOKMAX) {
+                snprintf(msg, msglen, "%s:%lu: unknown word class '%s' or word too long",
+                         path, lineno, cname);
+                rc = -EINVAL;
+                break;
+            }
+            for (size_t i = 0; i < wl; i++)
+                if (line[i] >= 'A' && line[i] <= 'Z')
+                    line[i] = (char)(line[i] + 32);
+            if (hset_or(&g->wcls, nh_bytes(NH_SEED, line, wl), wc)) {
+                snprintf(msg, msglen, "%s:%lu: out of memory", path, lineno);
+                rc = -ENOMEM;
+                break;
+            }
+            continue;
+        }
         for (int i = 0; i < g->n_classes; i++) {
             const char *nm = i < GZ_N_BUILTIN ? gz_builtin_names[i] : g->class_names[i];
             if (nm && strcmp(nm, cname) == 0) {

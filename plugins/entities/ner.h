@@ -14,9 +14,9 @@
 #define NER_TAGNAME 24
 #define NER_TOKMAX 48       /* bytes of a token kept for features */
 #define NER_MAX_WORD_FEATS 14 /* features of the word alone, at most */
-#define NER_MAX_CTX_FEATS 40  /* features of its context, at most */
+#define NER_MAX_CTX_FEATS 48  /* features of its context, at most */
 #define NER_MAX_FEATS (NER_MAX_WORD_FEATS + NER_MAX_CTX_FEATS)
-#define NER_FEATURE_SET 5   /* bump when features.c changes meaning */
+#define NER_FEATURE_SET 6   /* bump when features.c changes meaning */
 
 /* ---- hashing ------------------------------------------------------------ */
 static inline uint64_t nh_mix(uint64_t h)
@@ -38,6 +38,25 @@ static inline uint64_t nh_bytes(uint64_t h, const void *p, size_t n)
     return h;
 }
 #define NH_SEED 0xcbf29ce484222325ULL
+
+/* A map of 64-bit hashes to bits (a document's words, the word classes);
+ * a set when the bits are not used. */
+typedef struct hset_slot {
+    uint64_t key;  /* 0 = empty */
+    uint32_t bits;
+} hset_slot;
+typedef struct hset {
+    hset_slot *v;
+    size_t cap, n;
+} hset;
+int hset_add(hset *h, uint64_t k);
+int hset_has(const hset *h, uint64_t k);
+/* Add bits to the entry of k (added if absent); its bits, 0 if absent. */
+int hset_or(hset *h, uint64_t k, uint32_t bits);
+uint32_t hset_bits(const hset *h, uint64_t k);
+/* Room for n keys without growing (at most 2^16: past that it grows). */
+int hset_reserve(hset *h, size_t n);
+void hset_free(hset *h);
 
 /* ---- gazetteer ---------------------------------------------------------- */
 enum {
@@ -63,7 +82,22 @@ typedef struct gaz {
     int max_tokens;
     int n_classes;
     char *class_names[GZ_MAX_CLASSES]; /* user classes: label names */
+    /* word classes (lines "word<TAB>noun.group" and the like, from
+     * data/wordclass.tsv): hash of the lower-case word -> its class, the
+     * 1-based index in gz_wordclass_names */
+    hset wcls;
 } gaz;
+
+/* Word classes: WordNet's noun lexicographer files, numbered 1.. in the
+ * order of gz_wordclass_names; 0 = no class. */
+#define GZ_N_WORDCLASS 26
+extern const char *const gz_wordclass_names[GZ_N_WORDCLASS];
+/* the classes the stage's rules test (positions in gz_wordclass_names + 1) */
+#define GZ_WC_ANIMAL 3
+#define GZ_WC_PERSON 16
+/* The class of a token's lower case (low, llen bytes, hash h_low), with a
+ * plural's singular tried when the word itself has none. */
+unsigned gaz_wordclass(const gaz *g, const char *low, size_t llen, uint64_t h_low);
 
 int gaz_init(gaz *g);
 /* Load "name<TAB>CLASS" lines; unknown classes become user classes whose
@@ -112,6 +146,9 @@ typedef struct ner_tok {
      * run's first and last words and of the words just outside it */
     uint8_t run_pos, gaz_part;
     uint8_t docctx; /* context classes this word has elsewhere in the document */
+    /* word class of the token (gaz_wordclass), and of the last word of its
+     * capitalised run and of the word before the run (0 none) */
+    uint8_t wcls, wcls_run_last, wcls_run_prev;
     uint64_t h_run_first, h_run_last, h_run_prev, h_run_next;
     uint8_t llen, slen;
     uint64_t h_word, h_low, h_shape;
@@ -141,24 +178,6 @@ static inline int ner_low_in(const char *low, size_t llen, const ner_word *w,
 /* Fill the per-token fields (lowercase, shape, hashes) of tok[0..n). */
 void ner_tok_prepare(ner_tok *t, const char *s, size_t len);
 
-/* A document-level map of 64-bit hashes to bits; a set when the bits are
- * not used. */
-typedef struct hset_slot {
-    uint64_t key;  /* 0 = empty */
-    uint32_t bits;
-} hset_slot;
-typedef struct hset {
-    hset_slot *v;
-    size_t cap, n;
-} hset;
-int hset_add(hset *h, uint64_t k);
-int hset_has(const hset *h, uint64_t k);
-/* Add bits to the entry of k (added if absent); its bits, 0 if absent. */
-int hset_or(hset *h, uint64_t k, uint32_t bits);
-uint32_t hset_bits(const hset *h, uint64_t k);
-/* Room for n keys without growing (at most 2^16: past that it grows). */
-int hset_reserve(hset *h, size_t n);
-void hset_free(hset *h);
 
 /* Document context: for each word (the hash of its lower case), whether
  * it was seen in lower case, capitalised not sentence-initial, and the

@@ -13,6 +13,6 @@ data=${NER_TRAIN:-$here/../../../shared/ner-train}
 exec "$build/plugins/entities/docproc-train" \
   --train "$data/gum.conll" "$data/sec-filings.conll" "$data/btc.conll" \
           "$data/wnut17.conll" "$data/re3d.conll" "$data/gum.conll" \
-  --gazetteer "$here/data/gazetteer.tsv" \
+  --gazetteer "$here/data/gazetteer.tsv" --gazetteer "$here/data/wordclass.tsv" \
   --domains --epochs 6 --bits 18 --seed 1 --runs 5 \
   -o "$here/model.bin"

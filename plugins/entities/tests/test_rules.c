@@ -135,19 +135,46 @@ static void test_linking(void **state)
     free(s);
 }
 
+/* Write `text` to a new temporary file; its name goes to path (a
+ * mkstemp template). */
+static void write_tmp(char *path, const char *text)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A gazetteer loaded from `text` (a temporary file named in path). */
+static void load_tmp(gaz *g, char *path, const char *text)
+{
+    char msg[256];
+    gaz_init(g);
+    write_tmp(path, text);
+    assert_int_equal(gaz_load(g, path, msg, sizeof msg), 0);
+}
+
+/* Loading `text` fails, naming line 2. */
+static void assert_bad_line2(gaz *g, const char *path, const char *text)
+{
+    char msg[256];
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    assert_true(gaz_load(g, path, msg, sizeof msg) < 0);
+    assert_non_null(strstr(msg, ":2:"));
+}
+
 static void test_gazetteer(void **state)
 {
     (void)state;
     gaz g;
-    gaz_init(&g);
-    char msg[256];
     char path[] = "/tmp/ent_test_gaz_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    fputs("# comment\nNew York\tCITY\nKassym-Jomart Tokayev\tPERSON\nAcme Widgets\tPRODUCT\n", f);
-    fclose(f);
-    assert_int_equal(gaz_load(&g, path, msg, sizeof msg), 0);
+    load_tmp(&g, path, "# comment\nNew York\tCITY\nKassym-Jomart Tokayev\tPERSON\n"
+                       "Acme Widgets\tPRODUCT\n");
     char buf[] = "Kassym - Jomart Tokayev visited New York to buy Acme Widgets";
     ner_tok t[16];
     size_t n = toks(buf, t, 16);
@@ -167,12 +194,53 @@ static void test_gazetteer(void **state)
     assert_true(ny[0].gaz & (1u << GZ_CITY));
     assert_true(t[5].h_gaz == t[5].h_word);
     /* bad lines are reported with their number */
-    f = fopen(path, "w");
-    fputs("Good\tCITY\nno tab here\n", f);
-    fclose(f);
-    assert_true(gaz_load(&g, path, msg, sizeof msg) < 0);
-    assert_non_null(strstr(msg, ":2:"));
+    assert_bad_line2(&g, path, "Good\tCITY\nno tab here\n");
     unlink(path);
+    gaz_free(&g);
+}
+
+/* Word classes (data/wordclass.tsv): a token gets its WordNet class, a
+ * regular plural its singular's, a capitalised run its head's class. */
+static void test_wordclass(void **state)
+{
+    (void)state;
+    gaz g;
+    char msg[256];
+    char path[] = "/tmp/ent_test_wc_XXXXXX";
+    load_tmp(&g, path, "band\tnoun.group\ncompany\tnoun.group\n"
+                       "orchestra\tnoun.group\ntown\tnoun.location\n");
+    unsigned group = 0;
+    for (unsigned i = 0; i < GZ_N_WORDCLASS; i++)
+        if (strcmp(gz_wordclass_names[i], "noun.group") == 0)
+            group = i + 1;
+    assert_true(group > 0);
+    assert_string_equal(gz_wordclass_names[GZ_WC_ANIMAL - 1], "noun.animal");
+    assert_string_equal(gz_wordclass_names[GZ_WC_PERSON - 1], "noun.person");
+    char buf[] = "The bands and companies of the town met the Berlin Philharmonic Orchestra";
+    ner_tok t[16];
+    size_t n = toks(buf, t, 16);
+    assert_int_equal(ner_sent_finish(NULL, &g, t, n), 0);
+    assert_int_equal(t[1].wcls, group);  /* bands -> band */
+    assert_int_equal(t[3].wcls, group);  /* companies -> company */
+    assert_int_not_equal(t[6].wcls, 0);  /* town */
+    assert_int_not_equal(t[6].wcls, group);
+    assert_int_equal(t[0].wcls, 0);      /* "The": no class */
+    assert_int_equal(t[11].wcls, group); /* capitalised: its lower case */
+    assert_int_equal(t[9].wcls_run_last, group); /* "Berlin" in "... Orchestra" */
+    assert_int_equal(g.n, 0); /* word classes are not gazetteer names */
+    /* an unknown class is an error with its line */
+    assert_bad_line2(&g, path, "band\tnoun.group\nfoo\tnoun.nothing\n");
+    unlink(path);
+    gaz_free(&g);
+    /* the shipped file loads and knows the nouns the rules rely on */
+    gaz_init(&g);
+    char shipped[1024];
+    snprintf(shipped, sizeof shipped, "%s/data/wordclass.tsv", ENT_SRC_DIR);
+    assert_int_equal(gaz_load(&g, shipped, msg, sizeof msg), 0);
+    assert_true(g.wcls.n > 50000);
+    ner_tok c[1];
+    ner_tok_prepare(&c[0], "clubs", 5);
+    assert_int_equal(gaz_wordclass(&g, c[0].low, c[0].llen, c[0].h_low), group);
     gaz_free(&g);
 }
 
@@ -182,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_numex),
         cmocka_unit_test(test_linking),
         cmocka_unit_test(test_gazetteer),
+        cmocka_unit_test(test_wordclass),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -192,6 +192,12 @@ static void test_head_words(void **state)
     HAS(out, "Soviet Union", "GPE");
     check_refs(out);
     json_decref(out);
+    /* a place and a plural of animals or people: a sports team */
+    out = run("Gaudin began the season for the Sacramento River Cats. The Chicago Bulls "
+              "beat the New York Knicks.", -1);
+    HAS(out, "Sacramento River Cats", "ORG");
+    HAS(out, "Chicago Bulls", "ORG");
+    json_decref(out);
     /* a first name that is also a place before a geographic head */
     out = run("The park includes Lincoln Reservoir and a playfield. Peter Brook directed "
               "the play.", -1);
@@ -201,9 +207,17 @@ static void test_head_words(void **state)
     json_decref(out);
     /* events, laws and awards by their last word */
     out = run("The band played at the North Sea Jazz Festival in July. Congress passed "
-              "the Clean Air Act in 1970.", -1);
+              "the Clean Air Act in 1970. They played at the Glastonbury Festival in "
+              "2004. The road runs between Main Street and the Arkansas River. She "
+              "studied at the University of Oxford.", -1);
     HAS(out, "North Sea Jazz Festival", "EVENT");
     HAS(out, "Clean Air Act", "LAW");
+    /* a run ending with a head word, whatever the model found inside it,
+     * cut after its last connector; "X of ..." with an organisation head */
+    HAS(out, "Glastonbury Festival", "EVENT");
+    HAS(out, "Arkansas River", "LOC");
+    HAS(out, "University of Oxford", "ORG");
+    assert_false(has(out, "Main Street and the Arkansas River", "LOC"));
     check_refs(out);
     json_decref(out);
     /* a noun that names what follows */
@@ -220,8 +234,13 @@ static void test_head_words(void **state)
     check_refs(out);
     json_decref(out);
     /* a title inside a person span: the name after the last one */
-    out = run("Seminole County Sheriff Don Eslinger said the boy was safe.", -1);
+    out = run("Seminole County Sheriff Don Eslinger said the boy was safe. But Woodward "
+              "said no, but others agreed.", -1);
     HAS(out, "Don Eslinger", "PERSON");
+    /* a sentence's first word that is no noun and occurs in lower case too
+     * is not part of a name */
+    HAS(out, "Woodward", "PERSON");
+    assert_false(has(out, "But Woodward", "PERSON"));
     check_refs(out);
     json_decref(out);
 }
