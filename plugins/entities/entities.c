@@ -435,6 +435,30 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
                 continue;
             }
         }
+        /* a name holds its double quotes in pairs ('Dwayne "The Rock"
+         * Johnson'): the model can stop inside them, 'John "Smith" met'
+         * giving 'John "Smith'. Close the pair when the next token is
+         * the closing quote, else leave the unpaired quote out. */
+        {
+            size_t nq = 0, lastq = i;
+            for (size_t k = i; k < j; k++)
+                if (is_dquote(&t[k])) {
+                    nq++;
+                    lastq = k;
+                }
+            if (nq % 2 == 1) {
+                if (j < n && is_dquote(&t[j]))
+                    j++;
+                else if (lastq == i)
+                    i++;
+                else
+                    j = lastq;
+            }
+            if (i == j) {
+                i = next;
+                continue;
+            }
+        }
         /* "World War II", "Henry VIII", "Andrew J. Evans Jr.", "C. H. Douglas" */
         while (j < n && m->tag_kind[w->tags[j]] == 0 &&
                (roman(&t[j]) || (strcmp(lab, "PERSON") == 0 && suffix_jr(&t[j]))))

@@ -264,6 +264,30 @@ static void test_quoted_titles(void **state)
     json_decref(out);
 }
 
+/* A name never holds one double quote of a pair: the model stopping
+ * inside 'John "Smith"' must not give 'John "Smith'. */
+static void test_quotes_paired(void **state)
+{
+    (void)state;
+    json_t *out = run("John \"Smith\" met Mary \"Jones\" in Paris. \"Peter Brook "
+                      "said so,\" he wrote.", -1);
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(out, "entities"), i, e) {
+        const char *t = json_string_value(json_object_get(e, "text"));
+        size_t q = 0;
+        for (const char *p = t; *p; p++)
+            q += *p == '"';
+        if (q % 2)
+            fprintf(stderr, "unpaired quote in [%s]\n", t);
+        assert_int_equal(q % 2, 0);
+    }
+    HAS(out, "Paris", "GPE");
+    HAS(out, "Peter Brook", "PERSON");
+    check_refs(out);
+    json_decref(out);
+}
+
 static void test_any_bytes(void **state)
 {
     (void)state;
@@ -388,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_short_forms),
         cmocka_unit_test(test_head_words),
         cmocka_unit_test(test_quoted_titles),
+        cmocka_unit_test(test_quotes_paired),
         cmocka_unit_test(test_any_bytes),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_threads),
