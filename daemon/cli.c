@@ -65,6 +65,7 @@ static void usage(FILE *f)
             "Runs the docproc pipeline on each FILE (or on each JSON line "
             "{\"id\":...,\"text\":...}\n"
             "of stdin with --jsonl) and writes the results in input order.\n"
+            "A FILE of - is standard input, read as one document.\n"
             "\n"
             "  -f, --format F       json (default), jsonl, html, md, brat or "
             "conll\n"
@@ -509,7 +510,7 @@ static int run_files(uv_loop_t *loop, const dp_pipeline *p,
         } else if (ro->outdir &&
                    (j->base = output_base(ro, j->name, 1)) == NULL) {
             j->error_stage = "input";
-        } else if (dp_read_file(files[i], 0, cfg->max_bytes, &data, &len,
+        } else if (dp_read_file(files[i], DP_READ_STREAMS, cfg->max_bytes, &data, &len,
                                 &err)) {
             j->error_stage = "input";
             j->error = strdup(err.msg);

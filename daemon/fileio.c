@@ -9,11 +9,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int dp_read_file(const char *path, int nofollow, uint64_t max_bytes,
+int dp_read_file(const char *path, unsigned flags, uint64_t max_bytes,
                  unsigned char **data, size_t *len, dp_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0) |
-                            O_NONBLOCK);
+    int streams = (flags & DP_READ_STREAMS) != 0;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (the daemon
+     * then refuses it); a stream the caller accepts is read blocking. */
+    int fd = streams && strcmp(path, "-") == 0
+                 ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0)
+                 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+                                  ((flags & DP_READ_NOFOLLOW) ? O_NOFOLLOW : 0));
     *data = NULL;
     *len = 0;
     if (fd < 0) {
@@ -31,10 +36,22 @@ int dp_read_file(const char *path, int nofollow, uint64_t max_bytes,
         close(fd);
         return -e;
     }
-    if (!S_ISREG(st.st_mode)) {
+    int stream = streams && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) ||
+                             S_ISSOCK(st.st_mode));
+    if (!S_ISREG(st.st_mode) && !stream) {
         dp_err_set(err, "not a regular file");
         close(fd);
         return -EINVAL;
+    }
+    if (stream) {
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+            int e = errno;
+            dp_err_set(err, "cannot read: %s", strerror(e));
+            close(fd);
+            return -e;
+        }
+        st.st_size = 65535; /* unknown: start at 64 KiB and grow */
     }
     if ((uint64_t)st.st_size > max_bytes) {
         dp_err_set(err, "too large: %lld bytes, the limit is %llu",

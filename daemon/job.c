@@ -245,7 +245,7 @@ void dp_job_run(dp_job *job)
     job->stage[0] = 0;
 
     snprintf(path, sizeof path, "%s/%s", job->cfg->processing, job->pname);
-    if (dp_read_file(path, 1, job->cfg->max_bytes, &data, &len, &err) != 0) {
+    if (dp_read_file(path, DP_READ_NOFOLLOW, job->cfg->max_bytes, &data, &len, &err) != 0) {
         dp_job_fail(job, "input", err.msg);
         goto out;
     }

@@ -162,6 +162,34 @@ static void test_cli_files(void **state)
     free(err);
 }
 
+/* "-" is standard input and a pipe is read to its end, as `cmd | docproc -`
+ * and `docproc <(cmd)` expect; an empty stream is an empty file. */
+static void test_cli_streams(void **state)
+{
+    fx *f = *state;
+    char *out, *err;
+    char *argv[] = {DOCPROC, "--config", f->t.config, "-", NULL};
+    assert_int_equal(run(argv, "one two three", &out, &err), 0);
+    json_t *lines[4];
+    size_t n = parse_lines(out, lines, 4);
+    assert_int_equal(n, 1);
+    assert_int_equal(word_count(lines[0]), 3);
+    assert_string_equal(json_string_value(json_object_get(lines[0], "text")),
+                        "one two three");
+    free_lines(lines, n);
+    free(out);
+    free(err);
+
+    assert_int_equal(run(argv, "", &out, &err), 1);
+    n = parse_lines(out, lines, 4);
+    assert_int_equal(n, 1);
+    assert_true(is_error(lines[0]));
+    assert_non_null(strstr(err, "empty file"));
+    free_lines(lines, n);
+    free(out);
+    free(err);
+}
+
 /* Run argv with stdout to out_path (when not NULL) and stderr to
  * err_path, and a file size limit (when fsize > 0; a write past it fails
  * with EFBIG); returns the exit status. */
@@ -639,7 +667,7 @@ static void test_daemon_usage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_cli_files),    T(test_cli_stdout_full),
+        T(test_cli_files),    T(test_cli_streams), T(test_cli_stdout_full),
         T(test_cli_output_dir_write_error),
         T(test_cli_jsonl),    T(test_cli_jsonl_order),
         T(test_cli_options),  T(test_check_config),
