@@ -755,6 +755,10 @@ int main(int argc, char **argv)
     }
     dp_log_set_level(cfg.log_level < DP_LOG_WARNING ? cfg.log_level
                                                     : DP_LOG_WARNING);
+    /* The priority prefixes are for journald; a person or a script reads
+     * the command's stderr, unless systemd connected it to the journal. */
+    if (getenv("JOURNAL_STREAM") == NULL)
+        dp_log_set_plain("docproc");
     dp_pipeline p;
     if (dp_pipeline_load(&p, &cfg, (const char *const *)only, overrides,
                          &err) != 0) {

@@ -6,6 +6,9 @@
 #include <string.h>
 
 static int log_level = DP_LOG_INFO;
+static const char *plain_prog; /* NULL: syslog priority prefixes */
+
+void dp_log_set_plain(const char *prog) { plain_prog = prog; }
 
 void dp_log_set_level(int level) { log_level = level; }
 
@@ -30,7 +33,11 @@ static void vlog(int level, const char *stage, const char *fmt, va_list ap)
     int n = 0;
     if (level > log_level)
         return;
-    n = snprintf(line, sizeof line, "<%d>", level);
+    if (plain_prog)
+        n = snprintf(line, sizeof line, "%s: %s", plain_prog,
+                     level == DP_LOG_WARNING ? "warning: " : "");
+    else
+        n = snprintf(line, sizeof line, "<%d>", level);
     if (stage && n >= 0 && (size_t)n < sizeof line)
         n += snprintf(line + n, sizeof line - (size_t)n, "%s: ", stage);
     if (n >= 0 && (size_t)n < sizeof line)

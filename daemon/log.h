@@ -5,6 +5,11 @@
 
 #include <docproc/stage.h>
 
+/* Write "PROG: " (and "warning: " on warnings) instead of the priority
+ * prefix: for a command run from a terminal or a script, whose stderr a
+ * person reads. NULL restores the prefix. */
+void dp_log_set_plain(const char *prog);
+
 /* Lines above this level are dropped (default DP_LOG_INFO). */
 void dp_log_set_level(int level);
 int dp_log_level_from_name(const char *name);
