@@ -170,14 +170,26 @@ static int is_ordinal_digits(const ner_tok *t)
            memcmp(suf, "rd", 2) == 0 || memcmp(suf, "th", 2) == 0;
 }
 
+/* Words before a month's full name that make it the month, also for the
+ * ones that are words or first names too: "in May", "since June", "early
+ * March", "until July". */
+static const char *const MONTH_CUES[] = {
+    "in", "since", "until", "till", "during", "last", "next", "early",
+    "late", "mid", "through", "throughout", "before", "after", "by", NULL};
+
 static int is_month(const ner_tok *t, const ner_tok *all, size_t n, size_t i)
 {
     if (!(t->flags & TF_INIT_CAP) || !in(t, MONTHS))
         return 0;
-    /* "May", "March" and short forms only next to a day or year */
+    /* "May", "March", "June", "July" and short forms only next to a day or
+     * year, or (full names) after a cue word */
     if (eq(t, "may") || eq(t, "march") || t->llen <= 4) {
         int near = (i + 1 < n && (is_day(&all[i + 1]) || is_year(&all[i + 1]))) ||
                    (i > 0 && is_day(&all[i - 1]));
+        int full = eq(t, "may") || eq(t, "march") || eq(t, "june") ||
+                   eq(t, "july");
+        if (!near && full && i > 0 && in(&all[i - 1], MONTH_CUES))
+            near = 1;
         return near;
     }
     return 1;

@@ -63,6 +63,11 @@ static void test_numex(void **state)
     EXPECT("on 10 January 2022 he left", "DATE:10 January 2022");
     EXPECT("in March 1999 and in 2004", "DATE:March 1999|DATE:2004");
     EXPECT("we may go", "");
+    /* a month alone after a cue word, also the ones that are names too */
+    EXPECT("held in July and in early June", "DATE:July|DATE:June");
+    EXPECT("by March prices rose", "DATE:March");
+    EXPECT("June Carter met May Smith", "");
+    EXPECT("in Jun prices rose", "");
     EXPECT("the 1990s were long", "DATE:the 1990s");
     EXPECT("yesterday and last week", "DATE:yesterday|DATE:last week");
     EXPECT("three years ago", "DATE:three years ago");
