@@ -738,6 +738,34 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
             j++;
         if (j >= n)
             break; /* no closing quote in the sentence */
+        /* a nickname inside a person's name is part of it, not a work:
+         * Dwayne "The Rock" Johnson */
+        if (i > 0 && j + 1 < n && j - i - 1 >= 1 && j - i - 1 <= 3 &&
+            (t[j + 1].flags & TF_INIT_CAP)) {
+            ent_span *who = NULL;
+            for (size_t q = first_new; q < w->n; q++)
+                if (w->spans[q].label && w->spans[q].end == t0 + i &&
+                    strcmp(w->spans[q].label, "PERSON") == 0)
+                    who = &w->spans[q];
+            for (size_t q = first_new; who && q < w->n; q++)
+                if (w->spans[q].label && w->spans[q].src == 1 &&
+                    w->spans[q].start == t0 + j + 1)
+                    who = NULL; /* 'Obama "Yes We Can" Monday': a date follows */
+            if (who) {
+                uint32_t end = (uint32_t)(t0 + j + 2);
+                for (size_t q = first_new; q < w->n; q++)
+                    if (w->spans[q].label && w->spans[q].start == t0 + j + 1 &&
+                        w->spans[q].end > end)
+                        end = w->spans[q].end; /* the surname the model found */
+                for (size_t q = first_new; q < w->n; q++)
+                    if (&w->spans[q] != who && w->spans[q].label &&
+                        w->spans[q].start >= who->start && w->spans[q].end <= end)
+                        w->spans[q].label = NULL;
+                who->end = end;
+                i = j;
+                continue;
+            }
+        }
         if (!title_case(t, i + 1, j)) {
             i = j;
             continue;

@@ -286,6 +286,12 @@ static void test_quotes_paired(void **state)
     HAS(out, "Peter Brook", "PERSON");
     check_refs(out);
     json_decref(out);
+    /* a nickname in quotes inside a name is part of the name, not a work */
+    out = run("Yesterday Dwayne \"The Rock\" Johnson visited Paris.", -1);
+    HAS(out, "Dwayne \"The Rock\" Johnson", "PERSON");
+    assert_false(has(out, "The Rock", "WORK_OF_ART"));
+    check_refs(out);
+    json_decref(out);
 }
 
 static void test_any_bytes(void **state)
