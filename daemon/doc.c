@@ -585,12 +585,11 @@ static int api_commit(dp_doc *doc, const char *layer, size_t n)
         return -EINVAL; /* no room: nothing of the stage's is known here */
     size_t room = l->room;
     l->room = 0; /* released whatever happens */
-    if (n > room)
-        return -EINVAL; /* past the room: not the stage's entries to take */
-    int rc = layer_take(doc, l, n);
+    /* past the room: refused, and only the room's entries exist */
+    int rc = n > room ? -EINVAL : layer_take(doc, l, n);
     if (rc) {
         /* the host owns what was committed, accepted or not */
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n && i < room; i++)
             json_decref(l->anns[l->n + i].attrs);
     }
     return rc;

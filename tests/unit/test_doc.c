@@ -242,7 +242,8 @@ static void test_commit_refuses(void **state)
     }
     /* more than reserved; no room at all; a layer never reserved */
     r = api->reserve(d, "tok", 2);
-    r[0] = r[1] = (dp_ann){0, 1, NULL, NULL};
+    r[0] = (dp_ann){0, 1, NULL, json_object()}; /* taken even so */
+    r[1] = (dp_ann){0, 1, NULL, NULL};
     assert_int_equal(api->commit(d, "tok", 3), -EINVAL);
     assert_int_equal(api->commit(d, "tok", 2), -EINVAL); /* released */
     assert_int_equal(api->commit(d, "none", 0), -EINVAL);
