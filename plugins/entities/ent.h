@@ -13,6 +13,17 @@ typedef struct ent_span {
     uint8_t src;   /* 0 model, 1 rules, 2 gazetteer, 3 linking */
 } ent_span;
 
+/* The mentions of a document as they are found (spans.c). */
+typedef struct ent_spans {
+    ent_span *spans;
+    size_t n, cap;
+} ent_spans;
+
+/* Append s; 0 or -ENOMEM (the list is then unchanged). */
+int ent_spans_push(ent_spans *l, ent_span s);
+/* qsort order of mentions: by start, then by end. */
+int ent_span_cmp(const void *a, const void *b);
+
 /* Numbers and time over the tokens of one sentence; spans are token
  * indexes relative to t. Returns the count written (at most n). */
 int numex_init(void); /* once, before numex_find; thread-safe */
@@ -27,15 +38,13 @@ typedef struct ent_tok {
 
 /* Link mentions (sorted, non-overlapping) of a document: add mentions for
  * untagged repeats and short forms of names, then give each its canonical
- * mention (ref) and the canonical's label. *spans may be reallocated.
+ * mention (ref) and the canonical's label. l->spans may be reallocated.
  * Returns 0 or -ENOMEM. */
-int link_mentions(const ent_tok *tok, size_t n_tok, ent_span **spans,
-                  size_t *n, size_t *cap);
+int link_mentions(const ent_tok *tok, size_t n_tok, ent_spans *l);
 
 /* "Collective Security Treaty Organization (CSTO)": the capitalised words
  * before a parenthesised acronym made of their initials become one mention
  * (ORG unless already tagged otherwise), and the acronym another. */
-int acronym_defs(const ent_tok *tok, size_t n_tok, ent_span **spans,
-                 size_t *n, size_t *cap);
+int acronym_defs(const ent_tok *tok, size_t n_tok, ent_spans *l);
 
 #endif

@@ -139,38 +139,15 @@ static int is_acronym_tok(const ent_tok *t)
     return 1;
 }
 
-static int cmp_span(const void *a, const void *b)
-{
-    const ent_span *x = a, *y = b;
-    if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
-    return x->end < y->end ? -1 : x->end > y->end;
-}
-
-static int push(ent_span **spans, size_t *n, size_t *cap, ent_span s)
-{
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 64;
-        ent_span *p = realloc(*spans, c * sizeof *p);
-        if (p == NULL)
-            return -ENOMEM;
-        *spans = p;
-        *cap = c;
-    }
-    (*spans)[(*n)++] = s;
-    return 0;
-}
-
-int link_mentions(const ent_tok *tok, size_t n_tok, ent_span **spans,
-                  size_t *n, size_t *cap)
+int link_mentions(const ent_tok *tok, size_t n_tok, ent_spans *l)
 {
     int rc = -ENOMEM;
     lmap cand = {0}, exact = {0}, shortf = {0};
     /* ---- A: candidates from the names found, then untagged repeats ---- */
     int maxlen = 1;
-    size_t n0 = *n;
+    size_t n0 = l->n;
     for (size_t i = 0; i < n0; i++) {
-        ent_span *s = &(*spans)[i];
+        ent_span *s = &l->spans[i];
         if (is_numeric_label(s->label))
             continue;
         uint32_t len = s->end - s->start;
@@ -199,17 +176,17 @@ int link_mentions(const ent_tok *tok, size_t n_tok, ent_span **spans,
     if (cand.n) {
         size_t si = 0;
         for (size_t i = 0; i < n_tok;) {
-            while (si < n0 && (*spans)[si].end <= i)
+            while (si < n0 && l->spans[si].end <= i)
                 si++;
-            if (si < n0 && (*spans)[si].start <= i) {
-                i = (*spans)[si].end;
+            if (si < n0 && l->spans[si].start <= i) {
+                i = l->spans[si].end;
                 continue;
             }
             if (!(tok[i].flags & TF_INIT_CAP)) {
                 i++;
                 continue;
             }
-            size_t limit = si < n0 ? (*spans)[si].start : n_tok;
+            size_t limit = si < n0 ? l->spans[si].start : n_tok;
             uint64_t h = NH_SEED;
             size_t best = 0;
             int32_t src = -1;
@@ -224,19 +201,19 @@ int link_mentions(const ent_tok *tok, size_t n_tok, ent_span **spans,
             if (best && best == i + 1 && (tok[i].flags & TF_LCSEEN))
                 best = 0;
             if (best) {
-                ent_span s = {(uint32_t)i, (uint32_t)best, (*spans)[src].label, -1, 3};
-                if (push(spans, n, cap, s))
+                ent_span s = {(uint32_t)i, (uint32_t)best, l->spans[src].label, -1, 3};
+                if (ent_spans_push(l, s))
                     goto out;
                 i = best;
             } else {
                 i++;
             }
         }
-        qsort(*spans, *n, sizeof **spans, cmp_span);
+        qsort(l->spans, l->n, sizeof *l->spans, ent_span_cmp);
     }
     /* ---- B: canonical mentions ---- */
-    for (size_t i = 0; i < *n; i++) {
-        ent_span *s = &(*spans)[i];
+    for (size_t i = 0; i < l->n; i++) {
+        ent_span *s = &l->spans[i];
         uint64_t key = seq_hash(tok, s->start, s->end) ^
                        nh_bytes(NH_SEED, s->label, strlen(s->label));
         uint64_t key_any = seq_hash(tok, s->start, s->end);
@@ -247,13 +224,13 @@ int link_mentions(const ent_tok *tok, size_t n_tok, ent_span **spans,
             uint64_t h1 = seq_add(NH_SEED, tok_hash(&tok[s->start]));
             c = lmap_get(&shortf, h1);
             if (c >= 0 && !is_acronym_tok(&tok[s->start]) &&
-                strcmp((*spans)[c].label, "PERSON") != 0)
+                strcmp(l->spans[c].label, "PERSON") != 0)
                 c = -1;
         }
         if (c >= 0) {
             s->ref = c;
             if (!numeric)
-                s->label = (*spans)[c].label;
+                s->label = l->spans[c].label;
             continue;
         }
         s->ref = (int32_t)i;
@@ -290,10 +267,9 @@ static int connector(const ent_tok *t)
     return 0;
 }
 
-int acronym_defs(const ent_tok *tok, size_t n_tok, ent_span **spans,
-                 size_t *n, size_t *cap)
+int acronym_defs(const ent_tok *tok, size_t n_tok, ent_spans *l)
 {
-    size_t added = 0, n0 = *n;
+    size_t added = 0, n0 = l->n;
     for (size_t p = 1; p + 2 < n_tok; p++) {
         if (!(tok[p].len == 1 && tok[p].s[0] == '(') || !is_acronym_tok(&tok[p + 1]))
             continue;
@@ -319,39 +295,39 @@ int acronym_defs(const ent_tok *tok, size_t n_tok, ent_span **spans,
         size_t lo_i = 0, hi_i = n0;
         while (lo_i < hi_i) {
             size_t mid = (lo_i + hi_i) / 2;
-            if ((*spans)[mid].end <= start)
+            if (l->spans[mid].end <= start)
                 lo_i = mid + 1;
             else
                 hi_i = mid;
         }
         const char *label = "ORG";
-        for (size_t i = lo_i; i < n0 && (*spans)[i].start < p; i++) {
-            ent_span *s = &(*spans)[i];
+        for (size_t i = lo_i; i < n0 && l->spans[i].start < p; i++) {
+            ent_span *s = &l->spans[i];
             if (s->label && s->start < p && s->end > start &&
                 !is_numeric_label(s->label) && s->end - s->start > 1) {
                 label = s->label;
                 break;
             }
         }
-        for (size_t i = lo_i; i < n0 && (*spans)[i].start <= p + 1; i++) {
-            ent_span *s = &(*spans)[i];
+        for (size_t i = lo_i; i < n0 && l->spans[i].start <= p + 1; i++) {
+            ent_span *s = &l->spans[i];
             if (s->label && ((s->start < p && s->end > start) ||
                              (s->start <= p + 1 && s->end > p + 1)))
                 s->label = NULL;
         }
         ent_span a = {(uint32_t)start, (uint32_t)p, label, -1, 3};
         ent_span b = {(uint32_t)p + 1, (uint32_t)p + 2, label, -1, 3};
-        if (push(spans, n, cap, a) || push(spans, n, cap, b))
+        if (ent_spans_push(l, a) || ent_spans_push(l, b))
             return -ENOMEM;
         added++;
     }
     if (added) {
         size_t o = 0;
-        for (size_t i = 0; i < *n; i++)
-            if ((*spans)[i].label)
-                (*spans)[o++] = (*spans)[i];
-        *n = o;
-        qsort(*spans, *n, sizeof **spans, cmp_span);
+        for (size_t i = 0; i < l->n; i++)
+            if (l->spans[i].label)
+                l->spans[o++] = l->spans[i];
+        l->n = o;
+        qsort(l->spans, l->n, sizeof *l->spans, ent_span_cmp);
     }
     return 0;
 }

@@ -112,14 +112,15 @@ static void test_linking(void **state)
                  "The Collective Security Treaty Organization ( CSTO ) acts . "
                  "CSTO troops came . Xi Jinping left";
     size_t n = ltoks(buf);
-    ent_span *s = malloc(4 * sizeof *s);
-    assert_non_null(s);
-    size_t ns = 0, cap = 4;
-    s[ns++] = (ent_span){0, 2, "PERSON", -1, 0};
-    s[ns++] = (ent_span){3, 5, "PERSON", -1, 0};
-    s[ns++] = (ent_span){6, 7, "GPE", -1, 0}; /* wrong label, fixed by linking */
-    assert_int_equal(acronym_defs(lt, n, &s, &ns, &cap), 0);
-    assert_int_equal(link_mentions(lt, n, &s, &ns, &cap), 0);
+    ent_spans l = {0};
+    assert_int_equal(ent_spans_push(&l, (ent_span){0, 2, "PERSON", -1, 0}), 0);
+    assert_int_equal(ent_spans_push(&l, (ent_span){3, 5, "PERSON", -1, 0}), 0);
+    /* wrong label, fixed by linking */
+    assert_int_equal(ent_spans_push(&l, (ent_span){6, 7, "GPE", -1, 0}), 0);
+    assert_int_equal(acronym_defs(lt, n, &l), 0);
+    assert_int_equal(link_mentions(lt, n, &l), 0);
+    const ent_span *s = l.spans;
+    size_t ns = l.n;
     /* mentions: K-J Tokayev, Xi Jinping, Tokayev, Xi, CSTO-long, CSTO, CSTO, Xi Jinping */
     assert_int_equal(ns, 8);
     assert_int_equal(s[2].start, 6);
@@ -137,7 +138,7 @@ static void test_linking(void **state)
     assert_int_equal(s[7].ref, 1); /* repeat found again */
     for (size_t i = 0; i < ns; i++)
         assert_true(s[i].ref >= 0 && (size_t)s[i].ref <= i);
-    free(s);
+    free(l.spans);
 }
 
 /* Write `text` to a new temporary file; its name goes to path (a
