@@ -306,9 +306,9 @@ static double f1(size_t tp, size_t np, size_t ng)
     return np + ng ? 2.0 * (double)tp / (double)(np + ng) : 0.0;
 }
 
+/* Span counts of the model (w, start, trans) on cp. 0 or -ENOMEM. */
 static int evaluate(const ner_model *m, const float *w, const float *start,
-                    const float (*trans)[NER_MAX_TAGS], const corpus *cp,
-                    prf *r, int *maxbuf_err)
+                    const float (*trans)[NER_MAX_TAGS], const corpus *cp, prf *r)
 {
     memset(r, 0, sizeof *r);
     unsigned T = m->n_tags;
@@ -322,7 +322,6 @@ static int evaluate(const ner_model *m, const float *w, const float *start,
         free(em);
         free(bp);
         free(out);
-        *maxbuf_err = 1;
         return -ENOMEM;
     }
     for (size_t s = 0; s < cp->c.n_sent; s++) {
@@ -351,7 +350,7 @@ static void print_prf(FILE *f, const ner_model *m, const prf *r)
         fprintf(f, " %s %.4f", m->labels[l], f1(r->tp[l], r->np[l], r->ng[l]));
 }
 
-static int load_files(corpus *cp, char **files, int n)
+static int load_files(corpus *cp, char *const *files, int n)
 {
     char msg[512];
     for (int i = 0; i < n; i++) {
@@ -364,40 +363,62 @@ static int load_files(corpus *cp, char **files, int n)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* ---- command line ------------------------------------------------------ */
+#define MAX_LISTED 32 /* gazetteers, --repeat options */
+#define MAX_FILES 256 /* training files that --repeat can address */
+
+typedef struct options {
+    char **train; /* argc entries, n_train used */
+    int n_train;
+    char *dev, *out, *test, *model, *target;
+    char *gaz[MAX_LISTED];
+    int n_gaz;
+    char *rep_file[MAX_LISTED];
+    long rep_n[MAX_LISTED];
+    int n_rep;
+    int quiet;
+    long epochs, bits, runs;
+    unsigned long seed;
+    /* resolved by check_options */
+    long file_rep[MAX_FILES]; /* times each --train file is seen per epoch */
+    int target_file;          /* index of --target among --train, or -1 */
+} options;
+
+/* A number option's value in [lo, hi], or a message and -1. */
+static int number_arg(const char *opt, const char *val, long lo, long hi, long *out)
 {
-    char **train = NULL, *dev = NULL, *out = NULL, *test = NULL, *model = NULL;
-    char *gazf[32];
-    char *target = NULL;
-    int target_file = -1;
-    char *repf[32];
-    long repn[32];
-    int n_train = 0, n_gaz = 0, n_rep = 0, quiet = 0;
-    long epochs = 12, bits = 20, runs = 1;
-    unsigned long seed = 1;
-    train = calloc((size_t)argc, sizeof *train);
-    if (train == NULL)
-        return 1;
+    char *end = NULL;
+    long v = strtol(val, &end, 10);
+    if (*end || end == val || v < lo || v > hi) {
+        fprintf(stderr, "docproc-train: %s: expected %ld..%ld\n", opt, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Fill o from argv. Returns 0 to go on, 1 when done (help, version: exit
+ * 0), 2 on a usage error (reported). */
+static int parse_options(int argc, char **argv, options *o)
+{
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
-            free(train);
-            return 0;
+            return 1;
         } else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
             printf("docproc-train %s (model format %d, feature set %d)\n",
                    DOCPROC_VERSION, NER_MODEL_VERSION, NER_FEATURE_SET);
-            free(train);
-            return 0;
+            return 1;
         } else if (strcmp(a, "--train") == 0) {
             while (i + 1 < argc && argv[i + 1][0] != '-')
-                train[n_train++] = argv[++i];
-            if (n_train == 0)
+                o->train[o->n_train++] = argv[++i];
+            if (o->n_train == 0)
                 goto needval;
             continue;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            quiet = 1;
+            o->quiet = 1;
             continue;
         } else if (strcmp(a, "--domains") == 0) {
             domain_copies = 1;
@@ -405,214 +426,365 @@ int main(int argc, char **argv)
         }
         if (val == NULL)
             goto needval;
-        char *end = NULL;
-        if (strcmp(a, "--dev") == 0)
-            dev = argv[++i];
-        else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
-            out = argv[++i];
-        else if (strcmp(a, "--target") == 0)
-            target = argv[++i];
-        else if (strcmp(a, "--test") == 0)
-            test = argv[++i];
-        else if (strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0)
-            model = argv[++i];
-        else if (strcmp(a, "--gazetteer") == 0) {
-            if (n_gaz == 32) {
-                fprintf(stderr, "docproc-train: at most 32 gazetteers\n");
-                free(train);
+        i++;
+        if (strcmp(a, "--dev") == 0) {
+            o->dev = argv[i];
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+            o->out = argv[i];
+        } else if (strcmp(a, "--target") == 0) {
+            o->target = argv[i];
+        } else if (strcmp(a, "--test") == 0) {
+            o->test = argv[i];
+        } else if (strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0) {
+            o->model = argv[i];
+        } else if (strcmp(a, "--gazetteer") == 0) {
+            if (o->n_gaz == MAX_LISTED) {
+                fprintf(stderr, "docproc-train: at most %d gazetteers\n", MAX_LISTED);
                 return 2;
             }
-            gazf[n_gaz++] = argv[++i];
+            o->gaz[o->n_gaz++] = argv[i];
         } else if (strcmp(a, "--repeat") == 0) {
-            char *eq = strrchr(argv[++i], '=');
+            char *eq = strrchr(argv[i], '='), *end = NULL;
             long r = eq ? strtol(eq + 1, &end, 10) : 0;
-            if (eq == NULL || eq == argv[i] || *end || r < 1 || r > 100 || n_rep == 32) {
+            if (eq == NULL || eq == argv[i] || *end || r < 1 || r > 100 ||
+                o->n_rep == MAX_LISTED) {
                 fprintf(stderr, "docproc-train: --repeat: expected FILE=N, N in 1..100 "
-                        "(at most 32)\n");
-                free(train);
+                        "(at most %d)\n", MAX_LISTED);
                 return 2;
             }
             *eq = 0;
-            repf[n_rep] = argv[i];
-            repn[n_rep++] = r;
+            o->rep_file[o->n_rep] = argv[i];
+            o->rep_n[o->n_rep++] = r;
         } else if (strcmp(a, "--epochs") == 0) {
-            epochs = strtol(argv[++i], &end, 10);
-            if (*end || epochs < 1 || epochs > 1000) {
-                fprintf(stderr, "docproc-train: --epochs: expected 1..1000\n");
-                free(train);
+            if (number_arg(a, argv[i], 1, 1000, &o->epochs))
                 return 2;
-            }
         } else if (strcmp(a, "--bits") == 0) {
-            bits = strtol(argv[++i], &end, 10);
-            if (*end || bits < 8 || bits > 26) {
-                fprintf(stderr, "docproc-train: --bits: expected 8..26\n");
-                free(train);
+            if (number_arg(a, argv[i], 8, 26, &o->bits))
                 return 2;
-            }
         } else if (strcmp(a, "--runs") == 0) {
-            runs = strtol(argv[++i], &end, 10);
-            if (*end || runs < 1 || runs > 100) {
-                fprintf(stderr, "docproc-train: --runs: expected 1..100\n");
-                free(train);
+            if (number_arg(a, argv[i], 1, 100, &o->runs))
                 return 2;
-            }
         } else if (strcmp(a, "--seed") == 0) {
-            seed = strtoul(argv[++i], &end, 10);
+            char *end = NULL;
+            o->seed = strtoul(argv[i], &end, 10);
             if (*end) {
                 fprintf(stderr, "docproc-train: --seed: expected a number\n");
-                free(train);
                 return 2;
             }
         } else {
             fprintf(stderr, "docproc-train: unknown option '%s'\n", a);
             usage(stderr);
-            free(train);
             return 2;
         }
         continue;
     needval:
         fprintf(stderr, "docproc-train: %s needs a value\n", a);
         usage(stderr);
-        free(train);
         return 2;
     }
-    if (test ? (model == NULL || n_train || out) : (n_train == 0 || out == NULL)) {
-        fprintf(stderr, test ? "docproc-train: --test needs -m MODEL (and no --train/-o)\n"
-                             : "docproc-train: --train FILE... and -o MODEL are required\n");
-        usage(stderr);
-        free(train);
-        return 2;
-    }
+    return 0;
+}
 
-    /* times each training file's sentences are seen per epoch */
-    long file_rep[256];
-    for (int i = 0; i < 256; i++)
-        file_rep[i] = 1;
-    for (int r = 0; r < n_rep; r++) {
+/* The options that depend on each other; resolves file_rep and
+ * target_file. 0, or 2 on a usage error (reported). */
+static int check_options(options *o)
+{
+    if (o->test ? (o->model == NULL || o->n_train || o->out)
+                : (o->n_train == 0 || o->out == NULL)) {
+        fprintf(stderr, o->test ? "docproc-train: --test needs -m MODEL (and no --train/-o)\n"
+                                : "docproc-train: --train FILE... and -o MODEL are required\n");
+        usage(stderr);
+        return 2;
+    }
+    for (int i = 0; i < MAX_FILES; i++)
+        o->file_rep[i] = 1;
+    for (int r = 0; r < o->n_rep; r++) {
         int found = 0;
-        for (int i = 0; i < n_train && i < 256; i++)
-            if (strcmp(train[i], repf[r]) == 0) {
-                file_rep[i] = repn[r];
+        for (int i = 0; i < o->n_train && i < MAX_FILES; i++)
+            if (strcmp(o->train[i], o->rep_file[r]) == 0) {
+                o->file_rep[i] = o->rep_n[r];
                 found = 1;
             }
         if (!found) {
             fprintf(stderr, "docproc-train: --repeat: '%s' is not a --train file\n",
-                    repf[r]);
-            free(train);
+                    o->rep_file[r]);
             return 2;
         }
     }
-
-    if (target) {
-        for (int i = 0; i < n_train; i++)
-            if (strcmp(train[i], target) == 0)
-                target_file = i;
-        if (target_file < 0 || !domain_copies) {
+    o->target_file = -1;
+    if (o->target) {
+        for (int i = 0; i < o->n_train; i++)
+            if (strcmp(o->train[i], o->target) == 0)
+                o->target_file = i;
+        if (o->target_file < 0 || !domain_copies) {
             fprintf(stderr, "docproc-train: --target needs --domains and one of the "
                     "--train files\n");
-            free(train);
             return 2;
         }
     }
+    return 0;
+}
 
-    int status = 1;
+/* ---- --test: F1 of a model file on a CoNLL file ------------------------ */
+static int test_model(const options *o, const gaz *g)
+{
     char msg[512];
-    gaz g;
-    gaz_init(&g);
-    for (int i = 0; i < n_gaz; i++)
-        if (gaz_load(&g, gazf[i], msg, sizeof msg)) {
-            fprintf(stderr, "docproc-train: %s\n", msg);
-            gaz_free(&g);
-            free(train);
-            return 1;
-        }
-
-    if (test) {
-        ner_model m;
-        if (ner_model_load(&m, model, msg, sizeof msg)) {
-            fprintf(stderr, "docproc-train: %s\n", msg);
-            goto done_g;
-        }
-        corpus tc = {0};
-        tagset ts = {0};
-        ts.n = m.n_tags;
-        memcpy(ts.names, m.tags, sizeof ts.names);
-        size_t rows = (size_t)1 << m.hash_bits;
-        float *w = malloc(rows * m.n_tags * sizeof *w);
-        int err = 0;
-        prf r;
-        if (w && load_files(&tc, &test, 1) == 0 &&
-            prepare(&tc, &g, m.hash_bits, &ts, -1) == 0) {
-            for (size_t i = 0; i < rows * m.n_tags; i++)
-                w[i] = (float)m.w[i] * m.scale;
-            if (evaluate(&m, w, m.start, (const float (*)[NER_MAX_TAGS])m.trans,
-                         &tc, &r, &err) == 0) {
-                printf("%s: %zu tokens, ", test, tc.c.n_tok);
-                print_prf(stdout, &m, &r);
-                printf("\n");
-                status = 0;
-            }
-        }
-        free(w);
-        corpus_free(&tc);
-        ner_model_free(&m);
-        goto done_g;
+    ner_model m;
+    if (ner_model_load(&m, o->model, msg, sizeof msg)) {
+        fprintf(stderr, "docproc-train: %s\n", msg);
+        return 1;
     }
+    int status = 1;
+    corpus tc = {0};
+    tagset ts = {0};
+    ts.n = m.n_tags;
+    memcpy(ts.names, m.tags, sizeof ts.names);
+    size_t rows = (size_t)1 << m.hash_bits;
+    float *w = malloc(rows * m.n_tags * sizeof *w);
+    prf r;
+    if (w == NULL) {
+        fprintf(stderr, "docproc-train: out of memory\n");
+        goto out;
+    }
+    if (load_files(&tc, &o->test, 1))
+        goto out;
+    if (prepare(&tc, g, m.hash_bits, &ts, -1)) {
+        fprintf(stderr, "docproc-train: out of memory\n");
+        goto out;
+    }
+    for (size_t i = 0; i < rows * m.n_tags; i++)
+        w[i] = (float)m.w[i] * m.scale;
+    if (evaluate(&m, w, m.start, (const float (*)[NER_MAX_TAGS])m.trans, &tc, &r)) {
+        fprintf(stderr, "docproc-train: out of memory\n");
+        goto out;
+    }
+    printf("%s: %zu tokens, ", o->test, tc.c.n_tok);
+    print_prf(stdout, &m, &r);
+    printf("\n");
+    status = 0;
+out:
+    free(w);
+    corpus_free(&tc);
+    ner_model_free(&m);
+    return status;
+}
 
+/* ---- training ----------------------------------------------------------- */
+/* The tag set of a training corpus: O, then B- and I- of each label in
+ * sorted order (reproducible). 0, or -1 with a message. */
+static int make_tagset(const corpus *cp, tagset *ts)
+{
+    char labs[NER_MAX_LABELS][NER_TAGNAME];
+    unsigned nl = 0;
+    ts->n = 1;
+    snprintf(ts->names[0], NER_TAGNAME, "O");
+    for (size_t i = 0; i < cp->c.n_tok; i++) {
+        const char *t = cp->c.tag[i];
+        if (t[0] != 'B')
+            continue;
+        unsigned l;
+        for (l = 0; l < nl; l++)
+            if (strcmp(labs[l], t + 2) == 0)
+                break;
+        if (l < nl)
+            continue;
+        if (nl == NER_MAX_LABELS || strlen(t + 2) >= NER_TAGNAME - 2) {
+            fprintf(stderr, "docproc-train: too many or too long labels\n");
+            return -1;
+        }
+        snprintf(labs[nl++], NER_TAGNAME, "%s", t + 2);
+    }
+    if (nl == 0) {
+        fprintf(stderr, "docproc-train: the training data has no entities\n");
+        return -1;
+    }
+    qsort(labs, nl, NER_TAGNAME, (int (*)(const void *, const void *))strcmp);
+    for (unsigned l = 0; l < nl; l++) {
+        size_t ll = strnlen(labs[l], NER_TAGNAME - 3);
+        for (int bi = 0; bi < 2; bi++) {
+            char *nm = ts->names[ts->n++];
+            nm[0] = bi ? 'I' : 'B';
+            nm[1] = '-';
+            memcpy(nm + 2, labs[l], ll);
+            nm[2 + ll] = 0;
+        }
+    }
+    return 0;
+}
+
+/* Buffers of one training: the sentence order of an epoch (a sentence
+ * listed once per repeat of its file) and Viterbi's room for the longest
+ * sentence; the averaged model (aw, astart, atrans) and, over several
+ * runs, their sum (sw, sstart, strans). */
+typedef struct session {
+    int *order;
+    size_t n_order;
+    float *em;
+    int *bp, *pred;
+    float *aw, *sw;
+    float astart[NER_MAX_TAGS], atrans[NER_MAX_TAGS][NER_MAX_TAGS];
+    float sstart[NER_MAX_TAGS], strans[NER_MAX_TAGS][NER_MAX_TAGS];
+} session;
+
+static void session_free(session *ss)
+{
+    free(ss->order);
+    free(ss->em);
+    free(ss->bp);
+    free(ss->pred);
+    free(ss->aw);
+    free(ss->sw);
+}
+
+static int session_init(session *ss, const options *o, const trainer *tr,
+                        const corpus *cp)
+{
+    const conll *c = &cp->c;
+    size_t maxn = 1;
+    for (size_t s = 0; s < c->n_sent; s++) {
+        ss->n_order += (size_t)(c->sent[s].file < MAX_FILES ? o->file_rep[c->sent[s].file] : 1);
+        if (c->sent[s].n > maxn)
+            maxn = c->sent[s].n;
+    }
+    ss->order = malloc((ss->n_order + 1) * sizeof *ss->order);
+    ss->em = malloc(maxn * tr->T * sizeof *ss->em);
+    ss->bp = malloc(maxn * tr->T * sizeof *ss->bp);
+    ss->pred = malloc(maxn * sizeof *ss->pred);
+    ss->aw = malloc(tr->rows * tr->T * sizeof *ss->aw);
+    ss->sw = o->runs > 1 ? calloc(tr->rows * tr->T, sizeof *ss->sw) : NULL;
+    if (!ss->order || !ss->em || !ss->bp || !ss->pred || !ss->aw || (o->runs > 1 && !ss->sw))
+        return -ENOMEM;
+    return 0;
+}
+
+/* The dev F1 of the averaged model so far, on the progress line. */
+static void report_dev(const trainer *tr, session *ss, const corpus *dev, const char *what)
+{
+    prf r;
+    average(tr, ss->aw, ss->astart, ss->atrans);
+    if (evaluate(&tr->m, ss->aw, ss->astart, (const float (*)[NER_MAX_TAGS])ss->atrans,
+                 dev, &r) == 0) {
+        fprintf(stderr, "%s", what);
+        print_prf(stderr, &tr->m, &r);
+    }
+}
+
+/* One pass over the shuffled sentences: Viterbi with the current weights,
+ * and an update where the best path is wrong. Returns the sentences
+ * wrong. */
+static size_t epoch(trainer *tr, session *ss, const corpus *cp, uint64_t *rng)
+{
+    for (size_t s = ss->n_order; s > 1; s--) { /* Fisher-Yates, xorshift64 */
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        size_t j = (size_t)(*rng % s);
+        int tmp = ss->order[s - 1];
+        ss->order[s - 1] = ss->order[j];
+        ss->order[j] = tmp;
+    }
+    size_t errors = 0;
+    for (size_t k = 0; k < ss->n_order; k++) {
+        const conll_sent *st = &cp->c.sent[ss->order[k]];
+        emissions(tr->w, tr->T, cp, st->first, st->n, ss->em);
+        ner_viterbi(tr->T, tr->m.tag_kind, tr->m.tag_label, tr->start,
+                    (const float (*)[NER_MAX_TAGS])tr->trans, ss->em, st->n, ss->bp,
+                    ss->pred);
+        for (size_t i = 0; i < st->n; i++)
+            if (ss->pred[i] != cp->gold[st->first + i]) {
+                errors++;
+                update(tr, cp, st->first, st->n, ss->pred);
+                break;
+            }
+        tr->c += 1;
+    }
+    return errors;
+}
+
+/* Run `run` of o->runs: fresh weights, its own shuffling seed, o->epochs
+ * passes; leaves the averaged model in ss->aw/astart/atrans and adds its
+ * share to the sum over runs. */
+static void train_run(const options *o, trainer *tr, session *ss, const corpus *cp,
+                      const corpus *dev, long run, clock_t t0)
+{
+    memset(tr->w, 0, tr->rows * tr->T * sizeof *tr->w);
+    memset(tr->u, 0, tr->rows * tr->T * sizeof *tr->u);
+    memset(tr->start, 0, sizeof tr->start);
+    memset(tr->ustart, 0, sizeof tr->ustart);
+    memset(tr->trans, 0, sizeof tr->trans);
+    memset(tr->utrans, 0, sizeof tr->utrans);
+    size_t k = 0;
+    for (size_t s = 0; s < cp->c.n_sent; s++) {
+        unsigned f = cp->c.sent[s].file;
+        for (long q = 0; q < (f < MAX_FILES ? o->file_rep[f] : 1); q++)
+            ss->order[k++] = (int)s;
+    }
+    uint64_t rng = 0x853c49e6748fea9bULL ^
+                   (uint64_t)(o->seed + (unsigned long)run) * 0x9E3779B97F4A7C15ULL;
+    tr->c = 1;
+    for (long ep = 1; ep <= o->epochs; ep++) {
+        size_t errors = epoch(tr, ss, cp, &rng);
+        if (o->quiet)
+            continue;
+        if (o->runs > 1)
+            fprintf(stderr, "run %ld/%ld ", run + 1, o->runs);
+        fprintf(stderr, "epoch %ld/%ld: %zu sentences wrong (%.1f%%), %.1fs", ep,
+                o->epochs, errors,
+                100.0 * (double)errors / (double)(ss->n_order ? ss->n_order : 1),
+                (double)(clock() - t0) / CLOCKS_PER_SEC);
+        if (dev)
+            report_dev(tr, ss, dev, ", dev ");
+        fprintf(stderr, "\n");
+    }
+    average(tr, ss->aw, ss->astart, ss->atrans);
+    if (o->runs == 1)
+        return;
+    for (size_t i = 0; i < tr->rows * tr->T; i++)
+        ss->sw[i] += ss->aw[i] / (float)o->runs;
+    for (unsigned a = 0; a < tr->T; a++) {
+        ss->sstart[a] += ss->astart[a] / (float)o->runs;
+        for (unsigned b = 0; b < tr->T; b++)
+            ss->strans[a][b] += ss->atrans[a][b] / (float)o->runs;
+    }
+}
+
+/* Write the averaged model of the session to o->out. 0 or -1 (reported). */
+static int write_model(const options *o, const trainer *tr, tagset *ts,
+                       const session *ss)
+{
+    char msg[512];
+    float packed[NER_MAX_TAGS * NER_MAX_TAGS];
+    for (unsigned a = 0; a < tr->T; a++)
+        for (unsigned b = 0; b < tr->T; b++)
+            packed[a * tr->T + b] = ss->atrans[a][b];
+    if (ner_model_write(o->out, tr->bits, tr->T, ts->names, ss->astart, packed, ss->aw,
+                        msg, sizeof msg)) {
+        fprintf(stderr, "docproc-train: %s\n", msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int train_model(const options *o, const gaz *g)
+{
     clock_t t0 = clock();
+    int status = 1;
     corpus tr_c = {0}, dev_c = {0};
-    tagset ts = {.n = 1};
-    snprintf(ts.names[0], NER_TAGNAME, "O");
+    tagset ts = {0};
     trainer tr = {0};
-    float *aw = NULL;
-    int *order = NULL;
-    if (load_files(&tr_c, train, n_train))
+    session ss = {0};
+    unsigned bits = (unsigned)o->bits;
+    if (load_files(&tr_c, o->train, o->n_train) || make_tagset(&tr_c, &ts))
         goto done;
-    /* Tag set: O then B-/I- of each label in sorted order (reproducible). */
-    {
-        char labs[NER_MAX_LABELS][NER_TAGNAME];
-        unsigned nl = 0;
-        for (size_t i = 0; i < tr_c.c.n_tok; i++) {
-            const char *t = tr_c.c.tag[i];
-            if (t[0] != 'B')
-                continue;
-            unsigned l;
-            for (l = 0; l < nl; l++)
-                if (strcmp(labs[l], t + 2) == 0)
-                    break;
-            if (l < nl)
-                continue;
-            if (nl == NER_MAX_LABELS || strlen(t + 2) >= NER_TAGNAME - 2) {
-                fprintf(stderr, "docproc-train: too many or too long labels\n");
-                goto done;
-            }
-            snprintf(labs[nl++], NER_TAGNAME, "%s", t + 2);
-        }
-        if (nl == 0) {
-            fprintf(stderr, "docproc-train: the training data has no entities\n");
-            goto done;
-        }
-        qsort(labs, nl, NER_TAGNAME, (int (*)(const void *, const void *))strcmp);
-        for (unsigned l = 0; l < nl; l++) {
-            size_t ll = strnlen(labs[l], NER_TAGNAME - 3);
-            for (int bi = 0; bi < 2; bi++) {
-                char *nm = ts.names[ts.n++];
-                nm[0] = bi ? 'I' : 'B';
-                nm[1] = '-';
-                memcpy(nm + 2, labs[l], ll);
-                nm[2 + ll] = 0;
-            }
-        }
-    }
-    if (prepare(&tr_c, &g, (unsigned)bits, &ts, 0)) {
+    if (prepare(&tr_c, g, bits, &ts, 0)) {
         fprintf(stderr, "docproc-train: out of memory\n");
         goto done;
     }
-    if (dev && (load_files(&dev_c, &dev, 1) ||
-                prepare(&dev_c, &g, (unsigned)bits, &ts, -1)))
+    if (o->dev && (load_files(&dev_c, &o->dev, 1) ||
+                   prepare(&dev_c, g, bits, &ts, -1)))
         goto done;
     tr.T = ts.n;
-    tr.bits = (unsigned)bits;
+    tr.bits = bits;
     tr.rows = (size_t)1 << bits;
     tr.m.n_tags = ts.n;
     memcpy(tr.m.tags, ts.names, sizeof ts.names);
@@ -622,160 +794,75 @@ int main(int argc, char **argv)
     }
     tr.w = calloc(tr.rows * tr.T, sizeof *tr.w);
     tr.u = calloc(tr.rows * tr.T, sizeof *tr.u);
-    aw = malloc(tr.rows * tr.T * sizeof *aw);
-    size_t n_order = 0;
-    for (size_t s = 0; s < tr_c.c.n_sent; s++)
-        n_order += (size_t)(tr_c.c.sent[s].file < 256 ? file_rep[tr_c.c.sent[s].file] : 1);
-    order = malloc((n_order + 1) * sizeof *order);
-    size_t maxn = 1;
-    for (size_t s = 0; s < tr_c.c.n_sent; s++)
-        if (tr_c.c.sent[s].n > maxn)
-            maxn = tr_c.c.sent[s].n;
-    float *em = malloc(maxn * tr.T * sizeof *em);
-    int *bp = malloc(maxn * tr.T * sizeof *bp), *pred = malloc(maxn * sizeof *pred);
-    if (!tr.w || !tr.u || !aw || !order || !em || !bp || !pred) {
+    if (!tr.w || !tr.u || session_init(&ss, o, &tr, &tr_c)) {
         fprintf(stderr, "docproc-train: out of memory\n");
-        free(em);
-        free(bp);
-        free(pred);
         goto done;
     }
-    if (!quiet)
+    if (!o->quiet)
         fprintf(stderr, "docproc-train: %zu tokens, %zu sentences, %u documents, "
-                "%u tags, 2^%ld buckets\n", tr_c.c.n_tok, tr_c.c.n_sent,
+                "%u tags, 2^%u buckets\n", tr_c.c.n_tok, tr_c.c.n_sent,
                 tr_c.c.n_docs, tr.T, bits);
-    float astart[NER_MAX_TAGS], atrans[NER_MAX_TAGS][NER_MAX_TAGS];
-    float sstart[NER_MAX_TAGS] = {0}, strans[NER_MAX_TAGS][NER_MAX_TAGS] = {{0}};
-    float *sw = runs > 1 ? calloc(tr.rows * tr.T, sizeof *sw) : NULL;
-    if (runs > 1 && sw == NULL) {
-        fprintf(stderr, "docproc-train: out of memory\n");
-        free(em);
-        free(bp);
-        free(pred);
-        goto done;
-    }
-    for (long run = 0; run < runs; run++) {
-        /* each run: fresh weights, its own shuffling seed */
-        memset(tr.w, 0, tr.rows * tr.T * sizeof *tr.w);
-        memset(tr.u, 0, tr.rows * tr.T * sizeof *tr.u);
-        memset(tr.start, 0, sizeof tr.start);
-        memset(tr.ustart, 0, sizeof tr.ustart);
-        memset(tr.trans, 0, sizeof tr.trans);
-        memset(tr.utrans, 0, sizeof tr.utrans);
-        {
-            size_t o = 0;
-            for (size_t s = 0; s < tr_c.c.n_sent; s++) {
-                long r = (tr_c.c.sent[s].file < 256 ? file_rep[tr_c.c.sent[s].file] : 1);
-                for (long q = 0; q < r; q++)
-                    order[o++] = (int)s;
-            }
-        }
-        uint64_t rng = 0x853c49e6748fea9bULL ^
-                       (uint64_t)(seed + (unsigned long)run) * 0x9E3779B97F4A7C15ULL;
-        tr.c = 1;
-        for (long ep = 1; ep <= epochs; ep++) {
-            for (size_t s = n_order; s > 1; s--) {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                size_t j = (size_t)(rng % s);
-                int tmp = order[s - 1];
-                order[s - 1] = order[j];
-                order[j] = tmp;
-            }
-            size_t errors = 0;
-            for (size_t k = 0; k < n_order; k++) {
-                const conll_sent *st = &tr_c.c.sent[order[k]];
-                emissions(tr.w, tr.T, &tr_c, st->first, st->n, em);
-                ner_viterbi(tr.T, tr.m.tag_kind, tr.m.tag_label, tr.start,
-                            (const float (*)[NER_MAX_TAGS])tr.trans, em, st->n, bp, pred);
-                for (size_t i = 0; i < st->n; i++)
-                    if (pred[i] != tr_c.gold[st->first + i]) {
-                        errors++;
-                        update(&tr, &tr_c, st->first, st->n, pred);
-                        break;
-                    }
-                tr.c += 1;
-            }
-            if (!quiet) {
-                if (runs > 1)
-                    fprintf(stderr, "run %ld/%ld ", run + 1, runs);
-                fprintf(stderr, "epoch %ld/%ld: %zu sentences wrong (%.1f%%), %.1fs",
-                        ep, epochs, errors,
-                        100.0 * (double)errors / (double)(n_order ? n_order : 1),
-                        (double)(clock() - t0) / CLOCKS_PER_SEC);
-                if (dev) {
-                    prf r;
-                    int err = 0;
-                    average(&tr, aw, astart, atrans);
-                    if (evaluate(&tr.m, aw, astart, (const float (*)[NER_MAX_TAGS])atrans,
-                                 &dev_c, &r, &err) == 0) {
-                        fprintf(stderr, ", dev ");
-                        print_prf(stderr, &tr.m, &r);
-                    }
-                }
-                fprintf(stderr, "\n");
-            }
-        }
-        average(&tr, aw, astart, atrans);
-        if (runs > 1) {
-            for (size_t i = 0; i < tr.rows * tr.T; i++)
-                sw[i] += aw[i] / (float)runs;
-            for (unsigned a = 0; a < tr.T; a++) {
-                sstart[a] += astart[a] / (float)runs;
-                for (unsigned b = 0; b < tr.T; b++)
-                    strans[a][b] += atrans[a][b] / (float)runs;
-            }
-        }
-    }
-    free(em);
-    free(bp);
-    free(pred);
-    if (runs > 1) {
-        memcpy(aw, sw, tr.rows * tr.T * sizeof *aw);
-        memcpy(astart, sstart, sizeof astart);
-        memcpy(atrans, strans, sizeof atrans);
-        free(sw);
-        if (dev && !quiet) {
+    for (long run = 0; run < o->runs; run++)
+        train_run(o, &tr, &ss, &tr_c, o->dev ? &dev_c : NULL, run, t0);
+    if (o->runs > 1) {
+        memcpy(ss.aw, ss.sw, tr.rows * tr.T * sizeof *ss.aw);
+        memcpy(ss.astart, ss.sstart, sizeof ss.astart);
+        memcpy(ss.atrans, ss.strans, sizeof ss.atrans);
+        if (o->dev && !o->quiet) {
             prf r;
-            int err = 0;
-            if (evaluate(&tr.m, aw, astart, (const float (*)[NER_MAX_TAGS])atrans,
-                         &dev_c, &r, &err) == 0) {
-                fprintf(stderr, "average of %ld runs: dev ", runs);
+            if (evaluate(&tr.m, ss.aw, ss.astart, (const float (*)[NER_MAX_TAGS])ss.atrans,
+                         &dev_c, &r) == 0) {
+                fprintf(stderr, "average of %ld runs: dev ", o->runs);
                 print_prf(stderr, &tr.m, &r);
                 fprintf(stderr, "\n");
             }
         }
     }
-    if (target_file >= 0 &&
-        fold_domain(aw, tr.rows, tr.T, tr.bits, (uint32_t)target_file)) {
+    if (o->target_file >= 0 &&
+        fold_domain(ss.aw, tr.rows, tr.T, tr.bits, (uint32_t)o->target_file)) {
         fprintf(stderr, "docproc-train: out of memory\n");
         goto done;
     }
-    {
-        float packed[NER_MAX_TAGS * NER_MAX_TAGS];
-        for (unsigned a = 0; a < tr.T; a++)
-            for (unsigned b = 0; b < tr.T; b++)
-                packed[a * tr.T + b] = atrans[a][b];
-        if (ner_model_write(out, tr.bits, tr.T, ts.names, astart, packed, aw,
-                            msg, sizeof msg)) {
-            fprintf(stderr, "docproc-train: %s\n", msg);
-            goto done;
-        }
-    }
-    if (!quiet)
-        fprintf(stderr, "docproc-train: wrote %s (%.1fs)\n", out,
+    if (write_model(o, &tr, &ts, &ss))
+        goto done;
+    if (!o->quiet)
+        fprintf(stderr, "docproc-train: wrote %s (%.1fs)\n", o->out,
                 (double)(clock() - t0) / CLOCKS_PER_SEC);
     status = 0;
 done:
-    free(order);
-    free(aw);
+    session_free(&ss);
     free(tr.w);
     free(tr.u);
     corpus_free(&tr_c);
     corpus_free(&dev_c);
-done_g:
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    options o = {.epochs = 12, .bits = 20, .runs = 1, .seed = 1};
+    o.train = calloc((size_t)argc, sizeof *o.train);
+    if (o.train == NULL)
+        return 1;
+    int rc = parse_options(argc, argv, &o);
+    if (rc == 0)
+        rc = check_options(&o);
+    if (rc) {
+        free(o.train);
+        return rc == 1 ? 0 : rc;
+    }
+    char msg[512];
+    gaz g;
+    gaz_init(&g);
+    int status = 1;
+    for (int i = 0; i < o.n_gaz; i++)
+        if (gaz_load(&g, o.gaz[i], msg, sizeof msg)) {
+            fprintf(stderr, "docproc-train: %s\n", msg);
+            goto out;
+        }
+    status = o.test ? test_model(&o, &g) : train_model(&o, &g);
+out:
     gaz_free(&g);
-    free(train);
+    free(o.train);
     return status;
 }
