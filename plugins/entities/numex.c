@@ -353,237 +353,271 @@ static int may_start(const ner_tok *c)
     return hset_has(&keywords, c->h_low);
 }
 
+/* One scan of a sentence's tokens: the spans found so far (out[0, k))
+ * and the token the rules look at (i). */
+typedef struct numex_scan {
+    const ner_tok *t;
+    size_t n;
+    const gaz *g;
+    ent_span *out;
+    size_t k, i;
+} numex_scan;
+
+/* Emit [a, b) and go on after it; a rule's "matched". */
+static int take(numex_scan *s, size_t a, size_t b, const char *label)
+{
+    s->k = emit(s->out, s->k, a, b, label);
+    s->i = b;
+    return 1;
+}
+
+/* Each rule below looks at token s->i: 1 when it matched (spans emitted,
+ * s->i past them), 0 to let the next rule try. */
+
+/* Weekdays, months with day and year, ISO dates, decades, "yesterday",
+ * "last week", "this morning", "tonight". */
+static int date_at(numex_scan *s)
+{
+    const ner_tok *t = s->t;
+    size_t n = s->n;
+    size_t i = s->i;
+    const ner_tok *c = &t[i];
+    const ent_span *out = s->out;
+    size_t j, k = s->k;
+    if ((c->flags & TF_INIT_CAP) && in(c, WEEKDAYS)) {
+        j = i + 1;
+        if (j + 1 < n && tok_is(&t[j], ',') && is_month(&t[j + 1], t, n, j + 1))
+            j++;
+        if (j < n && is_month(&t[j], t, n, j)) {
+            j++;
+            if (j < n && is_day(&t[j]))
+                j++;
+            if (j + 1 < n && tok_is(&t[j], ',') && is_year(&t[j + 1]))
+                j += 2;
+            else if (j < n && is_year(&t[j]))
+                j++;
+        } else if (j < n && is_day(&t[j]) && j + 1 < n &&
+                   is_month(&t[j + 1], t, n, j + 1)) {
+            j += 2;
+            if (j < n && is_year(&t[j]))
+                j++;
+        }
+        return take(s, i, j, "DATE");
+    }
+    if (is_month(c, t, n, i)) {
+        size_t a = i;
+        j = i + 1;
+        if (i > 0 && is_day(&t[i - 1]))
+            a = i - 1;
+        if (j < n && is_day(&t[j])) {
+            j++;
+            if (j + 1 < n && tok_is(&t[j], ',') && is_year(&t[j + 1]))
+                j += 2;
+            else if (j < n && is_year(&t[j]))
+                j++;
+        } else if (j < n && is_year(&t[j])) {
+            j++;
+        } else if (j + 1 < n && tok_is(&t[j], ',') && is_year(&t[j + 1])) {
+            j += 2;
+        }
+        if (a < i && k && out[k - 1].start == a && out[k - 1].end == a + 1 &&
+            strcmp(out[k - 1].label, "CARDINAL") == 0)
+            s->k--; /* "10" was taken as a number */
+        else if (a < i && k && out[k - 1].end > a) /* day already used */
+            a = i;
+        return take(s, a, j, "DATE");
+    }
+    if (iso_date(c) || decade(c)) {
+        size_t a = (i > 0 && eq(&t[i - 1], "the") && decade(c)) ? i - 1 : i;
+        if (k && out[k - 1].end > a)
+            a = i;
+        return take(s, a, i + 1, "DATE");
+    }
+    if (in(c, RELDATE)) {
+        return take(s, i, i + 1, "DATE");
+    }
+    if (in(c, RELMOD) && i + 1 < n &&
+        (in(&t[i + 1], DATEUNITS) || in(&t[i + 1], SEASONS) ||
+         ((t[i + 1].flags & TF_INIT_CAP) && in(&t[i + 1], WEEKDAYS)))) {
+        if (!(eq(c, "recent") && !(eq(&t[i + 1], "years") || eq(&t[i + 1], "months"))) &&
+            !(eq(c, "same") || eq(c, "following") || eq(c, "previous"))) {
+            return take(s, i, i + 2, "DATE");
+        }
+    }
+    if (in(c, RELMOD) && i + 1 < n && in(&t[i + 1], DAYPARTS) &&
+        (eq(c, "this") || eq(c, "last"))) {
+        return take(s, i, i + 2, "TIME");
+    }
+    if (eq(c, "tonight") || eq(c, "noon") || eq(c, "midnight")) {
+        return take(s, i, i + 1, "TIME");
+    }
+    return 0;
+}
+
+/* "10:30", "10:30 p.m.", "5 pm". */
+static int time_at(numex_scan *s)
+{
+    const ner_tok *t = s->t;
+    size_t n = s->n;
+    size_t i = s->i;
+    const ner_tok *c = &t[i];
+    size_t j;
+    if (clock_time(c)) {
+        j = i + 1;
+        if (j < n && in(&t[j], AMPM))
+            j++;
+        return take(s, i, j, "TIME");
+    }
+    if (number_value_small(c) >= 1 && number_value_small(c) <= 12 && i + 1 < n &&
+        in(&t[i + 1], AMPM)) {
+        return take(s, i, i + 2, "TIME");
+    }
+    return 0;
+}
+
+/* "$5", "US$ 3 million", "EUR 20", "5m"; "12%" as PERCENT. */
+static int money_at(numex_scan *s)
+{
+    const ner_tok *t = s->t;
+    size_t n = s->n;
+    size_t i = s->i;
+    const ner_tok *c = &t[i];
+    const gaz *g = s->g;
+    size_t j;
+    if (in(c, CURRSYM) || (g && c->llen == 3 && c->slen == 1 && c->shape[0] == 'X' &&
+                           (gaz_lookup(g, c->s, c->len) & (1u << GZ_CURRENCY)) &&
+                           i + 1 < n && is_number(&t[i + 1]))) {
+        size_t a = i;
+        j = i + 1;
+        if (i > 0 && eq(&t[i - 1], "us") && eq(c, "$"))
+            a = i - 1;
+        size_t e = number_phrase(t, n, j);
+        if (e > j) {
+            return take(s, a, e, "MONEY");
+        }
+    }
+    if (glued_money(c)) {
+        size_t e = i + 1;
+        while (e < n && in(&t[e], SCALES))
+            e++;
+        return take(s, i, e, "MONEY");
+    }
+    if (glued_percent(c)) {
+        return take(s, i, i + 1, "PERCENT");
+    }
+    return 0;
+}
+
+/* "1st", "third" (not "a second"). */
+static int ordinal_at(numex_scan *s)
+{
+    const ner_tok *t = s->t;
+    size_t i = s->i;
+    const ner_tok *c = &t[i];
+    if (is_ordinal_digits(c) ||
+        (in(c, ORDWORDS) && !(eq(c, "second") && i > 0 && (eq(&t[i - 1], "a") ||
+                                                          eq(&t[i - 1], "per"))))) {
+        return take(s, i, i + 1, "ORDINAL");
+    }
+    return 0;
+}
+
+/* A number phrase and what follows it: a year as a DATE, PERCENT, MONEY
+ * in words, QUANTITY with a unit, a DATE or TIME span ("three years
+ * ago"), else CARDINAL; "one" as a pronoun is skipped. */
+static int number_at(numex_scan *s)
+{
+    const ner_tok *t = s->t;
+    size_t n = s->n;
+    size_t i = s->i;
+    const ner_tok *c = &t[i];
+    const gaz *g = s->g;
+    const ent_span *out = s->out;
+    size_t k = s->k;
+    size_t e = number_phrase(t, n, i);
+    if (e > i) {
+        /* year as a date */
+        if (e == i + 1 && is_year(c) && !(e < n && (in(&t[e], UNITS) ||
+                                                    in(&t[e], CURRWORDS) ||
+                                                    tok_is(&t[e], '%'))) &&
+            !(i > 0 && in(&t[i - 1], CURRSYM))) {
+            int prevok = i == 0 || in(&t[i - 1], YEARPREV) ||
+                         (i > 0 && (t[i - 1].flags & TF_INIT_CAP));
+            if (prevok) {
+                return take(s, i, e, "DATE");
+            }
+        }
+        if (eq(c, "one") && e == i + 1) {
+            /* "one" as a pronoun: no one, the one, one of */
+            if ((i > 0 && (eq(&t[i - 1], "no") || eq(&t[i - 1], "the") ||
+                           eq(&t[i - 1], "any") || eq(&t[i - 1], "every") ||
+                           eq(&t[i - 1], "each") || eq(&t[i - 1], "this") ||
+                           eq(&t[i - 1], "that") || eq(&t[i - 1], "which"))) ||
+                (e < n && (eq(&t[e], "another") || eq(&t[e], "'s")))) {
+                s->i = i + 1; /* not a number */
+                return 1;
+            }
+        }
+        if (e < n && (tok_is(&t[e], '%') || eq(&t[e], "percent") ||
+                      eq(&t[e], "pct"))) {
+            return take(s, i, e + 1, "PERCENT");
+        }
+        if (e + 1 < n && eq(&t[e], "per") && eq(&t[e + 1], "cent")) {
+            return take(s, i, e + 2, "PERCENT");
+        }
+        if (e < n && (in(&t[e], CURRWORDS) ||
+                      (g && t[e].llen == 3 && t[e].slen == 1 && t[e].shape[0] == 'X' &&
+                       (gaz_lookup(g, t[e].s, t[e].len) & (1u << GZ_CURRENCY))))) {
+            size_t f = e + 1;
+            if (f < n && eq(&t[f], "sterling"))
+                f++;
+            return take(s, i, f, "MONEY");
+        }
+        if (e < n && in(&t[e], UNITS)) {
+            size_t f = e + 1;
+            if ((eq(&t[e], "square") || eq(&t[e], "sq") || eq(&t[e], "cubic")) &&
+                f < n && in(&t[f], UNITS))
+                f++;
+            else if (eq(&t[e], "square") || eq(&t[e], "cubic"))
+                goto cardinal;
+            return take(s, i, f, "QUANTITY");
+        }
+        if (e < n && in(&t[e], DATEUNITS)) {
+            size_t f = e + 1;
+            if (f < n && (eq(&t[f], "ago") || eq(&t[f], "old") ||
+                          eq(&t[f], "earlier") || eq(&t[f], "later")))
+                f++;
+            size_t a = i;
+            if (a > 0 && (eq(&t[a - 1], "the") || eq(&t[a - 1], "past") ||
+                          eq(&t[a - 1], "last") || eq(&t[a - 1], "next")) &&
+                !(k && out[k - 1].end > a - 1))
+                a--;
+            if (a > 0 && eq(&t[a], "past") && eq(&t[a - 1], "the") &&
+                !(k && out[k - 1].end > a - 1))
+                a--;
+            return take(s, a, f, "DATE");
+        }
+        if (e < n && in(&t[e], TIMEUNITS)) {
+            return take(s, i, e + 1, "TIME");
+        }
+    cardinal:
+        return take(s, i, e, "CARDINAL");
+    }
+    return 0;
+}
+
 size_t numex_find(const ner_tok *t, size_t n, const gaz *g, ent_span *out)
 {
-    size_t k = 0;
-    size_t i = 0;
-    while (i < n) {
-        const ner_tok *c = &t[i];
-        size_t j;
-        if (!may_start(c)) {
-            i++;
-            continue;
-        }
-        /* ---- DATE ---- */
-        if ((c->flags & TF_INIT_CAP) && in(c, WEEKDAYS)) {
-            j = i + 1;
-            if (j + 1 < n && tok_is(&t[j], ',') && is_month(&t[j + 1], t, n, j + 1))
-                j++;
-            if (j < n && is_month(&t[j], t, n, j)) {
-                j++;
-                if (j < n && is_day(&t[j]))
-                    j++;
-                if (j + 1 < n && tok_is(&t[j], ',') && is_year(&t[j + 1]))
-                    j += 2;
-                else if (j < n && is_year(&t[j]))
-                    j++;
-            } else if (j < n && is_day(&t[j]) && j + 1 < n &&
-                       is_month(&t[j + 1], t, n, j + 1)) {
-                j += 2;
-                if (j < n && is_year(&t[j]))
-                    j++;
-            }
-            k = emit(out, k, i, j, "DATE");
-            i = j;
-            continue;
-        }
-        if (is_month(c, t, n, i)) {
-            size_t a = i;
-            j = i + 1;
-            if (i > 0 && is_day(&t[i - 1]))
-                a = i - 1;
-            if (j < n && is_day(&t[j])) {
-                j++;
-                if (j + 1 < n && tok_is(&t[j], ',') && is_year(&t[j + 1]))
-                    j += 2;
-                else if (j < n && is_year(&t[j]))
-                    j++;
-            } else if (j < n && is_year(&t[j])) {
-                j++;
-            } else if (j + 1 < n && tok_is(&t[j], ',') && is_year(&t[j + 1])) {
-                j += 2;
-            }
-            if (a < i && k && out[k - 1].start == a && out[k - 1].end == a + 1 &&
-                strcmp(out[k - 1].label, "CARDINAL") == 0)
-                k--; /* "10" was taken as a number */
-            else if (a < i && k && out[k - 1].end > a) /* day already used */
-                a = i;
-            k = emit(out, k, a, j, "DATE");
-            i = j;
-            continue;
-        }
-        if (iso_date(c) || decade(c)) {
-            size_t a = (i > 0 && eq(&t[i - 1], "the") && decade(c)) ? i - 1 : i;
-            if (k && out[k - 1].end > a)
-                a = i;
-            k = emit(out, k, a, i + 1, "DATE");
-            i++;
-            continue;
-        }
-        if (in(c, RELDATE)) {
-            k = emit(out, k, i, i + 1, "DATE");
-            i++;
-            continue;
-        }
-        if (in(c, RELMOD) && i + 1 < n &&
-            (in(&t[i + 1], DATEUNITS) || in(&t[i + 1], SEASONS) ||
-             ((t[i + 1].flags & TF_INIT_CAP) && in(&t[i + 1], WEEKDAYS)))) {
-            if (!(eq(c, "recent") && !(eq(&t[i + 1], "years") || eq(&t[i + 1], "months"))) &&
-                !(eq(c, "same") || eq(c, "following") || eq(c, "previous"))) {
-                k = emit(out, k, i, i + 2, "DATE");
-                i += 2;
-                continue;
-            }
-        }
-        if (in(c, RELMOD) && i + 1 < n && in(&t[i + 1], DAYPARTS) &&
-            (eq(c, "this") || eq(c, "last"))) {
-            k = emit(out, k, i, i + 2, "TIME");
-            i += 2;
-            continue;
-        }
-        if (eq(c, "tonight") || eq(c, "noon") || eq(c, "midnight")) {
-            k = emit(out, k, i, i + 1, "TIME");
-            i++;
-            continue;
-        }
-        /* ---- TIME ---- */
-        if (clock_time(c)) {
-            j = i + 1;
-            if (j < n && in(&t[j], AMPM))
-                j++;
-            k = emit(out, k, i, j, "TIME");
-            i = j;
-            continue;
-        }
-        if (number_value_small(c) >= 1 && number_value_small(c) <= 12 && i + 1 < n &&
-            in(&t[i + 1], AMPM)) {
-            k = emit(out, k, i, i + 2, "TIME");
-            i += 2;
-            continue;
-        }
-        /* ---- MONEY ---- */
-        if (in(c, CURRSYM) || (g && c->llen == 3 && c->slen == 1 && c->shape[0] == 'X' &&
-                               (gaz_lookup(g, c->s, c->len) & (1u << GZ_CURRENCY)) &&
-                               i + 1 < n && is_number(&t[i + 1]))) {
-            size_t a = i;
-            j = i + 1;
-            if (i > 0 && eq(&t[i - 1], "us") && eq(c, "$"))
-                a = i - 1;
-            size_t e = number_phrase(t, n, j);
-            if (e > j) {
-                k = emit(out, k, a, e, "MONEY");
-                i = e;
-                continue;
-            }
-        }
-        if (glued_money(c)) {
-            size_t e = i + 1;
-            while (e < n && in(&t[e], SCALES))
-                e++;
-            k = emit(out, k, i, e, "MONEY");
-            i = e;
-            continue;
-        }
-        if (glued_percent(c)) {
-            k = emit(out, k, i, i + 1, "PERCENT");
-            i++;
-            continue;
-        }
-        /* ---- ORDINAL ---- */
-        if (is_ordinal_digits(c) ||
-            (in(c, ORDWORDS) && !(eq(c, "second") && i > 0 && (eq(&t[i - 1], "a") ||
-                                                              eq(&t[i - 1], "per"))))) {
-            k = emit(out, k, i, i + 1, "ORDINAL");
-            i++;
-            continue;
-        }
-        /* ---- numbers followed by a unit ---- */
-        size_t e = number_phrase(t, n, i);
-        if (e > i) {
-            /* year as a date */
-            if (e == i + 1 && is_year(c) && !(e < n && (in(&t[e], UNITS) ||
-                                                        in(&t[e], CURRWORDS) ||
-                                                        tok_is(&t[e], '%'))) &&
-                !(i > 0 && in(&t[i - 1], CURRSYM))) {
-                int prevok = i == 0 || in(&t[i - 1], YEARPREV) ||
-                             (i > 0 && (t[i - 1].flags & TF_INIT_CAP));
-                if (prevok) {
-                    k = emit(out, k, i, e, "DATE");
-                    i = e;
-                    continue;
-                }
-            }
-            if (eq(c, "one") && e == i + 1) {
-                /* "one" as a pronoun: no one, the one, one of */
-                if ((i > 0 && (eq(&t[i - 1], "no") || eq(&t[i - 1], "the") ||
-                               eq(&t[i - 1], "any") || eq(&t[i - 1], "every") ||
-                               eq(&t[i - 1], "each") || eq(&t[i - 1], "this") ||
-                               eq(&t[i - 1], "that") || eq(&t[i - 1], "which"))) ||
-                    (e < n && (eq(&t[e], "another") || eq(&t[e], "'s")))) {
-                    i++;
-                    continue;
-                }
-            }
-            if (e < n && (tok_is(&t[e], '%') || eq(&t[e], "percent") ||
-                          eq(&t[e], "pct"))) {
-                k = emit(out, k, i, e + 1, "PERCENT");
-                i = e + 1;
-                continue;
-            }
-            if (e + 1 < n && eq(&t[e], "per") && eq(&t[e + 1], "cent")) {
-                k = emit(out, k, i, e + 2, "PERCENT");
-                i = e + 2;
-                continue;
-            }
-            if (e < n && (in(&t[e], CURRWORDS) ||
-                          (g && t[e].llen == 3 && t[e].slen == 1 && t[e].shape[0] == 'X' &&
-                           (gaz_lookup(g, t[e].s, t[e].len) & (1u << GZ_CURRENCY))))) {
-                size_t f = e + 1;
-                if (f < n && eq(&t[f], "sterling"))
-                    f++;
-                k = emit(out, k, i, f, "MONEY");
-                i = f;
-                continue;
-            }
-            if (e < n && in(&t[e], UNITS)) {
-                size_t f = e + 1;
-                if ((eq(&t[e], "square") || eq(&t[e], "sq") || eq(&t[e], "cubic")) &&
-                    f < n && in(&t[f], UNITS))
-                    f++;
-                else if (eq(&t[e], "square") || eq(&t[e], "cubic"))
-                    goto cardinal;
-                k = emit(out, k, i, f, "QUANTITY");
-                i = f;
-                continue;
-            }
-            if (e < n && in(&t[e], DATEUNITS)) {
-                size_t f = e + 1;
-                if (f < n && (eq(&t[f], "ago") || eq(&t[f], "old") ||
-                              eq(&t[f], "earlier") || eq(&t[f], "later")))
-                    f++;
-                size_t a = i;
-                if (a > 0 && (eq(&t[a - 1], "the") || eq(&t[a - 1], "past") ||
-                              eq(&t[a - 1], "last") || eq(&t[a - 1], "next")) &&
-                    !(k && out[k - 1].end > a - 1))
-                    a--;
-                if (a > 0 && eq(&t[a], "past") && eq(&t[a - 1], "the") &&
-                    !(k && out[k - 1].end > a - 1))
-                    a--;
-                k = emit(out, k, a, f, "DATE");
-                i = f;
-                continue;
-            }
-            if (e < n && in(&t[e], TIMEUNITS)) {
-                k = emit(out, k, i, e + 1, "TIME");
-                i = e + 1;
-                continue;
-            }
-        cardinal:
-            k = emit(out, k, i, e, "CARDINAL");
-            i = e;
-            continue;
-        }
-        i++;
+    static int (*const rule[])(numex_scan *) = {date_at, time_at, money_at, ordinal_at,
+                                                 number_at};
+    numex_scan s = {t, n, g, out, 0, 0};
+    while (s.i < n) {
+        int matched = 0;
+        if (may_start(&t[s.i]))
+            for (size_t r = 0; r < sizeof rule / sizeof *rule && !matched; r++)
+                matched = rule[r](&s);
+        if (!matched)
+            s.i++;
     }
-    return k;
+    return s.k;
 }
