@@ -161,43 +161,17 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
     return ent_sentence_mentions(&S);
 }
 
-static int ent_process(void *instance, dp_doc *doc, dp_err *err)
+/* Tag the document: pass 0 prepares every token and collects the
+ * document context (its lower-case and capitalised forms), pass 1 tags
+ * sentence by sentence. Tokens are grouped into sentences; tokens outside
+ * any sentence form groups of their own, and a group is at most
+ * MAX_SENT_TOKENS long. Fills lt (the tokens as linking sees them). 0 or
+ * -ENOMEM. */
+static int tag_document(const entities *e, work *w, ner_docctx *dc, const char *text,
+                        const dp_ann *tok, size_t n_tok, const dp_ann *sent,
+                        size_t n_sent, ent_tok *lt)
 {
-    const entities *e = instance;
-    const dp_api *api = dp_doc_api(doc);
-    size_t len, n_tok = 0, n_sent = 0;
-    const char *text = dp_doc_text(doc, &len);
-    const dp_ann *tok = dp_doc_layer(doc, "token", &n_tok);
-    const dp_ann *sent = dp_doc_layer(doc, "sentence", &n_sent);
-    int rc = -ENOMEM;
-    work w = {0};
-    ner_docctx dc = {0};
-    ent_tok *lt = NULL;
-    json_t *index = NULL;
-    if (text == NULL) {
-        dp_err_set(err, "no text (the document was not decoded)");
-        return -EINVAL;
-    }
-    size_t T = e->model.n_tags;
     int keep = n_tok <= KEEP_TOKENS;
-    w.toks = malloc((keep ? n_tok + 1 : MAX_SENT_TOKENS) * sizeof *w.toks);
-    w.tmp = malloc(MAX_SENT_TOKENS * sizeof *w.tmp);
-    w.em = malloc(MAX_SENT_TOKENS * T * sizeof *w.em);
-    w.bp = malloc(MAX_SENT_TOKENS * T * sizeof *w.bp);
-    w.tags = malloc(MAX_SENT_TOKENS * sizeof *w.tags);
-    lt = malloc((n_tok + 1) * sizeof *lt);
-    /* only the cache's keys need clearing (32 KB of its 290) */
-    if (n_tok > CACHE_MIN_TOKENS && (w.cache = malloc(sizeof *w.cache)) != NULL)
-        memset(w.cache->key, 0, sizeof w.cache->key);
-    /* the words of the document context, at most one a token: a table
-     * of their size from the start, not grown step by step */
-    if (!w.toks || !w.tmp || !w.em || !w.bp || !w.tags || !lt ||
-        (n_tok > CACHE_MIN_TOKENS && !w.cache) || hset_reserve(&dc.words, n_tok))
-        goto out;
-
-    /* Pass 1: document context (lowercase forms, capitalised forms). Tokens
-     * are grouped into sentences; tokens outside any sentence form groups
-     * of their own. */
     for (int pass = 0; pass < 2; pass++) {
         size_t si = 0;
         for (size_t i = 0; i < n_tok;) {
@@ -212,7 +186,7 @@ static int ent_process(void *instance, dp_doc *doc, dp_err *err)
                 while (j < n_tok && tok[j].start < lim && j - i < MAX_SENT_TOKENS)
                     j++;
             }
-            ner_tok *st = w.toks + (keep ? i : 0);
+            ner_tok *st = w->toks + (keep ? i : 0);
             if (pass == 0) {
                 for (size_t q = i; q < j; q++) {
                     ner_tok_prepare(&st[q - i], text + tok[q].start,
@@ -220,57 +194,57 @@ static int ent_process(void *instance, dp_doc *doc, dp_err *err)
                     lt[q].s = text + tok[q].start;
                     lt[q].len = (uint32_t)(tok[q].end - tok[q].start);
                 }
-                if (ner_doc_observe(&dc, st, j - i))
-                    goto out;
+                if (ner_doc_observe(dc, st, j - i))
+                    return -ENOMEM;
             } else {
-                if ((rc = do_sentence(e, &w, &dc, text, tok, i, j - i, st, !keep)) != 0)
-                    goto out;
+                int rc = do_sentence(e, w, dc, text, tok, i, j - i, st, !keep);
+                if (rc)
+                    return rc;
                 for (size_t q = i; q < j; q++)
                     lt[q].flags = (uint8_t)(st[q - i].flags | (q == i ? TF_SENT_START : 0));
-                rc = -ENOMEM;
             }
             i = j;
         }
     }
-    if (w.mentions.n)
-        qsort(w.mentions.spans, w.mentions.n, sizeof *w.mentions.spans, ent_span_cmp);
-    if (e->link) {
-        if (acronym_defs(lt, n_tok, &w.mentions) ||
-            link_mentions(lt, n_tok, &w.mentions))
-            goto out;
-    } else {
-        for (size_t i = 0; i < w.mentions.n; i++)
-            w.mentions.spans[i].ref = (int32_t)i;
-    }
-    /* annotate, and the index of distinct entities; built with the
-     * constructors rather than json_pack (no format to parse), the spans
-     * added in one call where the host has annotate_many */
-    index = json_array();
-    size_t *slot = calloc(w.mentions.n + 1, sizeof *slot);
-    dp_ann *anns = malloc((w.mentions.n + 1) * sizeof *anns);
+    return 0;
+}
+
+/* The mentions as the "entity" layer (attribute "ref": the index of the
+ * canonical mention), exported as "entities", and "entity_index": one
+ * item per distinct entity with its text, label and count. Built with
+ * jansson's constructors rather than json_pack (no format to parse); the
+ * spans go in one call where the host has annotate_many. 0 or -errno. */
+static int output_mentions(const dp_api *api, dp_doc *doc, const char *text,
+                           const dp_ann *tok, const ent_spans *m)
+{
+    int rc = -ENOMEM;
+    json_t *index = json_array();
+    size_t *slot = calloc(m->n + 1, sizeof *slot);
+    dp_ann *anns = malloc((m->n + 1) * sizeof *anns);
     int many = DP_HAS_FIELD(api, dp_api, annotate_many) && api->annotate_many;
     size_t n_ann = 0;
     if (index == NULL || slot == NULL || anns == NULL)
-        goto ann_out;
-    for (size_t i = 0; i < w.mentions.n; i++) {
-        const ent_span *s = &w.mentions.spans[i];
+        goto out;
+    for (size_t i = 0; i < m->n; i++) {
+        const ent_span *s = &m->spans[i];
         size_t a = tok[s->start].start, b = tok[s->end - 1].end;
         json_t *attrs = json_object();
         if (attrs == NULL ||
             json_object_set_new_nocheck(attrs, "ref", json_integer(s->ref))) {
             json_decref(attrs);
-            goto ann_out;
+            goto out;
         }
         anns[n_ann++] = (dp_ann){a, b, s->label, attrs};
-        if (!many && api->annotate(doc, "entity", a, b, s->label, attrs))
-            goto ann_out;
+        if (!many && (rc = api->annotate(doc, "entity", a, b, s->label, attrs)) != 0)
+            goto out;
+        rc = -ENOMEM;
         if (s->ref == (int32_t)i) {
             json_t *item = json_object();
             if (item == NULL || json_array_append_new(index, item) ||
                 json_object_set_new_nocheck(item, "text", json_stringn(text + a, b - a)) ||
                 json_object_set_new_nocheck(item, "label", json_string(s->label)) ||
                 json_object_set_new_nocheck(item, "count", json_integer(1)))
-                goto ann_out;
+                goto out;
             slot[i] = json_array_size(index) - 1;
         } else {
             json_t *c = json_object_get(json_array_get(index, slot[s->ref]), "count");
@@ -281,18 +255,7 @@ static int ent_process(void *instance, dp_doc *doc, dp_err *err)
         rc = api->annotate_many(doc, "entity", anns, n_ann);
         n_ann = 0; /* the host took the attrs */
         if (rc)
-            goto ann_out;
-    }
-    rc = 0;
-ann_out:
-    if (many)
-        for (size_t i = 0; i < n_ann; i++)
-            json_decref(anns[i].attrs);
-    free(anns);
-    free(slot);
-    if (rc || index == NULL) {
-        rc = rc ? rc : -ENOMEM;
-        goto out;
+            goto out;
     }
     if ((rc = api->export_layer(doc, "entity", "entities",
                                 DP_EXPORT_TEXT | DP_EXPORT_SRC)) != 0)
@@ -300,9 +263,62 @@ ann_out:
     rc = api->set_output(doc, "entity_index", index);
     index = NULL;
 out:
+    if (many)
+        for (size_t i = 0; i < n_ann; i++)
+            json_decref(anns[i].attrs);
+    free(anns);
+    free(slot);
+    json_decref(index);
+    return rc;
+}
+
+static int ent_process(void *instance, dp_doc *doc, dp_err *err)
+{
+    const entities *e = instance;
+    const dp_api *api = dp_doc_api(doc);
+    size_t len, n_tok = 0, n_sent = 0;
+    const char *text = dp_doc_text(doc, &len);
+    const dp_ann *tok = dp_doc_layer(doc, "token", &n_tok);
+    const dp_ann *sent = dp_doc_layer(doc, "sentence", &n_sent);
+    int rc = -ENOMEM;
+    work w = {0};
+    ner_docctx dc = {0};
+    ent_tok *lt = NULL;
+    if (text == NULL) {
+        dp_err_set(err, "no text (the document was not decoded)");
+        return -EINVAL;
+    }
+    size_t T = e->model.n_tags;
+    w.toks = malloc((n_tok <= KEEP_TOKENS ? n_tok + 1 : MAX_SENT_TOKENS) * sizeof *w.toks);
+    w.tmp = malloc(MAX_SENT_TOKENS * sizeof *w.tmp);
+    w.em = malloc(MAX_SENT_TOKENS * T * sizeof *w.em);
+    w.bp = malloc(MAX_SENT_TOKENS * T * sizeof *w.bp);
+    w.tags = malloc(MAX_SENT_TOKENS * sizeof *w.tags);
+    lt = malloc((n_tok + 1) * sizeof *lt);
+    /* only the cache's keys need clearing (32 KB of its 290) */
+    if (n_tok > CACHE_MIN_TOKENS && (w.cache = malloc(sizeof *w.cache)) != NULL)
+        memset(w.cache->key, 0, sizeof w.cache->key);
+    /* the words of the document context, at most one a token: a table
+     * of their size from the start, not grown step by step */
+    if (!w.toks || !w.tmp || !w.em || !w.bp || !w.tags || !lt ||
+        (n_tok > CACHE_MIN_TOKENS && !w.cache) || hset_reserve(&dc.words, n_tok))
+        goto out;
+    if ((rc = tag_document(e, &w, &dc, text, tok, n_tok, sent, n_sent, lt)) != 0)
+        goto out;
+    rc = -ENOMEM;
+    if (w.mentions.n)
+        qsort(w.mentions.spans, w.mentions.n, sizeof *w.mentions.spans, ent_span_cmp);
+    if (e->link) {
+        if (acronym_defs(lt, n_tok, &w.mentions) || link_mentions(lt, n_tok, &w.mentions))
+            goto out;
+    } else {
+        for (size_t i = 0; i < w.mentions.n; i++)
+            w.mentions.spans[i].ref = (int32_t)i;
+    }
+    rc = output_mentions(api, doc, text, tok, &w.mentions);
+out:
     if (rc)
         dp_err_set(err, "entities: %s", strerror(-rc));
-    json_decref(index);
     ner_docctx_free(&dc);
     free(w.mentions.spans);
     free(w.tmp);
