@@ -760,6 +760,81 @@ static int line_suspect(const clean_cfg *cfg, const char *s, size_t a,
     return 0;
 }
 
+/* The end of the line or segment starting at ls, and where the next one
+ * starts: a very long line goes in segments of SEGMENT_MAX, cut at a
+ * space (or at least at a character boundary). */
+static size_t line_end(const char *s, size_t len, size_t ls, size_t *next)
+{
+    const char *nl = memchr(s + ls, '\n', len - ls);
+    size_t le = nl ? (size_t)(nl - s) : len;
+    *next = le + 1;
+    if (le - ls <= SEGMENT_MAX)
+        return le;
+    size_t cut = ls + SEGMENT_MAX;
+    while (cut > ls + SEGMENT_MAX / 2 && s[cut - 1] != ' ')
+        cut--;
+    if (s[cut - 1] != ' ') {
+        cut = ls + SEGMENT_MAX;
+        while (((unsigned char)s[cut] & 0xC0) == 0x80)
+            cut--;
+    }
+    *next = cut;
+    return cut;
+}
+
+/* Whole-line repair: up to three rounds of re-decoding (double mojibake),
+ * best kept the cheapest version of orig. 0 or -ENOMEM. */
+static int repair_whole(const clean_cfg *cfg, ws *w, const wtext *orig, wtext *best)
+{
+    long bad0 = 0, steps = 0;
+    long best_cost = text_cost2(orig->cp, orig->n, &bad0, NULL);
+    int rc;
+    if ((rc = wt_copy(best, orig)) || (rc = wt_copy(&w->a, orig)))
+        return rc;
+    for (int round = 0; round < 3; round++) {
+        long c = 0;
+        rc = one_step(cfg, &w->a, &w->b, w, &c, round > 0 || bad0 > 0);
+        if (rc < 0)
+            return rc;
+        if (rc) /* no code page takes the line */
+            return 0;
+        steps += c;
+        long cost = text_cost(w->b.cp, w->b.n) + steps;
+        wt_swap(&w->a, &w->b);
+        if (cost < best_cost) {
+            best_cost = cost;
+            if ((rc = wt_copy(best, &w->a)))
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* Partial repair of best, kept only when it leaves no mojibake behind (a
+ * hopeless garble is better left as it is). 0 or -ENOMEM. */
+static int repair_partial(const clean_cfg *cfg, ws *w, wtext *best)
+{
+    int rc, any = 0;
+    if ((rc = wt_copy(&w->a, best)))
+        return rc;
+    for (int round = 0; round < 2; round++) {
+        int changed = 0;
+        if ((rc = partial(cfg, &w->a, &w->b, w, &changed)))
+            return rc;
+        if (!changed)
+            break;
+        any = 1;
+        wt_swap(&w->a, &w->b);
+    }
+    if (any) {
+        long bad1 = 0;
+        text_cost2(w->a.cp, w->a.n, NULL, &bad1);
+        if (bad1 == 0)
+            return wt_copy(best, &w->a);
+    }
+    return 0;
+}
+
 int clean_mojibake(const clean_cfg *cfg, const char *s, size_t len,
                    cbuf *out)
 {
@@ -767,33 +842,16 @@ int clean_mojibake(const clean_cfg *cfg, const char *s, size_t len,
     memset(&w, 0, sizeof w);
     wtext orig = {0}, best = {0};
     int rc = 0;
-    size_t ls = 0;
-    while (ls < len) {
-        const char *nl = memchr(s + ls, '\n', len - ls);
-        size_t le = nl ? (size_t)(nl - s) : len, next = le + 1;
-        if (le - ls > SEGMENT_MAX) {
-            /* a very long line goes in segments, cut at a space (or at
-             * least at a character boundary) */
-            size_t cut = ls + SEGMENT_MAX;
-            while (cut > ls + SEGMENT_MAX / 2 && s[cut - 1] != ' ')
-                cut--;
-            if (s[cut - 1] != ' ') {
-                cut = ls + SEGMENT_MAX;
-                while (((unsigned char)s[cut] & 0xC0) == 0x80)
-                    cut--;
-            }
-            le = next = cut;
-        }
+    for (size_t ls = 0, next; ls < len; ls = next) {
+        size_t le = line_end(s, len, ls, &next);
         int high = 0;
         for (size_t i = ls; i < le; i++)
             if ((unsigned char)s[i] >= 0x80) {
                 high = 1;
                 break;
             }
-        if (!high || (cfg->lead_mask && !line_suspect(cfg, s, ls, le))) {
-            ls = next;
+        if (!high || (cfg->lead_mask && !line_suspect(cfg, s, ls, le)))
             continue;
-        }
         /* the line as characters */
         if (wt_reserve(&orig, le - ls + 1)) {
             rc = -ENOMEM;
@@ -808,55 +866,10 @@ int clean_mojibake(const clean_cfg *cfg, const char *s, size_t len,
             orig.n++;
             i += n;
         }
-        long bad0 = 0, steps = 0;
-        long best_cost = text_cost2(orig.cp, orig.n, &bad0, NULL);
-        if ((rc = wt_copy(&best, &orig)) || (rc = wt_copy(&w.a, &orig)))
+        if ((rc = repair_whole(cfg, &w, &orig, &best)) ||
+            (rc = repair_partial(cfg, &w, &best)) ||
+            (rc = emit_line(s, ls, &best, out)))
             break;
-        for (int round = 0; round < 3; round++) {
-            long c = 0;
-            rc = one_step(cfg, &w.a, &w.b, &w, &c, round > 0 || bad0 > 0);
-            if (rc < 0)
-                break;
-            if (rc) {
-                rc = 0;
-                break;
-            }
-            steps += c;
-            long cost = text_cost(w.b.cp, w.b.n) + steps;
-            wt_swap(&w.a, &w.b);
-            if (cost < best_cost) {
-                best_cost = cost;
-                if ((rc = wt_copy(&best, &w.a)))
-                    break;
-            }
-        }
-        if (rc)
-            break;
-        /* partial repair, kept only when it leaves no mojibake behind
-         * (a hopeless garble is better left as it is) */
-        if ((rc = wt_copy(&w.a, &best)))
-            break;
-        int any = 0;
-        for (int round = 0; round < 2; round++) {
-            int changed = 0;
-            if ((rc = partial(cfg, &w.a, &w.b, &w, &changed)))
-                break;
-            if (!changed)
-                break;
-            any = 1;
-            wt_swap(&w.a, &w.b);
-        }
-        if (rc)
-            break;
-        if (any) {
-            long bad1 = 0;
-            text_cost2(w.a.cp, w.a.n, NULL, &bad1);
-            if (bad1 == 0 && (rc = wt_copy(&best, &w.a)))
-                break;
-        }
-        if (rc || (rc = emit_line(s, ls, &best, out)))
-            break;
-        ls = next;
     }
     ws_free(&w);
     free(orig.cp);
