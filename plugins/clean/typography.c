@@ -121,31 +121,75 @@ static int fix_quotes(const char *s, size_t ls, size_t le, const qpos *q,
 static const unsigned char interesting[256] = {
     ['"'] = 1, ['.'] = 1, [','] = 1, [';'] = 1, [0xC2] = 1, [0xE2] = 1};
 
+/* A line of only dashes or bullets (and spaces): where its rule starts
+ * and ends, or 0 when it holds anything else. */
+static int rule_line(const char *s, size_t len, size_t ls, size_t le, size_t *cs,
+                     size_t *ce)
+{
+    int any = 0;
+    *cs = le;
+    *ce = ls;
+    for (size_t i = ls, n; i < le; i += n) {
+        int32_t c = cp_at(s, len, i, &n);
+        if (c < 0x80 && is_sp((char)c))
+            continue;
+        if (!rule_char(c))
+            return 0;
+        any = 1;
+        if (*cs == le)
+            *cs = i;
+        *ce = i + n;
+    }
+    return any;
+}
+
+/* Doubled punctuation at s[i] (a '.', ',' or ';'): "x. ." or "x,,", also
+ * ". . ." -> "."; an ellipsis "..." is left alone. Returns where the
+ * repeats end (an edit removes them), or i when there are none. */
+static size_t doubled_punct(const char *s, size_t ls, size_t le, size_t i)
+{
+    char b = s[i];
+    if (i > ls && s[i - 1] == '.')
+        return i;
+    size_t k = i + 1;
+    for (;;) {
+        size_t j = k;
+        while (j < le && is_sp(s[j]))
+            j++;
+        if (j < le && s[j] == b && (b != '.' || j > k) && !(j + 1 < le && s[j + 1] == '.'))
+            k = j + 1;
+        else
+            break;
+    }
+    return k == i + 1 ? i : k;
+}
+
+/* Curly quotes, primes and dashes of a line to ASCII (ascii_punct). */
+static int ascii_line(const char *s, size_t len, size_t ls, size_t le, edits *E)
+{
+    for (size_t i = ls, n; i < le; i += n) {
+        int32_t c = cp_at(s, len, i, &n);
+        const char *r = NULL;
+        if (c == 0x2018 || c == 0x2019 || c == 0x201A || c == 0x201B || c == 0x2032)
+            r = "'";
+        else if (c == 0x201C || c == 0x201D || c == 0x201E || c == 0x201F || c == 0xAB ||
+                 c == 0xBB || c == 0x2033)
+            r = "\"";
+        else if (c == 0x2010 || c == 0x2011 || c == 0x2012 || c == 0x2013 || c == 0x2014 ||
+                 c == 0x2015 || c == 0x2212)
+            r = "-";
+        if (r && add_edit(E, i, i + n, r, 1))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
 static int do_line(const clean_cfg *cfg, const char *s, size_t len, size_t ls,
                    size_t le, edits *E)
 {
-    /* a line of only dashes or bullets */
-    if (cfg->drop_rule_lines) {
-        size_t i = ls, cs = le, ce = ls;
-        int only = 1, any = 0;
-        while (i < le) {
-            size_t n;
-            int32_t c = cp_at(s, len, i, &n);
-            if (c >= 0x80 || !is_sp((char)c)) {
-                if (!rule_char(c)) {
-                    only = 0;
-                    break;
-                }
-                any = 1;
-                if (cs == le)
-                    cs = i;
-                ce = i + n;
-            }
-            i += n;
-        }
-        if (only && any)
-            return add_edit(E, cs, ce, "", 0);
-    }
+    size_t cs, ce;
+    if (cfg->drop_rule_lines && rule_line(s, len, ls, le, &cs, &ce))
+        return add_edit(E, cs, ce, "", 0);
     qpos cq[64], aq[64];
     size_t ncq = 0, naq = 0;
     for (size_t i = ls; i < le;) {
@@ -156,35 +200,14 @@ static int do_line(const clean_cfg *cfg, const char *s, size_t len, size_t ls,
             break;
         unsigned char b = (unsigned char)s[i];
         if (b < 0x80) {
+            size_t k = i;
             if (b == '"' && naq < 64)
                 aq[naq++] = (qpos){i, 1, '"'};
-            else if ((b == '.' || b == ',' || b == ';') &&
-                     !(i > ls && s[i - 1] == '.')) {
-                /* doubled punctuation: "x. ." or "x,," */
-                size_t j = i + 1;
-                while (j < le && is_sp(s[j]))
-                    j++;
-                if (j < le && s[j] == (char)b && (b != '.' || j > i + 1) &&
-                    !(j + 1 < le && s[j + 1] == '.')) {
-                    size_t k = j + 1;
-                    for (;;) { /* ". . ." -> "." */
-                        size_t j2 = k;
-                        while (j2 < le && is_sp(s[j2]))
-                            j2++;
-                        if (j2 < le && s[j2] == (char)b &&
-                            (b != '.' || j2 > k) &&
-                            !(j2 + 1 < le && s[j2 + 1] == '.'))
-                            k = j2 + 1;
-                        else
-                            break;
-                    }
-                    if (add_edit(E, i + 1, k, "", 0))
-                        return -ENOMEM;
-                    i = k;
-                    continue;
-                }
-            }
-            i++;
+            else if (b == '.' || b == ',' || b == ';')
+                k = doubled_punct(s, ls, le, i);
+            if (k > i && add_edit(E, i + 1, k, "", 0))
+                return -ENOMEM;
+            i = k > i ? k : i + 1;
             continue;
         }
         size_t n;
@@ -210,26 +233,7 @@ static int do_line(const clean_cfg *cfg, const char *s, size_t len, size_t ls,
     if (fix_quotes(s, ls, le, cq, ncq, !cfg->ascii_punct, E) ||
         fix_quotes(s, ls, le, aq, naq, 0, E))
         return -ENOMEM;
-    if (cfg->ascii_punct) {
-        for (size_t i = ls; i < le;) {
-            size_t n;
-            int32_t c = cp_at(s, len, i, &n);
-            const char *r = NULL;
-            if (c == 0x2018 || c == 0x2019 || c == 0x201A || c == 0x201B ||
-                c == 0x2032)
-                r = "'";
-            else if (c == 0x201C || c == 0x201D || c == 0x201E ||
-                     c == 0x201F || c == 0xAB || c == 0xBB || c == 0x2033)
-                r = "\"";
-            else if (c == 0x2010 || c == 0x2011 || c == 0x2012 ||
-                     c == 0x2013 || c == 0x2014 || c == 0x2015 || c == 0x2212)
-                r = "-";
-            if (r && add_edit(E, i, i + n, r, 1))
-                return -ENOMEM;
-            i += n;
-        }
-    }
-    return 0;
+    return cfg->ascii_punct ? ascii_line(s, len, ls, le, E) : 0;
 }
 
 int clean_typography(const clean_cfg *cfg, const char *s, size_t len,
