@@ -139,15 +139,14 @@ static int is_acronym_tok(const ent_tok *t)
     return 1;
 }
 
-int link_mentions(const ent_tok *tok, size_t n_tok, ent_spans *l)
+/* A: the forms a name found can be repeated in: the whole name, a
+ * person's surname or (not seen in lower case) first name, the initials
+ * of a multi-word name. cand maps each form's hash to the mention;
+ * *maxlen is the longest name in tokens. 0 or -ENOMEM. */
+static int collect_forms(const ent_tok *tok, const ent_spans *l, lmap *cand, int *maxlen)
 {
-    int rc = -ENOMEM;
-    lmap cand = {0}, exact = {0}, shortf = {0};
-    /* ---- A: candidates from the names found, then untagged repeats ---- */
-    int maxlen = 1;
-    size_t n0 = l->n;
-    for (size_t i = 0; i < n0; i++) {
-        ent_span *s = &l->spans[i];
+    for (size_t i = 0; i < l->n; i++) {
+        const ent_span *s = &l->spans[i];
         if (is_numeric_label(s->label))
             continue;
         uint32_t len = s->end - s->start;
@@ -156,62 +155,81 @@ int link_mentions(const ent_tok *tok, size_t n_tok, ent_spans *l)
         /* a lone word at a sentence start is too weak to spread */
         if (len == 1 && (tok[s->start].flags & TF_SENT_START) && !is_acronym_tok(&tok[s->start]))
             continue;
-        if (lmap_put(&cand, seq_hash(tok, s->start, s->end), (int32_t)i))
-            goto out;
-        if ((int)len > maxlen)
-            maxlen = (int)len;
+        if (lmap_put(cand, seq_hash(tok, s->start, s->end), (int32_t)i))
+            return -ENOMEM;
+        if ((int)len > *maxlen)
+            *maxlen = (int)len;
         if (strcmp(s->label, "PERSON") == 0 && len >= 2) {
-            const ent_tok *f = &tok[s->start], *l = &tok[s->end - 1];
-            if ((l->flags & TF_INIT_CAP) && l->len >= 2 &&
-                lmap_put(&cand, seq_add(NH_SEED, tok_hash(l)), (int32_t)i))
-                goto out;
-            if ((f->flags & TF_INIT_CAP) && f->len >= 2 && !(f->flags & TF_LCSEEN) &&
-                lmap_put(&cand, seq_add(NH_SEED, tok_hash(f)), (int32_t)i))
-                goto out;
+            const ent_tok *first = &tok[s->start], *last = &tok[s->end - 1];
+            if ((last->flags & TF_INIT_CAP) && last->len >= 2 &&
+                lmap_put(cand, seq_add(NH_SEED, tok_hash(last)), (int32_t)i))
+                return -ENOMEM;
+            if ((first->flags & TF_INIT_CAP) && first->len >= 2 &&
+                !(first->flags & TF_LCSEEN) &&
+                lmap_put(cand, seq_add(NH_SEED, tok_hash(first)), (int32_t)i))
+                return -ENOMEM;
         }
         uint64_t ac = len >= 2 ? acronym(tok, s->start, s->end) : 0;
-        if (ac && lmap_put(&cand, ac, (int32_t)i))
-            goto out;
+        if (ac && lmap_put(cand, ac, (int32_t)i))
+            return -ENOMEM;
     }
-    if (cand.n) {
-        size_t si = 0;
-        for (size_t i = 0; i < n_tok;) {
-            while (si < n0 && l->spans[si].end <= i)
-                si++;
-            if (si < n0 && l->spans[si].start <= i) {
-                i = l->spans[si].end;
-                continue;
-            }
-            if (!(tok[i].flags & TF_INIT_CAP)) {
-                i++;
-                continue;
-            }
-            size_t limit = si < n0 ? l->spans[si].start : n_tok;
-            uint64_t h = NH_SEED;
-            size_t best = 0;
-            int32_t src = -1;
-            for (size_t j = i; j < limit && (int)(j - i) < maxlen; j++) {
-                h = seq_add(h, tok_hash(&tok[j]));
-                int32_t v = lmap_get(&cand, h);
-                if (v >= 0) {
-                    best = j + 1;
-                    src = v;
-                }
-            }
-            if (best && best == i + 1 && (tok[i].flags & TF_LCSEEN))
-                best = 0;
-            if (best) {
-                ent_span s = {(uint32_t)i, (uint32_t)best, l->spans[src].label, -1, 3};
-                if (ent_spans_push(l, s))
-                    goto out;
-                i = best;
-            } else {
-                i++;
+    return 0;
+}
+
+/* A: untagged capitalised runs outside the mentions that match a form,
+ * longest first, become mentions with its label (a single word seen in
+ * lower case elsewhere does not). 0 or -ENOMEM. */
+static int add_repeats(const ent_tok *tok, size_t n_tok, ent_spans *l, const lmap *cand,
+                       int maxlen)
+{
+    size_t si = 0, n0 = l->n;
+    for (size_t i = 0; i < n_tok;) {
+        while (si < n0 && l->spans[si].end <= i)
+            si++;
+        if (si < n0 && l->spans[si].start <= i) {
+            i = l->spans[si].end;
+            continue;
+        }
+        if (!(tok[i].flags & TF_INIT_CAP)) {
+            i++;
+            continue;
+        }
+        size_t limit = si < n0 ? l->spans[si].start : n_tok;
+        uint64_t h = NH_SEED;
+        size_t best = 0;
+        int32_t src = -1;
+        for (size_t j = i; j < limit && (int)(j - i) < maxlen; j++) {
+            h = seq_add(h, tok_hash(&tok[j]));
+            int32_t v = lmap_get(cand, h);
+            if (v >= 0) {
+                best = j + 1;
+                src = v;
             }
         }
-        qsort(l->spans, l->n, sizeof *l->spans, ent_span_cmp);
+        if (best && best == i + 1 && (tok[i].flags & TF_LCSEEN))
+            best = 0;
+        if (best) {
+            ent_span s = {(uint32_t)i, (uint32_t)best, l->spans[src].label, -1, 3};
+            if (ent_spans_push(l, s))
+                return -ENOMEM;
+            i = best;
+        } else {
+            i++;
+        }
     }
-    /* ---- B: canonical mentions ---- */
+    qsort(l->spans, l->n, sizeof *l->spans, ent_span_cmp);
+    return 0;
+}
+
+/* B: each mention's canonical mention (ref), in document order: the first
+ * with the same words (and, for numbers, the same label), else for a
+ * single word the first person it is the surname or first name of, or the
+ * first name it is the acronym of; a name takes its canonical's label.
+ * 0 or -ENOMEM. */
+static int assign_canonical(const ent_tok *tok, ent_spans *l)
+{
+    int rc = -ENOMEM;
+    lmap exact = {0}, shortf = {0};
     for (size_t i = 0; i < l->n; i++) {
         ent_span *s = &l->spans[i];
         uint64_t key = seq_hash(tok, s->start, s->end) ^
@@ -239,10 +257,10 @@ int link_mentions(const ent_tok *tok, size_t n_tok, ent_spans *l)
         if (numeric)
             continue;
         if (strcmp(s->label, "PERSON") == 0 && len >= 2) {
-            const ent_tok *f = &tok[s->start], *l = &tok[s->end - 1];
-            if (lmap_put(&shortf, seq_add(NH_SEED, tok_hash(l)), (int32_t)i) ||
-                ((f->flags & TF_INIT_CAP) &&
-                 lmap_put(&shortf, seq_add(NH_SEED, tok_hash(f)), (int32_t)i)))
+            const ent_tok *first = &tok[s->start], *last = &tok[s->end - 1];
+            if (lmap_put(&shortf, seq_add(NH_SEED, tok_hash(last)), (int32_t)i) ||
+                ((first->flags & TF_INIT_CAP) &&
+                 lmap_put(&shortf, seq_add(NH_SEED, tok_hash(first)), (int32_t)i)))
                 goto out;
         }
         uint64_t ac = len >= 2 ? acronym(tok, s->start, s->end) : 0;
@@ -251,10 +269,20 @@ int link_mentions(const ent_tok *tok, size_t n_tok, ent_spans *l)
     }
     rc = 0;
 out:
-    lmap_free(&cand);
     lmap_free(&exact);
     lmap_free(&shortf);
     return rc;
+}
+
+int link_mentions(const ent_tok *tok, size_t n_tok, ent_spans *l)
+{
+    lmap cand = {0};
+    int maxlen = 1;
+    int rc = collect_forms(tok, l, &cand, &maxlen);
+    if (rc == 0 && cand.n)
+        rc = add_repeats(tok, n_tok, l, &cand, maxlen);
+    lmap_free(&cand);
+    return rc ? rc : assign_canonical(tok, l);
 }
 
 static int connector(const ent_tok *t)
