@@ -94,6 +94,7 @@ typedef struct gaz {
 extern const char *const gz_wordclass_names[GZ_N_WORDCLASS];
 /* the classes the stage's rules test (positions in gz_wordclass_names + 1) */
 #define GZ_WC_ANIMAL 3
+#define GZ_WC_GROUP 12
 #define GZ_WC_PERSON 16
 /* The class of a token's lower case (low, llen bytes, hash h_low), with a
  * plural's singular tried when the word itself has none. */

@@ -286,6 +286,19 @@ static void pair_quotes(const ner_tok *t, size_t n, size_t *a, size_t *b)
         *b = lastq;
 }
 
+/* "the League", "the Party", "the Union": one capitalised word after
+ * "the" that is a noun of groups (WordNet's noun.group) and no place the
+ * gazetteer knows names an organisation, not a person. */
+static const char *the_group(const ner_tok *t, size_t i, size_t j, const char *label)
+{
+    const uint32_t GEO = (1u << GZ_COUNTRY) | (1u << GZ_CITY) | (1u << GZ_REGION);
+    if (j - i != 1 || i == 0 || !NER_LOW_IS(&t[i - 1], "the") || t[i].wcls != GZ_WC_GROUP ||
+        !(t[i].flags & TF_INIT_CAP) || (t[i].flags & TF_ALLCAPS_SENT) || (t[i].gaz & GEO))
+        return label;
+    /* a place stays one: "the Village" is a neighbourhood as often */
+    return strcmp(label, "PERSON") == 0 ? "ORG" : label;
+}
+
 /* The model's spans, trimmed and relabelled. */
 static int model_spans(const ent_sentence *S)
 {
@@ -330,6 +343,7 @@ static int model_spans(const ent_sentence *S)
         uint32_t sm = span_gaz(S, (uint32_t)(t0 + i), (uint32_t)(t0 + j));
         lab = refine(e, lab, sm, j < n ? &t[j] : NULL);
         lab = head_label(e, lab, t, i, j, sm);
+        lab = the_group(t, i, j, lab);
         ent_span s = {(uint32_t)(t0 + i), (uint32_t)(t0 + j), lab, -1, 0};
         if (ent_spans_push(w, s))
             return -ENOMEM;

@@ -243,6 +243,12 @@ static void test_head_words(void **state)
     assert_false(has(out, "But Woodward", "PERSON"));
     check_refs(out);
     json_decref(out);
+    /* "the" and a noun of groups: an organisation, not a person */
+    out = run("Lawyers for the states asked the Court to rule. They met Smith there.", -1);
+    HAS(out, "Court", "ORG");
+    assert_false(has(out, "Court", "PERSON"));
+    HAS(out, "Smith", "PERSON");
+    json_decref(out);
 }
 
 /* A title-case phrase in double quotes is a work; quoted speech is not. */
