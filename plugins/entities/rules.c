@@ -725,7 +725,7 @@ static int quoted(const ent_sentence *S)
     return 0;
 }
 
-/* drop the spans numbers replaced */
+/* drop the spans a later rule replaced (their label set to NULL) */
 static int drop_cleared(const ent_sentence *S)
 {
     size_t first_new = S->first;
