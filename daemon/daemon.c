@@ -891,11 +891,42 @@ static int start_watching(dpd *d)
     return 0;
 }
 
+/* SIGTERM and SIGINT must end docprocd cleanly whenever they come, also
+ * while it still reads its config and loads (maybe slow) plugins, before
+ * libuv's handlers exist: until then the default action would kill it on
+ * the spot (systemd's stop, a Ctrl-C). So they are blocked before main
+ * runs, and let through once the loop's handlers are installed; one that
+ * came meanwhile is then handled as any other. The worker processes and
+ * the one-shot commands (--check-config, --help) get the mask back at
+ * once. */
+static sigset_t stop_signals, saved_mask;
+
+__attribute__((constructor)) static void block_stop_signals(void)
+{
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGHUP);
+    sigprocmask(SIG_BLOCK, &stop_signals, &saved_mask);
+}
+
+static void unblock_stop_signals(void)
+{
+    sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+}
+
 int main(int argc, char **argv)
 {
     dp_output_init();
-    if (argc == 3 && strcmp(argv[1], "--worker") == 0)
+    if (argc == 3 && strcmp(argv[1], "--worker") == 0) {
+        /* Workers ignore these (the daemon stops them); ignoring them
+         * first drops one that came during the exec. */
+        signal(SIGINT, SIG_IGN);
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        unblock_stop_signals();
         return dp_worker_main(argv[2]);
+    }
     dp_workerpool_argv0 = argv[0];
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -927,6 +958,8 @@ int main(int argc, char **argv)
     }
     if (config_path == NULL)
         config_path = dp_config_default_path();
+    if (check_only)
+        unblock_stop_signals();
 
     static dpd dd;
     dpd *d = &dd;
@@ -971,6 +1004,17 @@ int main(int argc, char **argv)
         uv_signal_init(d->loop, sigs[i]);
         sigs[i]->data = d;
     }
+    uv_signal_start(&d->sigint, on_signal, SIGINT);
+    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d->sighup, on_sighup, SIGHUP);
+    /* A stop asked for while starting: claim nothing, exit 0 at once. */
+    sigset_t pending;
+    int stop_pending = 0;
+    if (sigpending(&pending) == 0)
+        stop_pending = sigismember(&pending, SIGTERM) == 1   ? SIGTERM
+                       : sigismember(&pending, SIGINT) == 1 ? SIGINT
+                                                            : 0;
+    unblock_stop_signals();
     if (start_watching(d) != 0) {
         close_all(d);
         uv_run(d->loop, UV_RUN_DEFAULT);
@@ -979,9 +1023,6 @@ int main(int argc, char **argv)
     uint64_t tick = (uint64_t)d->cfg->settle_ms / 4;
     tick = tick < 20 ? 20 : tick > 250 ? 250 : tick;
     uv_timer_start(&d->tick, on_tick, tick, tick);
-    uv_signal_start(&d->sigint, on_signal, SIGINT);
-    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
-    uv_signal_start(&d->sighup, on_sighup, SIGHUP);
     uint64_t wd = dp_notify_watchdog_ms();
     if (wd > 0)
         uv_timer_start(&d->watchdog, on_watchdog, wd / 2, wd / 2);
@@ -1001,10 +1042,14 @@ int main(int argc, char **argv)
            "docprocd %s: watching %s -> %s (%zu stages, %d workers)",
            DP_VERSION, d->cfg->inbox, d->cfg->outbox, d->gen->pipeline.n,
            d->cfg->workers);
-    adopt_orphans(d);
-    scan_inbox(d);
-    dp_notify("READY=1");
-    pump(d);
+    if (stop_pending) {
+        on_signal(&d->sigterm, stop_pending);
+    } else {
+        adopt_orphans(d);
+        scan_inbox(d);
+        dp_notify("READY=1");
+        pump(d);
+    }
     uv_run(d->loop, UV_RUN_DEFAULT);
     d->metrics.worker_restarts = wpool.restarts;
     if (d->cfg->metrics_file)
