@@ -257,6 +257,22 @@ static void saw(dpd *d, const char *name, saw_kind kind)
     evaluate(d, c);
 }
 
+/* A name went away from the inbox (an event, or a scan that no longer
+ * finds it). A folder's entry is dropped, so that the table holds no name
+ * of a folder that is gone, and a new folder of that name is seen (and
+ * logged) as new; files are looked at on the next tick anyway. */
+static void forget_folder(dpd *d, dp_cand *c)
+{
+    struct stat st;
+    if (c->state != DP_CAND_IGNORED ||
+        fstatat(d->inbox_fd, c->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+        errno != ENOENT)
+        return;
+    dp_log(DP_LOG_DEBUG, "%s/%s: the folder is gone", d->cfg->inbox,
+           c->name);
+    dp_inbox_remove(&d->inbox, c);
+}
+
 static int scan_inbox(dpd *d)
 {
     int fd = openat(d->inbox_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -275,6 +291,10 @@ static int scan_inbox(dpd *d)
         saw(d, e->d_name, SAW_SCAN);
     }
     closedir(dir);
+    for (dp_cand *c = d->inbox.ignored.head, *next; c; c = next) {
+        next = c->next;
+        forget_folder(d, c);
+    }
     d->need_scan = 0;
     return 0;
 }
@@ -515,6 +535,7 @@ static void pump(dpd *d)
     }
     d->metrics.in_flight = d->in_flight;
     d->metrics.queue_depth = d->inbox.ready.n;
+    d->metrics.inbox_names = d->inbox.n;
 }
 
 /* Documents in processing/ that nobody holds: left by a crash, a drain
@@ -598,6 +619,12 @@ static void on_watch(dp_watch *w, dp_watch_event ev, const char *name,
     switch (ev) {
     case DP_WATCH_WRITING: saw(d, name, SAW_WRITING); break;
     case DP_WATCH_FINISHED: saw(d, name, SAW_FINISHED); break;
+    case DP_WATCH_REMOVED: {
+        dp_cand *c = dp_inbox_find(&d->inbox, name);
+        if (c)
+            forget_folder(d, c);
+        break;
+    }
     case DP_WATCH_OVERFLOW:
         dp_log(DP_LOG_WARNING,
                "inotify queue overflow: rescanning the inbox");

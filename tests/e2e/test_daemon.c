@@ -550,6 +550,92 @@ static void test_folder_then_file_polled(void **state)
     assert_int_equal(e2e_log_count(&f->t, "is a folder"), 1);
 }
 
+typedef struct metric_ctx {
+    const char *path;
+    const char *name;
+    long long want;
+} metric_ctx;
+
+/* The metrics file has the line "<name> <want>". */
+static int metric_is(void *p)
+{
+    metric_ctx *c = p;
+    char *text = e2e_read(c->path, NULL);
+    char line[128];
+    snprintf(line, sizeof line, "\n%s %lld\n", c->name, c->want);
+    int ok = text && strstr(text, line);
+    free(text);
+    return ok;
+}
+
+typedef struct logged_ctx {
+    fx *f;
+    const char *needle;
+    int n;
+} logged_ctx;
+
+static int logged(void *p)
+{
+    logged_ctx *c = p;
+    return e2e_log_count(&c->f->t, c->needle) >= c->n;
+}
+
+/* Folders that come and go in the inbox: the daemon's table of names used
+ * to keep every folder name it had seen, forever (a long-running daemon on
+ * an inbox where tools make and remove folders grew without bound); and a
+ * folder made again under the name of a removed one was never looked at
+ * (nor logged) again. Now the name is forgotten when the folder goes: the
+ * docproc_inbox_names gauge falls back to 0. Both ways of watching. */
+static void folders_come_and_go(fx *f, const char *watch)
+{
+    char extra[1024], metrics[400];
+    snprintf(metrics, sizeof metrics, "%s/metrics.prom", f->t.root);
+    snprintf(extra, sizeof extra,
+             "{\"watch\": \"%s\", \"rescan_ms\": 300, \"metrics_file\": "
+             "\"%s\", \"metrics_interval_ms\": 100}",
+             watch, metrics);
+    start(f, e2e_example_stages(NULL), SETTLE_MS, extra);
+    enum { N = 40 };
+    for (int i = 0; i < N; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "folder-%02d", i);
+        assert_int_equal(mkdir(e2e_path(f->t.inbox, name), 0755), 0);
+    }
+    logged_ctx all = {f, "is a folder", N};
+    assert_true(e2e_wait_for(logged, &all, E2E_DEADLINE_MS));
+    metric_ctx held = {metrics, "docproc_inbox_names", N};
+    assert_true(e2e_wait_for(metric_is, &held, E2E_DEADLINE_MS));
+    for (int i = 0; i < N; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "folder-%02d", i);
+        assert_int_equal(rmdir(e2e_path(f->t.inbox, name)), 0);
+    }
+    metric_ctx none = {metrics, "docproc_inbox_names", 0};
+    if (!e2e_wait_for(metric_is, &none, E2E_DEADLINE_MS)) {
+        char *m = e2e_read(metrics, NULL);
+        fail_msg("the names of removed folders are still held:\n%s",
+                 m ? m : "(no metrics file)");
+    }
+    /* A new folder of an old name is a new folder: logged again. */
+    assert_int_equal(mkdir(e2e_path(f->t.inbox, "folder-07"), 0755), 0);
+    logged_ctx again = {f, "folder-07 is a folder", 2};
+    assert_true(e2e_wait_for(logged, &again, E2E_DEADLINE_MS));
+    e2e_drop(&f->t, "sentinel.txt", "a b", 3);
+    json_decref(wait_output(f, "sentinel.txt.json"));
+    e2e_daemon_stop(&f->d);
+    assert_int_equal(e2e_log_count(&f->t, "is a folder"), N + 1);
+}
+
+static void test_folders_forgotten(void **state)
+{
+    folders_come_and_go(*state, "inotify");
+}
+
+static void test_folders_forgotten_polled(void **state)
+{
+    folders_come_and_go(*state, "poll");
+}
+
 typedef struct gone_ctx {
     fx *f;
     int status;
@@ -1635,6 +1721,7 @@ int main(int argc, char **argv)
         T(test_delete_originals), T(test_same_name_twice),
         T(test_odd_names),        T(test_ignored_names),
         T(test_directory_left_alone), T(test_folder_then_file_polled),
+        T(test_folders_forgotten), T(test_folders_forgotten_polled),
         T(test_error_json),
         T(test_inbox_removed),
     };
