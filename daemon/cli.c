@@ -145,6 +145,34 @@ static int parse_set(json_t *overrides, const char *arg)
     return json_object_set_new(obj, key, v) == 0 ? 0 : -ENOMEM;
 }
 
+/* A --set for a configured stage that --stages leaves out would be
+ * ignored without a word; say which option and which stage instead.
+ * Returns EXIT_USAGE after the message, or 0. */
+static int check_sets_run(char **sets, size_t n_sets, char **only,
+                          const char *stages_arg, const dp_config *cfg)
+{
+    for (size_t i = 0; only && i < n_sets; i++) {
+        size_t len = strcspn(sets[i], ".");
+        int configured = 0, run = 0;
+        for (size_t j = 0; j < cfg->n_stages; j++)
+            configured |= strlen(cfg->stages[j].name) == len &&
+                          strncmp(cfg->stages[j].name, sets[i], len) == 0;
+        for (size_t j = 0; only[j]; j++)
+            run |= strlen(only[j]) == len &&
+                   strncmp(only[j], sets[i], len) == 0;
+        if (configured && !run) {
+            fprintf(stderr,
+                    "docproc: --set '%s': stage '%.*s' does not run: "
+                    "--stages '%s' leaves it out (add it to --stages, or "
+                    "drop this --set)\n"
+                    "Try 'docproc --help' for more information.\n",
+                    sets[i], (int)len, sets[i], stages_arg);
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
 static char **split_stages(const char *arg)
 {
     size_t n = 1;
@@ -642,15 +670,18 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
-    const char *config_path = NULL, *format = "json";
+    const char *config_path = NULL, *format = "json", *stages_arg = NULL;
     char **only = NULL;
+    char **sets = calloc((size_t)argc, sizeof *sets); /* the --set args */
+    size_t n_sets = 0;
     int jsonl = 0, c, rc = EXIT_USAGE, progress_opt = -1;
     run_opts ro = {0};
     progress pg = {0};
     json_t *overrides = json_object();
     ro.names = json_object();
     ro.labels = json_object();
-    if (overrides == NULL || ro.names == NULL || ro.labels == NULL) {
+    if (overrides == NULL || ro.names == NULL || ro.labels == NULL ||
+        sets == NULL) {
         fprintf(stderr, "docproc: out of memory\n");
         goto out;
     }
@@ -660,6 +691,7 @@ int main(int argc, char **argv)
         case 'c': config_path = optarg; break;
         case 's':
             free_list(only);
+            stages_arg = optarg;
             only = split_stages(optarg);
             if (only == NULL || only[0] == NULL) {
                 rc = usage_error("--stages '%s': expected stage names "
@@ -674,6 +706,7 @@ int main(int argc, char **argv)
                                  optarg);
                 goto out;
             }
+            sets[n_sets++] = optarg;
             break;
         case 'j': jsonl = 1; break;
         case 'f': format = optarg; break;
@@ -759,6 +792,11 @@ int main(int argc, char **argv)
      * the command's stderr, unless systemd connected it to the journal. */
     if (getenv("JOURNAL_STREAM") == NULL)
         dp_log_set_plain("docproc");
+    if ((rc = check_sets_run(sets, n_sets, only, stages_arg, &cfg)) != 0) {
+        dp_config_free(&cfg);
+        goto out;
+    }
+    rc = EXIT_USAGE;
     dp_pipeline p;
     if (dp_pipeline_load(&p, &cfg, (const char *const *)only, overrides,
                          &err) != 0) {
@@ -794,6 +832,7 @@ int main(int argc, char **argv)
     dp_pipeline_free(&p);
     dp_config_free(&cfg);
 out:
+    free(sets);
     free_list(only);
     json_decref(overrides);
     json_decref(ro.names);

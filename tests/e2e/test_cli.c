@@ -404,6 +404,50 @@ static void test_cli_jsonl_order(void **state)
     free(err);
 }
 
+/* --set for a configured stage that --stages leaves out: it used to be
+ * ignored without a word (the user believes the option applied). Now a
+ * usage error, exit 2, naming the option and the stage; with the stage
+ * run, the same --set is fine. */
+static void test_cli_set_for_left_out_stage(void **state)
+{
+    fx *f = *state;
+    char stages[2048], *out, *err;
+    snprintf(stages, sizeof stages,
+             "[{\"name\": \"slow\", \"plugin\": \"%s\", \"options\": "
+             "{\"ms\": 0}}, {\"name\": \"example\", \"plugin\": \"%s\"}]",
+             e2e_env("E2E_SLOW_SO"), e2e_env("E2E_EXAMPLE_SO"));
+    e2e_write_config(&f->t, stages, 200, NULL);
+    const char *input = "{\"id\": 1, \"text\": \"a bb ccc dddd\"}\n";
+    char *left_out[] = {DOCPROC, "--config", f->t.config, "--jsonl",
+                        "--set", "slow.ms=5", "--stages", "example", NULL};
+    int rc = run(left_out, input, &out, &err);
+    if (rc != 2)
+        fail_msg("--set for a stage left out by --stages: exit %d, not 2; "
+                 "stderr: %s",
+                 rc, err);
+    assert_string_equal(out, "");
+    assert_non_null(strstr(err, "--set 'slow.ms=5'"));
+    assert_non_null(strstr(err, "stage 'slow'"));
+    assert_non_null(strstr(err, "--stages 'example'"));
+    free(out);
+    free(err);
+    char *both[] = {DOCPROC, "--config", f->t.config, "--jsonl",
+                    "--stages", "slow,example", "--set", "slow.ms=5",
+                    "--set", "example.min_length=3", NULL};
+    assert_int_equal(run(both, input, &out, &err), 0);
+    assert_non_null(strstr(out, "\"slow_ms\":5"));
+    assert_non_null(strstr(out, "\"word_count\":2"));
+    free(out);
+    free(err);
+    char *kept[] = {DOCPROC, "--config", f->t.config, "--jsonl",
+                    "--stages", "example", "--set", "example.min_length=3",
+                    NULL};
+    assert_int_equal(run(kept, input, &out, &err), 0);
+    assert_non_null(strstr(out, "\"word_count\":2"));
+    free(out);
+    free(err);
+}
+
 /* --set and --stages */
 static void test_cli_options(void **state)
 {
@@ -670,7 +714,8 @@ int main(void)
         T(test_cli_files),    T(test_cli_streams), T(test_cli_stdout_full),
         T(test_cli_output_dir_write_error),
         T(test_cli_jsonl),    T(test_cli_jsonl_order),
-        T(test_cli_options),  T(test_check_config),
+        T(test_cli_options),  T(test_cli_set_for_left_out_stage),
+        T(test_check_config),
         T(test_missing_requirement), T(test_daemon_usage),
         T(test_check_config_same_folder),
     };
