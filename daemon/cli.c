@@ -598,7 +598,13 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
         j->pg = pg;
         pg->total++;
         json_error_t je;
-        json_t *o = json_loadb(json, (size_t)len, 0, &je);
+        /* NULs get the words of the files' "binary input" error, not
+         * jansson's ("control character 0x0", "\\u0000 is not allowed
+         * without JSON_ALLOW_NUL"). */
+        const char *raw_nul = memchr(json, 0, (size_t)len);
+        json_t *o = raw_nul ? NULL
+                            : json_loadb(json, (size_t)len, JSON_ALLOW_NUL,
+                                         &je);
         json_t *text = json_object_get(o, "text");
         json_t *id = json_object_get(o, "id");
         j->id = id ? json_incref(id) : json_integer((json_int_t)lineno);
@@ -617,9 +623,32 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
         j->error_stage = "input";
         if (ro->outdir && j->name)
             j->base = output_base(ro, j->name, 0);
-        if (o == NULL) {
+        const char *text_nul =
+            json_is_string(text) ? memchr(json_string_value(text), 0,
+                                          json_string_length(text))
+                                 : NULL;
+        if (raw_nul) {
+            snprintf(msg, sizeof msg,
+                     "line %zu: binary input: NUL byte at offset %zu of the "
+                     "line",
+                     lineno, (size_t)(raw_nul - json));
+            j->error = strdup(msg);
+        } else if (o == NULL && strstr(je.text, "NUL byte in object key")) {
+            snprintf(msg, sizeof msg,
+                     "line %zu: a key holds \\u0000 (a NUL character), near "
+                     "column %d",
+                     lineno, je.column);
+            j->error = strdup(msg);
+        } else if (o == NULL) {
             snprintf(msg, sizeof msg, "line %zu: not JSON: %s", lineno,
                      je.text);
+            j->error = strdup(msg);
+        } else if (text_nul) {
+            snprintf(msg, sizeof msg,
+                     "line %zu: binary input: NUL character (\\u0000) in "
+                     "\"text\" at byte offset %zu",
+                     lineno,
+                     (size_t)(text_nul - json_string_value(text)));
             j->error = strdup(msg);
         } else if (!json_is_string(text)) {
             snprintf(msg, sizeof msg,
