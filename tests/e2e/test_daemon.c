@@ -1087,38 +1087,62 @@ static void test_kill9_restart(void **state)
     assert_int_equal(e2e_count(f->t.done, 0), CRASH_DOCS);
 }
 
-/* The state kill -9 leaves between "output renamed into the outbox" and
- * "original moved to done/", made on purpose: on restart the daemon finds
- * the output by name and sha256 and does not output the document again.
- * An older output of another document under the same name is not taken
- * for it. */
+/* Make, for real, the state kill -9 leaves between "output renamed into
+ * the outbox" and "original moved to done/": done/ is moved away, so that
+ * the daemon writes the output of `name` and then cannot archive it; then
+ * the daemon is killed and done/ put back. The daemon must be running. */
+static void output_then_crash(fx *f, const char *name, const char *text)
+{
+    char away[400];
+    snprintf(away, sizeof away, "%s.away", f->t.done);
+    int before = e2e_log_count(&f->t, "could not be archived");
+    assert_int_equal(rename(f->t.done, away), 0);
+    e2e_drop(&f->t, name, text, strlen(text));
+    logged_ctx c = {f, "could not be archived", before + 1};
+    if (!e2e_wait_for(logged, &c, E2E_DEADLINE_MS)) {
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("the output of %s was not written; log:\n%s", name, log);
+    }
+    e2e_daemon_kill(&f->d);
+    assert_true(e2e_wait_no_procs(f->t.config));
+    assert_int_equal(rename(away, f->t.done), 0);
+    assert_true(e2e_exists(e2e_path(f->t.processing, name)));
+}
+
+/* Start the daemon again and let it finish all `done_n` documents; with
+ * `outname`, that output must be there with `words` words. Stops it. */
+static void restart_until_done(fx *f, int done_n, const char *outname,
+                               json_int_t words)
+{
+    e2e_daemon_start(&f->d, &f->t, -1, -1);
+    assert_true(e2e_wait_count(f->t.done, done_n));
+    assert_drained(f);
+    if (outname) {
+        json_t *o = wait_output(f, outname);
+        assert_int_equal(word_count(o), words);
+        json_decref(o);
+    }
+    e2e_daemon_stop(&f->d);
+}
+
+/* The state above: on restart the daemon finds the output of that very
+ * claim (source.claim and sha256) and does not output the document
+ * again. An older output of another document under the same name is not
+ * taken for it. */
 static void test_resume_finds_output(void **state)
 {
     fx *f = *state;
-    e2e_tree_free(&f->t);
-    e2e_tree_init(&f->t, 1);
-    e2e_write_config(&f->t, e2e_example_stages(NULL), SETTLE_MS, NULL);
-    /* x.txt: processed, output written, then the crash. */
-    e2e_writef(e2e_path(f->t.processing, "x.txt"), "output before the crash");
-    char *out, *err;
-    char *argv[] = {(char *)e2e_env("E2E_DOCPROC"), "--config", f->t.config,
-                    (char *)e2e_path(f->t.processing, "x.txt"), NULL};
-    assert_int_equal(e2e_run(argv, NULL, &out, &err), 0);
-    e2e_write(e2e_path(f->t.outbox, "x.txt.json"), out, strlen(out));
-    free(err);
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    output_then_crash(f, "x.txt", "output before the crash");
+    char *out = e2e_read(e2e_path(f->t.outbox, "x.txt.json"), NULL);
+    assert_non_null(out);
     /* y.txt: the outbox has y.txt.json of an earlier, different y.txt. */
     e2e_writef(e2e_path(f->t.processing, "y.txt"), "the new y");
     e2e_writef(e2e_path(f->t.outbox, "y.txt.json"),
                "{\"docproc\":1,\"id\":\"y.txt\",\"source\":{\"name\":\"y.txt\","
                "\"bytes\":5,\"sha256\":\"%064d\"},\"text\":\"old y\"}\n",
                0);
-    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
-    assert_true(e2e_wait_count(f->t.done, 2));
-    assert_drained(f);
-    json_t *y1 = wait_output(f, "y.txt.1.json");
-    assert_int_equal(word_count(y1), 3);
-    json_decref(y1);
-    e2e_daemon_stop(&f->d);
+    restart_until_done(f, 2, "y.txt.1.json", 3);
     /* x.txt was not output again, and its output is untouched. */
     assert_int_equal(e2e_count(f->t.outbox, 0), 3);
     assert_false(e2e_exists(e2e_path(f->t.outbox, "x.txt.1.json")));
@@ -1136,27 +1160,56 @@ static void test_resume_finds_output(void **state)
 static void test_resume_finds_output_long_name(void **state)
 {
     fx *f = *state;
-    e2e_tree_free(&f->t);
-    e2e_tree_init(&f->t, 1);
-    e2e_write_config(&f->t, e2e_example_stages(NULL), SETTLE_MS, NULL);
-    char name[256], shortened[256];
+    char name[256];
     memset(name, 'L', 253);
     name[253] = 0;
-    snprintf(shortened, sizeof shortened, "%.250s.json", name);
-    e2e_writef(e2e_path(f->t.processing, name), "output before the crash");
-    char *out, *err;
-    char *argv[] = {(char *)e2e_env("E2E_DOCPROC"), "--config", f->t.config,
-                    (char *)e2e_path(f->t.processing, name), NULL};
-    assert_int_equal(e2e_run(argv, NULL, &out, &err), 0);
-    e2e_write(e2e_path(f->t.outbox, shortened), out, strlen(out));
-    free(err);
-    free(out);
     start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
-    assert_true(e2e_wait_count(f->t.done, 1));
-    assert_drained(f);
-    e2e_daemon_stop(&f->d);
+    output_then_crash(f, name, "output before the crash");
+    assert_int_equal(e2e_count(f->t.outbox, 0), 1);
+    restart_until_done(f, 1, NULL, 0);
     assert_int_equal(e2e_count(f->t.outbox, 0), 1);
     assert_int_equal(e2e_count(f->t.failed, 0), 0);
+}
+
+/* The same file dropped twice (a re-send: same name, same bytes), the
+ * second claimed just before a crash, its output not written yet. The
+ * restart used to find the first drop's output (same name and sha256)
+ * and take the second as "already output": archived to done/ with no
+ * output of its own. Each drop gets its own output. */
+static void test_resend_resumed(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    e2e_drop(&f->t, "x.txt", "sent twice", 10);
+    json_decref(wait_output(f, "x.txt.json"));
+    assert_true(e2e_wait_count(f->t.done, 1));
+    e2e_daemon_kill(&f->d);
+    /* The re-send, claimed when the daemon died. */
+    e2e_writef(e2e_path(f->t.processing, "x.txt"), "sent twice");
+    restart_until_done(f, 2, "x.txt.1.json", 2);
+    assert_int_equal(e2e_log_count(&f->t, "already output"), 0);
+    assert_int_equal(e2e_count(f->t.outbox, 0), 2);
+}
+
+/* A consumer takes outputs away from the outbox. With x.txt.json and
+ * x.txt.1.json gone, the output of a third x.txt (x.txt.2.json, written
+ * just before a crash) was not found (the search stopped at the first
+ * missing name) and the document was output a second time. */
+static void test_resume_after_outputs_taken(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    for (int i = 0; i < 2; i++) {
+        e2e_drop(&f->t, "x.txt", "sent again", 10);
+        assert_true(e2e_wait_count(f->t.done, i + 1));
+    }
+    output_then_crash(f, "x.txt", "sent again");
+    assert_true(e2e_exists(e2e_path(f->t.outbox, "x.txt.2.json")));
+    assert_int_equal(unlink(e2e_path(f->t.outbox, "x.txt.json")), 0);
+    assert_int_equal(unlink(e2e_path(f->t.outbox, "x.txt.1.json")), 0);
+    restart_until_done(f, 3, "x.txt.2.json", 2);
+    assert_int_equal(e2e_count(f->t.outbox, 0), 1);
+    assert_true(e2e_exists(e2e_path(f->t.outbox, "x.txt.2.json")));
 }
 
 /* A document removed from processing/ (by hand, or a cleanup job) while it
@@ -1741,6 +1794,8 @@ int main(int argc, char **argv)
         T(test_kill9_restart),
         T(test_resume_finds_output),
         T(test_resume_finds_output_long_name),
+        T(test_resend_resumed),
+        T(test_resume_after_outputs_taken),
         T(test_removed_from_processing),
         T(test_sigterm_in_flight),
         T(test_sigterm_while_loading),
