@@ -826,6 +826,40 @@ static void usage(FILE *f)
             dp_config_default_path());
 }
 
+/* Documents move inbox -> processing -> done/failed by rename, which
+ * cannot cross file systems (nor mounts: a bind mount of the same disk is
+ * EXDEV too). Try it once with an empty hidden file: 0, or -1 after
+ * logging what to do (otherwise every claim would fail, logged and
+ * retried every 30 s, and no document would ever be processed). */
+static int check_rename(const char *from, const char *from_key,
+                        const char *to, const char *to_key)
+{
+    char probe[64], src[PATH_MAX], dst[PATH_MAX];
+    snprintf(probe, sizeof probe, ".docproc-probe.%ld.tmp", (long)getpid());
+    snprintf(src, sizeof src, "%s/%s", from, probe);
+    snprintf(dst, sizeof dst, "%s/%s", to, probe);
+    int fd = open(src, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return 0; /* cannot tell; the claims will say why */
+    close(fd);
+    int rc = 0;
+    if (rename(src, dst) == 0) {
+        unlink(dst);
+    } else {
+        if (errno == EXDEV) {
+            dp_log(DP_LOG_ERR,
+                   "the %s %s and the %s %s are on different file systems "
+                   "(or mounts): documents move between them by rename, "
+                   "which cannot cross file systems; put inbox, "
+                   "processing, done and failed on one file system",
+                   from_key, from, to_key, to);
+            rc = -1;
+        }
+        unlink(src);
+    }
+    return rc;
+}
+
 static int setup_folders(dpd *d)
 {
     const char *dirs[] = {d->cfg->inbox, d->cfg->outbox, d->cfg->failed,
@@ -848,6 +882,14 @@ static int setup_folders(dpd *d)
             return -1;
         }
     }
+    if (check_rename(d->cfg->inbox, "inbox", d->cfg->processing,
+                     "processing") != 0 ||
+        check_rename(d->cfg->processing, "processing", d->cfg->failed,
+                     "failed") != 0 ||
+        (!d->cfg->delete_originals &&
+         check_rename(d->cfg->processing, "processing", d->cfg->done,
+                      "done") != 0))
+        return -1;
     int stale = dp_clean_stale_temporaries(d->cfg->outbox) +
                 dp_clean_stale_temporaries(d->cfg->failed);
     if (stale > 0)

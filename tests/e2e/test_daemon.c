@@ -550,6 +550,41 @@ static void test_folder_then_file_polled(void **state)
     assert_int_equal(e2e_log_count(&f->t, "is a folder"), 1);
 }
 
+/* An inbox on another file system than processing/ (say a tmpfs, or
+ * another mount): the claim is a rename, which fails with EXDEV. The
+ * daemon used to start, log "cannot claim ... Invalid cross-device link;
+ * retrying later" every 30 s and never process anything. Now it refuses
+ * to start (exit 1) with an error naming both folders and the fix. */
+static void test_inbox_on_other_file_system(void **state)
+{
+    fx *f = *state;
+    struct stat shm, tmp;
+    if (stat("/dev/shm", &shm) != 0 || stat(f->t.root, &tmp) != 0 ||
+        shm.st_dev == tmp.st_dev)
+        skip();
+    char inbox[64], extra[256];
+    snprintf(inbox, sizeof inbox, "/dev/shm/docproc-e2e-inbox.%d",
+             (int)getpid());
+    assert_int_equal(mkdir(inbox, 0755), 0);
+    e2e_writef(e2e_path(inbox, "a.txt"), "a b c");
+    snprintf(extra, sizeof extra, "{\"inbox\": \"%s\"}", inbox);
+    e2e_write_config(&f->t, e2e_example_stages(NULL), SETTLE_MS, extra);
+    e2e_daemon_start(&f->d, &f->t, -1, -1);
+    int st = e2e_daemon_wait(&f->d);
+    int in_place = e2e_exists(e2e_path(inbox, "a.txt"));
+    int left = e2e_count(inbox, 1);
+    unlink(e2e_path(inbox, "a.txt"));
+    rmdir(inbox);
+    if (!(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1)) {
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("wait status %d, expected exit 1; log:\n%s", st, log);
+    }
+    assert_int_equal(e2e_log_count(&f->t, "different file systems"), 1);
+    assert_int_equal(e2e_log_count(&f->t, inbox), 1);
+    assert_true(in_place);
+    assert_int_equal(left, 1); /* no probe file left behind */
+}
+
 typedef struct metric_ctx {
     const char *path;
     const char *name;
@@ -1775,6 +1810,7 @@ int main(int argc, char **argv)
         T(test_odd_names),        T(test_ignored_names),
         T(test_directory_left_alone), T(test_folder_then_file_polled),
         T(test_folders_forgotten), T(test_folders_forgotten_polled),
+        T(test_inbox_on_other_file_system),
         T(test_error_json),
         T(test_inbox_removed),
     };
