@@ -732,6 +732,67 @@ static void set_worker_limits(dpd *d)
     wpool.max_rss_kb = (unsigned long)d->cfg->worker_max_rss_mb * 1024UL;
 }
 
+static void on_tick(uv_timer_t *t);
+static void on_rescan(uv_timer_t *t);
+static void on_metrics(uv_timer_t *t);
+
+/* How often the tick looks at waiting names, and how often the inbox is
+ * polled (watch "poll"), for a settle time. */
+static uint64_t tick_ms(const dp_config *cfg)
+{
+    uint64_t tick = (uint64_t)cfg->settle_ms / 4;
+    return tick < 20 ? 20 : tick > 250 ? 250 : tick;
+}
+
+static uint64_t poll_ms(const dp_config *cfg)
+{
+    uint64_t every = (uint64_t)cfg->settle_ms / 2;
+    return every < 250 ? 250 : every;
+}
+
+static void start_metrics(dpd *d)
+{
+    if (d->cfg->metrics_file)
+        uv_timer_start(&d->metrics_timer, on_metrics,
+                       (uint64_t)d->cfg->metrics_interval_ms,
+                       (uint64_t)d->cfg->metrics_interval_ms);
+    else
+        uv_timer_stop(&d->metrics_timer);
+}
+
+/* After a reload, the timers follow the new settle_ms, rescan_ms and
+ * metrics settings (they used to keep the first config's: a metrics_file
+ * added was never written, one removed was written to "(null)"). What
+ * cannot change while running is said. */
+static void apply_reloaded(dpd *d, const dp_config *old)
+{
+    const dp_config *cfg = d->cfg;
+    if (cfg->settle_ms != old->settle_ms) {
+        uv_timer_start(&d->tick, on_tick, tick_ms(cfg), tick_ms(cfg));
+        if (!d->watching)
+            uv_timer_start(&d->rescan, on_rescan, poll_ms(cfg),
+                           poll_ms(cfg));
+    }
+    if (d->watching && cfg->rescan_ms != old->rescan_ms) {
+        uv_timer_stop(&d->rescan);
+        if (cfg->rescan_ms > 0)
+            uv_timer_start(&d->rescan, on_rescan, (uint64_t)cfg->rescan_ms,
+                           (uint64_t)cfg->rescan_ms);
+    }
+    start_metrics(d);
+    if (cfg->watch_mode != old->watch_mode)
+        dp_log(DP_LOG_WARNING,
+               "reload: \"watch\" takes effect at restart only");
+    if (cfg->isolation_process && wpool.loop == NULL)
+        dp_log(DP_LOG_WARNING,
+               "reload: \"isolation\": \"process\" takes effect at restart "
+               "only; documents run in threads until then");
+    else if (!cfg->isolation_process && cfg->workers != old->workers)
+        dp_log(DP_LOG_WARNING,
+               "reload: \"workers\" takes effect at restart only with "
+               "\"isolation\": \"thread\"");
+}
+
 /* SIGHUP: read the config again and load its plugins. Documents in flight
  * finish on the old pipeline; new claims use the new one. A config that
  * does not load is refused and the old one keeps running. */
@@ -772,6 +833,7 @@ static void reload(dpd *d)
     d->gen = g;
     d->cfg = &g->cfg;
     dp_log_set_level(g->cfg.log_level);
+    apply_reloaded(d, &old->cfg);
     gen_unref(old);
     /* Worker processes load the new config too: idle ones now, busy ones
      * after their document. */
@@ -939,8 +1001,7 @@ static int start_watching(dpd *d)
                "\"auto\"",
                d->cfg->inbox, netfs);
     if (poll) {
-        uint64_t every = (uint64_t)d->cfg->settle_ms / 2;
-        every = every < 250 ? 250 : every;
+        uint64_t every = poll_ms(d->cfg);
         dp_log(DP_LOG_INFO, "polling the inbox %s every %llu ms%s%s",
                d->cfg->inbox, (unsigned long long)every,
                netfs ? ": it is on " : "", netfs ? netfs : "");
@@ -1089,16 +1150,11 @@ int main(int argc, char **argv)
         uv_run(d->loop, UV_RUN_DEFAULT);
         goto out;
     }
-    uint64_t tick = (uint64_t)d->cfg->settle_ms / 4;
-    tick = tick < 20 ? 20 : tick > 250 ? 250 : tick;
-    uv_timer_start(&d->tick, on_tick, tick, tick);
+    uv_timer_start(&d->tick, on_tick, tick_ms(d->cfg), tick_ms(d->cfg));
     uint64_t wd = dp_notify_watchdog_ms();
     if (wd > 0)
         uv_timer_start(&d->watchdog, on_watchdog, wd / 2, wd / 2);
-    if (d->cfg->metrics_file)
-        uv_timer_start(&d->metrics_timer, on_metrics,
-                       (uint64_t)d->cfg->metrics_interval_ms,
-                       (uint64_t)d->cfg->metrics_interval_ms);
+    start_metrics(d);
 
     if (d->cfg->isolation_process &&
         dp_workerpool_init(d->loop, &wpool, d->cfg, config_path) != 0) {
