@@ -414,6 +414,10 @@ static void claim(dpd *d, dp_cand *c)
     }
     int rc = dp_move_unique(d->cfg->inbox, c->name, d->cfg->processing,
                             c->name, "", pname, sizeof pname, &err);
+    struct stat st;
+    if (rc == -ENOENT &&
+        fstatat(d->inbox_fd, c->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        rc = -EIO; /* still there: it is processing/ that is missing */
     if (rc == -ENOENT) {
         /* Gone: deleted, or taken by another docprocd on this inbox. */
         if (lock >= 0)
@@ -609,6 +613,26 @@ static void check_inbox(dpd *d)
         inbox_gone(d, "replaced by another folder");
 }
 
+/* A folder the documents move to, removed while docprocd runs (by hand, a
+ * cleanup script): made again, so that claims and outputs go on instead
+ * of failing (a missing processing/ made every claim look like a file
+ * deleted meanwhile, and the documents stayed in the inbox unsaid). */
+static void check_folders(dpd *d)
+{
+    const char *dirs[] = {d->cfg->processing, d->cfg->outbox, d->cfg->failed,
+                          d->cfg->delete_originals ? NULL : d->cfg->done};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        struct stat st;
+        dp_err err = {{0}};
+        if (dirs[i] == NULL || stat(dirs[i], &st) == 0 || errno != ENOENT)
+            continue;
+        if (dp_mkdirs(dirs[i], &err) == 0)
+            dp_log(DP_LOG_WARNING, "%s was removed: made it again", dirs[i]);
+        else
+            dp_log(DP_LOG_ERR, "%s was removed: %s", dirs[i], err.msg);
+    }
+}
+
 static void on_watch(dp_watch *w, dp_watch_event ev, const char *name,
                      void *data)
 {
@@ -657,6 +681,7 @@ static void on_tick(uv_timer_t *t)
     if (!d->stopping && now - d->inbox_checked >= 1000) {
         d->inbox_checked = now;
         check_inbox(d);
+        check_folders(d);
     }
     if (d->need_scan && !d->stopping)
         scan_inbox(d);

@@ -661,6 +661,30 @@ static void folders_come_and_go(fx *f, const char *watch)
     assert_int_equal(e2e_log_count(&f->t, "is a folder"), N + 1);
 }
 
+/* processing/, outbox/, failed/ or done/ removed while the daemon runs:
+ * a missing processing/ made every claim fail with ENOENT, which claim()
+ * took for "the file was deleted meanwhile": the documents stayed in the
+ * inbox, and nothing was logged. The folders are now made again (with a
+ * warning) and documents go on. */
+static void test_folders_removed_while_running(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    const char *dirs[] = {f->t.processing, f->t.outbox, f->t.failed,
+                          f->t.done};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(rmdir(dirs[i]), 0);
+    logged_ctx all = {f, "was removed: made it again", 4};
+    if (!e2e_wait_for(logged, &all, E2E_DEADLINE_MS)) {
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("the removed folders were not made again; log:\n%s", log);
+    }
+    e2e_drop(&f->t, "after.txt", "a b c", 5);
+    json_decref(wait_output(f, "after.txt.json"));
+    assert_true(e2e_wait_count(f->t.done, 1));
+    e2e_daemon_stop(&f->d);
+}
+
 static void test_folders_forgotten(void **state)
 {
     folders_come_and_go(*state, "inotify");
@@ -1123,15 +1147,17 @@ static void test_kill9_restart(void **state)
 }
 
 /* Make, for real, the state kill -9 leaves between "output renamed into
- * the outbox" and "original moved to done/": done/ is moved away, so that
- * the daemon writes the output of `name` and then cannot archive it; then
- * the daemon is killed and done/ put back. The daemon must be running. */
+ * the outbox" and "original moved to done/": done/ is replaced by a file
+ * (a missing folder would be made again), so that the daemon writes the
+ * output of `name` and then cannot archive it; then the daemon is killed
+ * and done/ put back. The daemon must be running. */
 static void output_then_crash(fx *f, const char *name, const char *text)
 {
     char away[400];
     snprintf(away, sizeof away, "%s.away", f->t.done);
     int before = e2e_log_count(&f->t, "could not be archived");
     assert_int_equal(rename(f->t.done, away), 0);
+    e2e_writef(f->t.done, "not a folder");
     e2e_drop(&f->t, name, text, strlen(text));
     logged_ctx c = {f, "could not be archived", before + 1};
     if (!e2e_wait_for(logged, &c, E2E_DEADLINE_MS)) {
@@ -1140,6 +1166,7 @@ static void output_then_crash(fx *f, const char *name, const char *text)
     }
     e2e_daemon_kill(&f->d);
     assert_true(e2e_wait_no_procs(f->t.config));
+    assert_int_equal(unlink(f->t.done), 0);
     assert_int_equal(rename(away, f->t.done), 0);
     assert_true(e2e_exists(e2e_path(f->t.processing, name)));
 }
@@ -1811,6 +1838,7 @@ int main(int argc, char **argv)
         T(test_directory_left_alone), T(test_folder_then_file_polled),
         T(test_folders_forgotten), T(test_folders_forgotten_polled),
         T(test_inbox_on_other_file_system),
+        T(test_folders_removed_while_running),
         T(test_error_json),
         T(test_inbox_removed),
     };
