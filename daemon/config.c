@@ -60,7 +60,8 @@ static int get_string(const json_t *root, const char *key, char **out,
     if (v) {
         if (!json_is_string(v) || json_string_length(v) == 0) {
             dp_err_set(err, "%s: expected a non-empty string, got %s", key,
-                       json_type_name(v));
+                       json_is_string(v) ? "an empty string"
+                                         : json_type_name(v));
             return -EINVAL;
         }
         s = json_string_value(v);
