@@ -145,6 +145,34 @@ static int parse_set(json_t *overrides, const char *arg)
     return json_object_set_new(obj, key, v) == 0 ? 0 : -ENOMEM;
 }
 
+/* A --set for a configured stage that --stages leaves out would be
+ * ignored without a word; say which option and which stage instead.
+ * Returns EXIT_USAGE after the message, or 0. */
+static int check_sets_run(char **sets, size_t n_sets, char **only,
+                          const char *stages_arg, const dp_config *cfg)
+{
+    for (size_t i = 0; only && i < n_sets; i++) {
+        size_t len = strcspn(sets[i], ".");
+        int configured = 0, run = 0;
+        for (size_t j = 0; j < cfg->n_stages; j++)
+            configured |= strlen(cfg->stages[j].name) == len &&
+                          strncmp(cfg->stages[j].name, sets[i], len) == 0;
+        for (size_t j = 0; only[j]; j++)
+            run |= strlen(only[j]) == len &&
+                   strncmp(only[j], sets[i], len) == 0;
+        if (configured && !run) {
+            fprintf(stderr,
+                    "docproc: --set '%s': stage '%.*s' does not run: "
+                    "--stages '%s' leaves it out (add it to --stages, or "
+                    "drop this --set)\n"
+                    "Try 'docproc --help' for more information.\n",
+                    sets[i], (int)len, sets[i], stages_arg);
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
 static char **split_stages(const char *arg)
 {
     size_t n = 1;
@@ -570,7 +598,13 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
         j->pg = pg;
         pg->total++;
         json_error_t je;
-        json_t *o = json_loadb(json, (size_t)len, 0, &je);
+        /* NULs get the words of the files' "binary input" error, not
+         * jansson's ("control character 0x0", "\\u0000 is not allowed
+         * without JSON_ALLOW_NUL"). */
+        const char *raw_nul = memchr(json, 0, (size_t)len);
+        json_t *o = raw_nul ? NULL
+                            : json_loadb(json, (size_t)len, JSON_ALLOW_NUL,
+                                         &je);
         json_t *text = json_object_get(o, "text");
         json_t *id = json_object_get(o, "id");
         j->id = id ? json_incref(id) : json_integer((json_int_t)lineno);
@@ -589,9 +623,32 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
         j->error_stage = "input";
         if (ro->outdir && j->name)
             j->base = output_base(ro, j->name, 0);
-        if (o == NULL) {
+        const char *text_nul =
+            json_is_string(text) ? memchr(json_string_value(text), 0,
+                                          json_string_length(text))
+                                 : NULL;
+        if (raw_nul) {
+            snprintf(msg, sizeof msg,
+                     "line %zu: binary input: NUL byte at offset %zu of the "
+                     "line",
+                     lineno, (size_t)(raw_nul - json));
+            j->error = strdup(msg);
+        } else if (o == NULL && strstr(je.text, "NUL byte in object key")) {
+            snprintf(msg, sizeof msg,
+                     "line %zu: a key holds \\u0000 (a NUL character), near "
+                     "column %d",
+                     lineno, je.column);
+            j->error = strdup(msg);
+        } else if (o == NULL) {
             snprintf(msg, sizeof msg, "line %zu: not JSON: %s", lineno,
                      je.text);
+            j->error = strdup(msg);
+        } else if (text_nul) {
+            snprintf(msg, sizeof msg,
+                     "line %zu: binary input: NUL character (\\u0000) in "
+                     "\"text\" at byte offset %zu",
+                     lineno,
+                     (size_t)(text_nul - json_string_value(text)));
             j->error = strdup(msg);
         } else if (!json_is_string(text)) {
             snprintf(msg, sizeof msg,
@@ -642,15 +699,18 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
-    const char *config_path = NULL, *format = "json";
+    const char *config_path = NULL, *format = "json", *stages_arg = NULL;
     char **only = NULL;
+    char **sets = calloc((size_t)argc, sizeof *sets); /* the --set args */
+    size_t n_sets = 0;
     int jsonl = 0, c, rc = EXIT_USAGE, progress_opt = -1;
     run_opts ro = {0};
     progress pg = {0};
     json_t *overrides = json_object();
     ro.names = json_object();
     ro.labels = json_object();
-    if (overrides == NULL || ro.names == NULL || ro.labels == NULL) {
+    if (overrides == NULL || ro.names == NULL || ro.labels == NULL ||
+        sets == NULL) {
         fprintf(stderr, "docproc: out of memory\n");
         goto out;
     }
@@ -660,6 +720,7 @@ int main(int argc, char **argv)
         case 'c': config_path = optarg; break;
         case 's':
             free_list(only);
+            stages_arg = optarg;
             only = split_stages(optarg);
             if (only == NULL || only[0] == NULL) {
                 rc = usage_error("--stages '%s': expected stage names "
@@ -674,6 +735,7 @@ int main(int argc, char **argv)
                                  optarg);
                 goto out;
             }
+            sets[n_sets++] = optarg;
             break;
         case 'j': jsonl = 1; break;
         case 'f': format = optarg; break;
@@ -759,6 +821,11 @@ int main(int argc, char **argv)
      * the command's stderr, unless systemd connected it to the journal. */
     if (getenv("JOURNAL_STREAM") == NULL)
         dp_log_set_plain("docproc");
+    if ((rc = check_sets_run(sets, n_sets, only, stages_arg, &cfg)) != 0) {
+        dp_config_free(&cfg);
+        goto out;
+    }
+    rc = EXIT_USAGE;
     dp_pipeline p;
     if (dp_pipeline_load(&p, &cfg, (const char *const *)only, overrides,
                          &err) != 0) {
@@ -794,6 +861,7 @@ int main(int argc, char **argv)
     dp_pipeline_free(&p);
     dp_config_free(&cfg);
 out:
+    free(sets);
     free_list(only);
     json_decref(overrides);
     json_decref(ro.names);

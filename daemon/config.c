@@ -60,7 +60,8 @@ static int get_string(const json_t *root, const char *key, char **out,
     if (v) {
         if (!json_is_string(v) || json_string_length(v) == 0) {
             dp_err_set(err, "%s: expected a non-empty string, got %s", key,
-                       json_type_name(v));
+                       json_is_string(v) ? "an empty string"
+                                         : json_type_name(v));
             return -EINVAL;
         }
         s = json_string_value(v);
@@ -404,6 +405,27 @@ fail:
     return rc;
 }
 
+/* Offset of the first NUL byte of the file, or -1 (none, or unreadable).
+ * jansson names one "control character 0x0" or "end of file expected". */
+static long nul_offset(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return -1;
+    long off = -1;
+    for (long i = 0;; i++) {
+        int c = getc(f);
+        if (c == EOF)
+            break;
+        if (c == 0) {
+            off = i;
+            break;
+        }
+    }
+    fclose(f);
+    return off;
+}
+
 int dp_config_load(const char *path, dp_config *cfg, dp_err *err)
 {
     json_error_t je;
@@ -417,8 +439,19 @@ int dp_config_load(const char *path, dp_config *cfg, dp_err *err)
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (root == NULL) {
         memset(cfg, 0, sizeof *cfg);
+        long nul = je.line < 1 ? -1 : nul_offset(path);
         if (je.line < 1) /* not a parse error: the file cannot be read */
             dp_err_set(err, "%s: %s", path, je.text);
+        else if (nul >= 0)
+            dp_err_set(err,
+                       "%s: binary input: NUL byte at offset %ld (a config "
+                       "is JSON text)",
+                       path, nul);
+        else if (strncmp(je.text, "\\u0000", 6) == 0)
+            dp_err_set(err,
+                       "%s:%d:%d: a string holds \\u0000 (a NUL character), "
+                       "which no setting accepts",
+                       path, je.line, je.column);
         else
             dp_err_set(err, "%s:%d:%d: %s", path, je.line, je.column,
                        je.text);

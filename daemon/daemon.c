@@ -257,6 +257,22 @@ static void saw(dpd *d, const char *name, saw_kind kind)
     evaluate(d, c);
 }
 
+/* A name went away from the inbox (an event, or a scan that no longer
+ * finds it). A folder's entry is dropped, so that the table holds no name
+ * of a folder that is gone, and a new folder of that name is seen (and
+ * logged) as new; files are looked at on the next tick anyway. */
+static void forget_folder(dpd *d, dp_cand *c)
+{
+    struct stat st;
+    if (c->state != DP_CAND_IGNORED ||
+        fstatat(d->inbox_fd, c->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+        errno != ENOENT)
+        return;
+    dp_log(DP_LOG_DEBUG, "%s/%s: the folder is gone", d->cfg->inbox,
+           c->name);
+    dp_inbox_remove(&d->inbox, c);
+}
+
 static int scan_inbox(dpd *d)
 {
     int fd = openat(d->inbox_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -275,6 +291,10 @@ static int scan_inbox(dpd *d)
         saw(d, e->d_name, SAW_SCAN);
     }
     closedir(dir);
+    for (dp_cand *c = d->inbox.ignored.head, *next; c; c = next) {
+        next = c->next;
+        forget_folder(d, c);
+    }
     d->need_scan = 0;
     return 0;
 }
@@ -394,6 +414,10 @@ static void claim(dpd *d, dp_cand *c)
     }
     int rc = dp_move_unique(d->cfg->inbox, c->name, d->cfg->processing,
                             c->name, "", pname, sizeof pname, &err);
+    struct stat st;
+    if (rc == -ENOENT &&
+        fstatat(d->inbox_fd, c->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        rc = -EIO; /* still there: it is processing/ that is missing */
     if (rc == -ENOENT) {
         /* Gone: deleted, or taken by another docprocd on this inbox. */
         if (lock >= 0)
@@ -515,6 +539,7 @@ static void pump(dpd *d)
     }
     d->metrics.in_flight = d->in_flight;
     d->metrics.queue_depth = d->inbox.ready.n;
+    d->metrics.inbox_names = d->inbox.n;
 }
 
 /* Documents in processing/ that nobody holds: left by a crash, a drain
@@ -588,6 +613,26 @@ static void check_inbox(dpd *d)
         inbox_gone(d, "replaced by another folder");
 }
 
+/* A folder the documents move to, removed while docprocd runs (by hand, a
+ * cleanup script): made again, so that claims and outputs go on instead
+ * of failing (a missing processing/ made every claim look like a file
+ * deleted meanwhile, and the documents stayed in the inbox unsaid). */
+static void check_folders(dpd *d)
+{
+    const char *dirs[] = {d->cfg->processing, d->cfg->outbox, d->cfg->failed,
+                          d->cfg->delete_originals ? NULL : d->cfg->done};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        struct stat st;
+        dp_err err = {{0}};
+        if (dirs[i] == NULL || stat(dirs[i], &st) == 0 || errno != ENOENT)
+            continue;
+        if (dp_mkdirs(dirs[i], &err) == 0)
+            dp_log(DP_LOG_WARNING, "%s was removed: made it again", dirs[i]);
+        else
+            dp_log(DP_LOG_ERR, "%s was removed: %s", dirs[i], err.msg);
+    }
+}
+
 static void on_watch(dp_watch *w, dp_watch_event ev, const char *name,
                      void *data)
 {
@@ -598,6 +643,12 @@ static void on_watch(dp_watch *w, dp_watch_event ev, const char *name,
     switch (ev) {
     case DP_WATCH_WRITING: saw(d, name, SAW_WRITING); break;
     case DP_WATCH_FINISHED: saw(d, name, SAW_FINISHED); break;
+    case DP_WATCH_REMOVED: {
+        dp_cand *c = dp_inbox_find(&d->inbox, name);
+        if (c)
+            forget_folder(d, c);
+        break;
+    }
     case DP_WATCH_OVERFLOW:
         dp_log(DP_LOG_WARNING,
                "inotify queue overflow: rescanning the inbox");
@@ -630,6 +681,7 @@ static void on_tick(uv_timer_t *t)
     if (!d->stopping && now - d->inbox_checked >= 1000) {
         d->inbox_checked = now;
         check_inbox(d);
+        check_folders(d);
     }
     if (d->need_scan && !d->stopping)
         scan_inbox(d);
@@ -705,6 +757,67 @@ static void set_worker_limits(dpd *d)
     wpool.max_rss_kb = (unsigned long)d->cfg->worker_max_rss_mb * 1024UL;
 }
 
+static void on_tick(uv_timer_t *t);
+static void on_rescan(uv_timer_t *t);
+static void on_metrics(uv_timer_t *t);
+
+/* How often the tick looks at waiting names, and how often the inbox is
+ * polled (watch "poll"), for a settle time. */
+static uint64_t tick_ms(const dp_config *cfg)
+{
+    uint64_t tick = (uint64_t)cfg->settle_ms / 4;
+    return tick < 20 ? 20 : tick > 250 ? 250 : tick;
+}
+
+static uint64_t poll_ms(const dp_config *cfg)
+{
+    uint64_t every = (uint64_t)cfg->settle_ms / 2;
+    return every < 250 ? 250 : every;
+}
+
+static void start_metrics(dpd *d)
+{
+    if (d->cfg->metrics_file)
+        uv_timer_start(&d->metrics_timer, on_metrics,
+                       (uint64_t)d->cfg->metrics_interval_ms,
+                       (uint64_t)d->cfg->metrics_interval_ms);
+    else
+        uv_timer_stop(&d->metrics_timer);
+}
+
+/* After a reload, the timers follow the new settle_ms, rescan_ms and
+ * metrics settings (they used to keep the first config's: a metrics_file
+ * added was never written, one removed was written to "(null)"). What
+ * cannot change while running is said. */
+static void apply_reloaded(dpd *d, const dp_config *old)
+{
+    const dp_config *cfg = d->cfg;
+    if (cfg->settle_ms != old->settle_ms) {
+        uv_timer_start(&d->tick, on_tick, tick_ms(cfg), tick_ms(cfg));
+        if (!d->watching)
+            uv_timer_start(&d->rescan, on_rescan, poll_ms(cfg),
+                           poll_ms(cfg));
+    }
+    if (d->watching && cfg->rescan_ms != old->rescan_ms) {
+        uv_timer_stop(&d->rescan);
+        if (cfg->rescan_ms > 0)
+            uv_timer_start(&d->rescan, on_rescan, (uint64_t)cfg->rescan_ms,
+                           (uint64_t)cfg->rescan_ms);
+    }
+    start_metrics(d);
+    if (cfg->watch_mode != old->watch_mode)
+        dp_log(DP_LOG_WARNING,
+               "reload: \"watch\" takes effect at restart only");
+    if (cfg->isolation_process && wpool.loop == NULL)
+        dp_log(DP_LOG_WARNING,
+               "reload: \"isolation\": \"process\" takes effect at restart "
+               "only; documents run in threads until then");
+    else if (!cfg->isolation_process && cfg->workers != old->workers)
+        dp_log(DP_LOG_WARNING,
+               "reload: \"workers\" takes effect at restart only with "
+               "\"isolation\": \"thread\"");
+}
+
 /* SIGHUP: read the config again and load its plugins. Documents in flight
  * finish on the old pipeline; new claims use the new one. A config that
  * does not load is refused and the old one keeps running. */
@@ -745,6 +858,7 @@ static void reload(dpd *d)
     d->gen = g;
     d->cfg = &g->cfg;
     dp_log_set_level(g->cfg.log_level);
+    apply_reloaded(d, &old->cfg);
     gen_unref(old);
     /* Worker processes load the new config too: idle ones now, busy ones
      * after their document. */
@@ -799,6 +913,40 @@ static void usage(FILE *f)
             dp_config_default_path());
 }
 
+/* Documents move inbox -> processing -> done/failed by rename, which
+ * cannot cross file systems (nor mounts: a bind mount of the same disk is
+ * EXDEV too). Try it once with an empty hidden file: 0, or -1 after
+ * logging what to do (otherwise every claim would fail, logged and
+ * retried every 30 s, and no document would ever be processed). */
+static int check_rename(const char *from, const char *from_key,
+                        const char *to, const char *to_key)
+{
+    char probe[64], src[PATH_MAX], dst[PATH_MAX];
+    snprintf(probe, sizeof probe, ".docproc-probe.%ld.tmp", (long)getpid());
+    snprintf(src, sizeof src, "%s/%s", from, probe);
+    snprintf(dst, sizeof dst, "%s/%s", to, probe);
+    int fd = open(src, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return 0; /* cannot tell; the claims will say why */
+    close(fd);
+    int rc = 0;
+    if (rename(src, dst) == 0) {
+        unlink(dst);
+    } else {
+        if (errno == EXDEV) {
+            dp_log(DP_LOG_ERR,
+                   "the %s %s and the %s %s are on different file systems "
+                   "(or mounts): documents move between them by rename, "
+                   "which cannot cross file systems; put inbox, "
+                   "processing, done and failed on one file system",
+                   from_key, from, to_key, to);
+            rc = -1;
+        }
+        unlink(src);
+    }
+    return rc;
+}
+
 static int setup_folders(dpd *d)
 {
     const char *dirs[] = {d->cfg->inbox, d->cfg->outbox, d->cfg->failed,
@@ -821,6 +969,14 @@ static int setup_folders(dpd *d)
             return -1;
         }
     }
+    if (check_rename(d->cfg->inbox, "inbox", d->cfg->processing,
+                     "processing") != 0 ||
+        check_rename(d->cfg->processing, "processing", d->cfg->failed,
+                     "failed") != 0 ||
+        (!d->cfg->delete_originals &&
+         check_rename(d->cfg->processing, "processing", d->cfg->done,
+                      "done") != 0))
+        return -1;
     int stale = dp_clean_stale_temporaries(d->cfg->outbox) +
                 dp_clean_stale_temporaries(d->cfg->failed);
     if (stale > 0)
@@ -870,8 +1026,7 @@ static int start_watching(dpd *d)
                "\"auto\"",
                d->cfg->inbox, netfs);
     if (poll) {
-        uint64_t every = (uint64_t)d->cfg->settle_ms / 2;
-        every = every < 250 ? 250 : every;
+        uint64_t every = poll_ms(d->cfg);
         dp_log(DP_LOG_INFO, "polling the inbox %s every %llu ms%s%s",
                d->cfg->inbox, (unsigned long long)every,
                netfs ? ": it is on " : "", netfs ? netfs : "");
@@ -891,11 +1046,42 @@ static int start_watching(dpd *d)
     return 0;
 }
 
+/* SIGTERM and SIGINT must end docprocd cleanly whenever they come, also
+ * while it still reads its config and loads (maybe slow) plugins, before
+ * libuv's handlers exist: until then the default action would kill it on
+ * the spot (systemd's stop, a Ctrl-C). So they are blocked before main
+ * runs, and let through once the loop's handlers are installed; one that
+ * came meanwhile is then handled as any other. The worker processes and
+ * the one-shot commands (--check-config, --help) get the mask back at
+ * once. */
+static sigset_t stop_signals, saved_mask;
+
+__attribute__((constructor)) static void block_stop_signals(void)
+{
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGHUP);
+    sigprocmask(SIG_BLOCK, &stop_signals, &saved_mask);
+}
+
+static void unblock_stop_signals(void)
+{
+    sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+}
+
 int main(int argc, char **argv)
 {
     dp_output_init();
-    if (argc == 3 && strcmp(argv[1], "--worker") == 0)
+    if (argc == 3 && strcmp(argv[1], "--worker") == 0) {
+        /* Workers ignore these (the daemon stops them); ignoring them
+         * first drops one that came during the exec. */
+        signal(SIGINT, SIG_IGN);
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        unblock_stop_signals();
         return dp_worker_main(argv[2]);
+    }
     dp_workerpool_argv0 = argv[0];
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -927,6 +1113,8 @@ int main(int argc, char **argv)
     }
     if (config_path == NULL)
         config_path = dp_config_default_path();
+    if (check_only)
+        unblock_stop_signals();
 
     static dpd dd;
     dpd *d = &dd;
@@ -971,24 +1159,27 @@ int main(int argc, char **argv)
         uv_signal_init(d->loop, sigs[i]);
         sigs[i]->data = d;
     }
+    uv_signal_start(&d->sigint, on_signal, SIGINT);
+    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d->sighup, on_sighup, SIGHUP);
+    /* A stop asked for while starting: claim nothing, exit 0 at once. */
+    sigset_t pending;
+    int stop_pending = 0;
+    if (sigpending(&pending) == 0)
+        stop_pending = sigismember(&pending, SIGTERM) == 1   ? SIGTERM
+                       : sigismember(&pending, SIGINT) == 1 ? SIGINT
+                                                            : 0;
+    unblock_stop_signals();
     if (start_watching(d) != 0) {
         close_all(d);
         uv_run(d->loop, UV_RUN_DEFAULT);
         goto out;
     }
-    uint64_t tick = (uint64_t)d->cfg->settle_ms / 4;
-    tick = tick < 20 ? 20 : tick > 250 ? 250 : tick;
-    uv_timer_start(&d->tick, on_tick, tick, tick);
-    uv_signal_start(&d->sigint, on_signal, SIGINT);
-    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
-    uv_signal_start(&d->sighup, on_sighup, SIGHUP);
+    uv_timer_start(&d->tick, on_tick, tick_ms(d->cfg), tick_ms(d->cfg));
     uint64_t wd = dp_notify_watchdog_ms();
     if (wd > 0)
         uv_timer_start(&d->watchdog, on_watchdog, wd / 2, wd / 2);
-    if (d->cfg->metrics_file)
-        uv_timer_start(&d->metrics_timer, on_metrics,
-                       (uint64_t)d->cfg->metrics_interval_ms,
-                       (uint64_t)d->cfg->metrics_interval_ms);
+    start_metrics(d);
 
     if (d->cfg->isolation_process &&
         dp_workerpool_init(d->loop, &wpool, d->cfg, config_path) != 0) {
@@ -1001,10 +1192,14 @@ int main(int argc, char **argv)
            "docprocd %s: watching %s -> %s (%zu stages, %d workers)",
            DP_VERSION, d->cfg->inbox, d->cfg->outbox, d->gen->pipeline.n,
            d->cfg->workers);
-    adopt_orphans(d);
-    scan_inbox(d);
-    dp_notify("READY=1");
-    pump(d);
+    if (stop_pending) {
+        on_signal(&d->sigterm, stop_pending);
+    } else {
+        adopt_orphans(d);
+        scan_inbox(d);
+        dp_notify("READY=1");
+        pump(d);
+    }
     uv_run(d->loop, UV_RUN_DEFAULT);
     d->metrics.worker_restarts = wpool.restarts;
     if (d->cfg->metrics_file)

@@ -31,6 +31,7 @@ struct dp_doc {
     char *text; /* NULL until decoded */
     size_t text_len;
     char encoding[32];
+    char claim[64]; /* the daemon's claim of it (output "source.claim") */
 
     dp_align_map *maps;
     size_t n_maps;
@@ -223,6 +224,16 @@ json_t *dp_doc_get_id(const dp_doc *doc) { return doc->id; }
 const char *dp_doc_encoding(const dp_doc *doc)
 {
     return doc->encoding[0] ? doc->encoding : NULL;
+}
+
+void dp_doc_set_claim(dp_doc *doc, const char *claim)
+{
+    snprintf(doc->claim, sizeof doc->claim, "%s", claim);
+}
+
+const char *dp_doc_claim(const dp_doc *doc)
+{
+    return doc->claim[0] ? doc->claim : NULL;
 }
 json_t *dp_doc_outputs(const dp_doc *doc) { return doc->outputs; }
 size_t dp_doc_n_exports(const dp_doc *doc) { return doc->n_exports; }

@@ -27,6 +27,10 @@ int dp_doc_has_text(const dp_doc *doc);
 const char *dp_doc_get_name(const dp_doc *doc);
 json_t *dp_doc_get_id(const dp_doc *doc);
 const char *dp_doc_encoding(const dp_doc *doc);
+/* What identifies the daemon's claim of this document (written as the
+ * output's "source.claim"; NULL when unset, as in the CLI). */
+void dp_doc_set_claim(dp_doc *doc, const char *claim);
+const char *dp_doc_claim(const dp_doc *doc);
 
 /* Record that a stage ran and how long it took. */
 int dp_doc_add_stage_rec(dp_doc *doc, const char *name, const char *version,

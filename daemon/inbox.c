@@ -68,6 +68,8 @@ static dp_cand_list *list_of(dp_inbox *in, dp_cand_state st)
         return &in->waiting;
     if (st == DP_CAND_READY)
         return &in->ready;
+    if (st == DP_CAND_IGNORED)
+        return &in->ignored;
     return NULL;
 }
 

@@ -1,7 +1,9 @@
 /* The inbox's candidates: every name seen in the inbox, from events or
  * scans, with what is known of it, until it is claimed and finished. A
  * name is looked up in a hash table; waiting and ready names are kept in
- * two lists so that each tick touches only what can change. */
+ * two lists so that each tick touches only what can change, and folders in
+ * a third, so that the name of one removed is forgotten (a long-running
+ * daemon would otherwise keep every folder name it ever saw). */
 #ifndef DP_INBOX_H
 #define DP_INBOX_H
 
@@ -36,6 +38,7 @@ typedef struct dp_inbox {
     dp_cand **buckets;
     size_t n_buckets, n;
     dp_cand_list waiting, ready;
+    dp_cand_list ignored; /* folders: looked at again when one goes away */
 } dp_inbox;
 
 int dp_inbox_init(dp_inbox *in);

@@ -138,6 +138,7 @@ int dp_metrics_render(const dp_metrics *m, char **out, size_t *len)
             (unsigned long long)m->fails[i].n);
     GAUGE("docproc_documents_in_flight", "Documents claimed and not finished.", (unsigned)m->in_flight);
     GAUGE("docproc_queue_depth", "Documents ready in the inbox, not yet claimed.", m->queue_depth);
+    GAUGE("docproc_inbox_names", "Names in the inbox the daemon keeps track of (files not yet finished, folders).", m->inbox_names);
     COUNTER("docproc_bytes_in_total", "Bytes of documents read.", m->bytes_in);
     COUNTER("docproc_worker_restarts_total", "Worker processes replaced after a crash or a time limit.", m->worker_restarts);
     COUNTER("docproc_output_retries_total", "Times an output could not be written and was retried.", m->retries);

@@ -28,6 +28,7 @@ typedef struct dp_metrics {
     uint64_t claimed, done, bytes_in, worker_restarts, retries;
     int in_flight;
     size_t queue_depth;
+    size_t inbox_names; /* names the inbox table holds */
     dp_metrics_fail fails[DP_METRICS_MAX_FAILS];
     size_t n_fails;
     dp_metrics_hist hists[DP_METRICS_MAX_STAGES];

@@ -179,10 +179,11 @@ int dp_output_write(dp_doc *doc, dp_sink_fn sink, void *ctx)
     else
         put_stringn(&w, dp_doc_get_name(doc), strlen(dp_doc_get_name(doc)));
 
-    json_t *source = json_pack("{s:s,s:I,s:s,s:s?}", "name",
+    json_t *source = json_pack("{s:s,s:I,s:s,s:s?,s:s?}", "name",
                                dp_doc_get_name(doc), "bytes",
                                (json_int_t)raw_len, "sha256", sha, "encoding",
-                               dp_doc_encoding(doc));
+                               dp_doc_encoding(doc), "claim",
+                               dp_doc_claim(doc));
     if (source == NULL)
         return -ENOMEM;
     put_key(&w, "source");

@@ -7,8 +7,9 @@
 #include <unistd.h>
 
 #define WATCH_MASK                                                            \
-    (IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY | IN_DELETE_SELF |  \
-     IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
+    (IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY | IN_DELETE |      \
+     IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR |             \
+     IN_EXCL_UNLINK)
 
 static void on_readable(uv_poll_t *handle, int status, int events)
 {
@@ -37,7 +38,9 @@ static void on_readable(uv_poll_t *handle, int status, int events)
                 w->cb(w, DP_WATCH_GONE, NULL, w->data);
             } else if (ev->len > 0) {
                 dp_watch_event kind =
-                    (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
+                    (ev->mask & (IN_DELETE | IN_MOVED_FROM))
+                        ? DP_WATCH_REMOVED
+                    : (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
                         ? DP_WATCH_FINISHED
                         : DP_WATCH_WRITING;
                 w->cb(w, kind, ev->name, w->data);

@@ -12,6 +12,7 @@
 typedef enum dp_watch_event {
     DP_WATCH_WRITING,  /* created or modified: not finished yet */
     DP_WATCH_FINISHED, /* closed after writing, or renamed in */
+    DP_WATCH_REMOVED,  /* deleted or moved away */
     DP_WATCH_OVERFLOW, /* events were lost: rescan everything */
     DP_WATCH_GONE      /* the watched folder itself went away */
 } dp_watch_event;

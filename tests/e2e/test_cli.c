@@ -404,6 +404,126 @@ static void test_cli_jsonl_order(void **state)
     free(err);
 }
 
+/* --set for a configured stage that --stages leaves out: it used to be
+ * ignored without a word (the user believes the option applied). Now a
+ * usage error, exit 2, naming the option and the stage; with the stage
+ * run, the same --set is fine. */
+static void test_cli_set_for_left_out_stage(void **state)
+{
+    fx *f = *state;
+    char stages[2048], *out, *err;
+    snprintf(stages, sizeof stages,
+             "[{\"name\": \"slow\", \"plugin\": \"%s\", \"options\": "
+             "{\"ms\": 0}}, {\"name\": \"example\", \"plugin\": \"%s\"}]",
+             e2e_env("E2E_SLOW_SO"), e2e_env("E2E_EXAMPLE_SO"));
+    e2e_write_config(&f->t, stages, 200, NULL);
+    const char *input = "{\"id\": 1, \"text\": \"a bb ccc dddd\"}\n";
+    char *left_out[] = {DOCPROC, "--config", f->t.config, "--jsonl",
+                        "--set", "slow.ms=5", "--stages", "example", NULL};
+    int rc = run(left_out, input, &out, &err);
+    if (rc != 2)
+        fail_msg("--set for a stage left out by --stages: exit %d, not 2; "
+                 "stderr: %s",
+                 rc, err);
+    assert_string_equal(out, "");
+    assert_non_null(strstr(err, "--set 'slow.ms=5'"));
+    assert_non_null(strstr(err, "stage 'slow'"));
+    assert_non_null(strstr(err, "--stages 'example'"));
+    free(out);
+    free(err);
+    char *both[] = {DOCPROC, "--config", f->t.config, "--jsonl",
+                    "--stages", "slow,example", "--set", "slow.ms=5",
+                    "--set", "example.min_length=3", NULL};
+    assert_int_equal(run(both, input, &out, &err), 0);
+    assert_non_null(strstr(out, "\"slow_ms\":5"));
+    assert_non_null(strstr(out, "\"word_count\":2"));
+    free(out);
+    free(err);
+    char *kept[] = {DOCPROC, "--config", f->t.config, "--jsonl",
+                    "--stages", "example", "--set", "example.min_length=3",
+                    NULL};
+    assert_int_equal(run(kept, input, &out, &err), 0);
+    assert_non_null(strstr(out, "\"word_count\":2"));
+    free(out);
+    free(err);
+}
+
+/* A NUL byte in the input: said in the words of the other input errors
+ * ("binary input: NUL byte at offset N"), with the file or line, never in
+ * jansson's ("control character 0x0", "\\u0000 is not allowed without
+ * JSON_ALLOW_NUL"); the other documents go on. Files, JSON lines (escaped
+ * and raw) and a config file. */
+static void test_cli_nul_inputs(void **state)
+{
+    fx *f = *state;
+    char *out, *err;
+    static const char jansson_words[][40] = {
+        "JSON_ALLOW_NUL", "control character", "end of file expected",
+        "NUL byte in object key"};
+
+    char file[400], lines[400];
+    snprintf(file, sizeof file, "%s/nul.txt", f->t.root);
+    e2e_write(file, "abc\0def", 7);
+    char *files[] = {DOCPROC, "--config", f->t.config, file, NULL};
+    assert_int_equal(run(files, NULL, &out, &err), 1);
+    assert_non_null(strstr(err, "nul.txt"));
+    assert_non_null(strstr(err, "binary input: NUL byte at offset 3"));
+    free(out);
+    free(err);
+
+    static const char input[] =
+        "{\"id\": 1, \"text\": \"ab\\u0000cd\"}\n"
+        "{\"id\": 2, \"text\": \"a b\"}\n"
+        "{\"id\": 3, \"text\": \"ab\0cd\"}\n"
+        "{\"id\": 4, \"te\\u0000xt\": \"x\"}\n";
+    snprintf(lines, sizeof lines, "%s/in.jsonl", f->t.root);
+    e2e_write(lines, input, sizeof input - 1);
+    char *jsonl[] = {"/bin/sh", "-c", "exec \"$0\" --config \"$1\" --jsonl "
+                     "< \"$2\"", DOCPROC, f->t.config, lines, NULL};
+    assert_int_equal(run(jsonl, NULL, &out, &err), 1);
+    json_t *got[8];
+    size_t n = parse_lines(out, got, 8);
+    assert_int_equal(n, 4);
+    const char *want[] = {
+        "line 1: binary input: NUL character (\\u0000) in \"text\" at byte "
+        "offset 2",
+        NULL, "line 3: binary input: NUL byte at offset 21 of the line",
+        "line 4: a key holds \\u0000 (a NUL character)"};
+    for (size_t i = 0; i < n; i++) {
+        const char *msg = json_string_value(json_object_get(
+            json_object_get(got[i], "error"), "message"));
+        assert_int_equal(json_integer_value(json_object_get(got[i], "id")),
+                         (json_int_t)i + 1);
+        if (want[i] == NULL) {
+            assert_null(msg);
+        } else if (msg == NULL || strstr(msg, want[i]) == NULL) {
+            fail_msg("line %zu: expected \"%s\", got %s", i + 1, want[i],
+                     msg ? msg : "(no error)");
+        }
+        json_decref(got[i]);
+    }
+    for (size_t k = 0; k < sizeof jansson_words / sizeof jansson_words[0];
+         k++) {
+        assert_null(strstr(out, jansson_words[k]));
+        assert_null(strstr(err, jansson_words[k]));
+    }
+    free(out);
+    free(err);
+
+    /* A config file with a NUL byte. */
+    char cfg[400];
+    snprintf(cfg, sizeof cfg, "%s/nul.json", f->t.root);
+    e2e_write(cfg, "{\"workers\": 2}\0\n", 16);
+    char *check[] = {DOCPROCD, "--check-config", cfg, NULL};
+    assert_int_equal(run(check, NULL, &out, &err), 2);
+    assert_non_null(strstr(err, "nul.json: binary input: NUL byte at offset 14"));
+    for (size_t k = 0; k < sizeof jansson_words / sizeof jansson_words[0];
+         k++)
+        assert_null(strstr(err, jansson_words[k]));
+    free(out);
+    free(err);
+}
+
 /* --set and --stages */
 static void test_cli_options(void **state)
 {
@@ -670,7 +790,9 @@ int main(void)
         T(test_cli_files),    T(test_cli_streams), T(test_cli_stdout_full),
         T(test_cli_output_dir_write_error),
         T(test_cli_jsonl),    T(test_cli_jsonl_order),
-        T(test_cli_options),  T(test_check_config),
+        T(test_cli_options),  T(test_cli_set_for_left_out_stage),
+        T(test_cli_nul_inputs),
+        T(test_check_config),
         T(test_missing_requirement), T(test_daemon_usage),
         T(test_check_config_same_folder),
     };

@@ -75,6 +75,64 @@ static void test_reload(void **state)
     e2e_tree_free(&t);
 }
 
+static int exists_cb(void *path) { return e2e_exists(path); }
+
+static void reload_with(e2e_daemon *d, e2e_tree *t, const char *extra, int n)
+{
+    e2e_write_config(t, e2e_example_stages(NULL), 100, extra);
+    kill(d->pid, SIGHUP);
+    for (int i = 0; i < E2E_DEADLINE_MS / 20 &&
+                    e2e_log_count(t, "reloaded") < n;
+         i++)
+        e2e_sleep_ms(20);
+    assert_int_equal(e2e_log_count(t, "reloaded"), n);
+}
+
+/* A reload that sets, moves or drops the metrics file: the timers used to
+ * keep the first config's settings, so a metrics_file added by a reload
+ * was never written, and one dropped was written to "(null)" (a warning
+ * every interval, a stray "(null).PID.tmp" in the working folder). */
+static void test_reload_metrics(void **state)
+{
+    (void)state;
+    e2e_tree t;
+    e2e_daemon d;
+    e2e_tree_init(&t, 1);
+    char a[400], b[400], extra[1024];
+    snprintf(a, sizeof a, "%s/a.prom", t.root);
+    snprintf(b, sizeof b, "%s/b.prom", t.root);
+    e2e_write_config(&t, e2e_example_stages(NULL), 100, "{" BASE_KEYS "}");
+    e2e_daemon_start(&d, &t, -1, -1);
+    for (int i = 0; i < E2E_DEADLINE_MS / 20 &&
+                    e2e_log_count(&t, "watching") == 0;
+         i++)
+        e2e_sleep_ms(20);
+    /* added */
+    snprintf(extra, sizeof extra,
+             "{" BASE_KEYS ", \"metrics_file\": \"%s\", "
+             "\"metrics_interval_ms\": 100}",
+             a);
+    reload_with(&d, &t, extra, 1);
+    assert_true(e2e_wait_for(exists_cb, a, E2E_DEADLINE_MS));
+    /* moved */
+    snprintf(extra, sizeof extra,
+             "{" BASE_KEYS ", \"metrics_file\": \"%s\", "
+             "\"metrics_interval_ms\": 100}",
+             b);
+    reload_with(&d, &t, extra, 2);
+    assert_true(e2e_wait_for(exists_cb, b, E2E_DEADLINE_MS));
+    /* dropped: nothing written anywhere, no warning, for a few intervals
+     * (a document done is the mark that time went on) */
+    reload_with(&d, &t, "{" BASE_KEYS "}", 3);
+    drop_text(&t, "x.txt", "a b");
+    assert_true(e2e_wait_count(t.done, 1));
+    e2e_sleep_ms(500); /* only lets a wrong write show: never fails */
+    e2e_daemon_stop(&d);
+    assert_int_equal(e2e_log_count(&t, "cannot write metrics"), 0);
+    assert_int_equal(e2e_log_count(&t, "(null)"), 0);
+    e2e_tree_free(&t);
+}
+
 static void test_reload_keeps_documents_in_flight(void **state)
 {
     (void)state;
@@ -358,6 +416,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reload),
+        cmocka_unit_test(test_reload_metrics),
         cmocka_unit_test(test_reload_keeps_documents_in_flight),
         cmocka_unit_test(test_sigterm_drains),
         cmocka_unit_test(test_drain_time_limit_keeps_documents),

@@ -91,6 +91,9 @@ static void test_errors_name_key_path(void **state)
                  "workers: expected an integer from 1 to 256, got 0");
     expect_error("{\"stages\":[{\"name\":\"a\"}],\"inbox\":3}",
                  "inbox: expected a non-empty string, got an integer");
+    /* It used to say "..., got a string". */
+    expect_error("{\"stages\":[{\"name\":\"a\"}],\"inbox\":\"\"}",
+                 "inbox: expected a non-empty string, got an empty string");
     expect_error("{\"stages\":[{\"name\":\"a\"},{\"nam\":\"b\"}]}",
                  "stages[1].nam: unknown key");
     expect_error("{\"stages\":[{\"name\":\"a\"},{\"name\":\"../b\"}]}",
