@@ -15,7 +15,8 @@
 
 #include "segment.h"
 
-/* The per-document work arrays (the token array, the sentence-end flags),
+/* The per-document work arrays (the token array, the sentence-end flags
+ * and the sentence rules' work area),
  * kept for the next document instead of freed: a fresh malloc of a few
  * kilobytes per document, and the first writes into it, were a measurable
  * share of short documents' time. One spare set per instance, taken and
@@ -24,7 +25,7 @@
  * is freed); arrays past SCRATCH_KEEP tokens are freed, not kept. */
 typedef struct scratch {
     seg_toks toks;
-    uint8_t *ends;
+    uint8_t *ends; /* ends_cap flags, then 3 * ends_cap bytes of work */
     size_t ends_cap;
 } scratch;
 
@@ -310,15 +311,17 @@ static int segment_process(void *instance, dp_doc *doc, dp_err *err)
     }
     int rc = seg_tokenize(&sg->lang, text, len, &sc->toks);
     seg_toks toks = sc->toks; /* the array, now filled (read only below) */
+    /* the sentence-end flags, then the rules' work area (3 bytes a token) */
     uint8_t *ends = sc->ends;
     if (rc == 0 && toks.n > sc->ends_cap) {
         free(sc->ends);
         sc->ends_cap = 0;
-        if ((sc->ends = ends = malloc(toks.n)) != NULL)
+        if ((sc->ends = ends = malloc(toks.n * 4)) != NULL)
             sc->ends_cap = toks.n;
     }
     if (rc == 0 && toks.n > 0 &&
-        (ends == NULL || seg_sentences(&sg->lang, text, len, &toks, ends)))
+        (ends == NULL || seg_sentences_in(&sg->lang, text, len, &toks, ends,
+                                          ends + toks.n)))
         rc = -ENOMEM;
     if (rc) {
         dp_err_set(err, "out of memory");

@@ -458,10 +458,14 @@ static void *reuse_thread(void *arg)
 static void scratch_reuse(void **state)
 {
     (void)state;
-    char *medium = text_of("Mr. Lee paid $3.50, not 4. He left.\n\n", 300);
+    /* list markers (the rules' work area marks them) at other places in
+     * each text */
+    char *medium =
+        text_of("Mr. Lee paid $3.50, not 4. He left.\n1. One\n2. Two\n\n", 300);
     /* more tokens than the kept arrays hold */
     char *big = text_of("Ab cd, ef. Gh ", 30000);
-    reuse_text[0] = "Dr. Smith went home. He slept.\n\nNew para!";
+    reuse_text[0] = "Buy:\n1. Milk\n2. Eggs\n\nDr. Smith went home. He "
+                    "slept.\n\nNew para! a) one b) two";
     reuse_text[1] = medium;
     reuse_text[2] = "";
     reuse_text[3] = big;
