@@ -36,11 +36,13 @@ struct dp_doc {
     dp_align_map *maps;
     size_t n_maps;
 
+    /* both arrays grow by doubling: a stage adds its layers and labels one
+     * by one to every document */
     dp_layer *layers;
-    size_t n_layers;
+    size_t n_layers, cap_layers;
 
     char **labels; /* interned annotation labels */
-    size_t n_labels;
+    size_t n_labels, cap_labels;
     /* Recent callers' label pointers and their interned copies: stages
      * pass the same static strings again and again. */
     struct {
@@ -135,7 +137,7 @@ static void layers_clear(dp_doc *doc)
     }
     free(doc->layers);
     doc->layers = NULL;
-    doc->n_layers = 0;
+    doc->n_layers = doc->cap_layers = 0;
 }
 
 dp_doc *dp_doc_new(const char *name, json_t *id, const void *raw,
@@ -410,14 +412,18 @@ static const char *intern_label(dp_doc *doc, const char *label)
         doc->label_cache[k].interned = found;
         return found;
     }
-    char **l = realloc(doc->labels, (doc->n_labels + 1) * sizeof *l);
-    if (l == NULL)
-        return NULL;
-    doc->labels = l;
+    if (doc->n_labels == doc->cap_labels) {
+        size_t cap = doc->cap_labels ? doc->cap_labels * 2 : 8;
+        char **l = realloc(doc->labels, cap * sizeof *l);
+        if (l == NULL)
+            return NULL;
+        doc->labels = l;
+        doc->cap_labels = cap;
+    }
     char *copy = strdup(label);
     if (copy == NULL)
         return NULL;
-    l[doc->n_labels++] = copy;
+    doc->labels[doc->n_labels++] = copy;
     return copy;
 }
 
@@ -435,12 +441,15 @@ static dp_layer *layer_with_room(dp_doc *doc, const char *name, size_t more)
 {
     dp_layer *l = find_layer(doc, name);
     if (l == NULL) {
-        dp_layer *ls =
-            realloc(doc->layers, (doc->n_layers + 1) * sizeof *ls);
-        if (ls == NULL)
-            return NULL;
-        doc->layers = ls;
-        l = &ls[doc->n_layers];
+        if (doc->n_layers == doc->cap_layers) {
+            size_t cap = doc->cap_layers ? doc->cap_layers * 2 : 4;
+            dp_layer *ls = realloc(doc->layers, cap * sizeof *ls);
+            if (ls == NULL)
+                return NULL;
+            doc->layers = ls;
+            doc->cap_layers = cap;
+        }
+        l = &doc->layers[doc->n_layers];
         *l = (dp_layer){.sorted = 1};
         if ((l->name = strdup(name)) == NULL)
             return NULL;

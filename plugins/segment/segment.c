@@ -6,6 +6,7 @@
  * abbrev.<language>.txt and starters.<language>.txt beside the plugin,
  * extended by the option `abbreviations`. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +15,58 @@
 
 #include "segment.h"
 
+/* The per-document work arrays (the token array, the sentence-end flags
+ * and the sentence rules' work area),
+ * kept for the next document instead of freed: a fresh malloc of a few
+ * kilobytes per document, and the first writes into it, were a measurable
+ * share of short documents' time. One spare set per instance, taken and
+ * given back by atomic exchange (process() runs on several threads at
+ * once: a thread that finds none makes its own, and of two given back one
+ * is freed); arrays past SCRATCH_KEEP tokens are freed, not kept. */
+typedef struct scratch {
+    seg_toks toks;
+    uint8_t *ends; /* ends_cap flags, then 3 * ends_cap bytes of work */
+    size_t ends_cap;
+} scratch;
+
+#define SCRATCH_KEEP ((size_t)1 << 16)
+
 typedef struct segment {
     seg_lang lang;
     int export_tokens;
+    _Atomic(scratch *) spare;
 } segment;
+
+static void scratch_free(scratch *sc)
+{
+    if (sc == NULL)
+        return;
+    seg_toks_free(&sc->toks);
+    free(sc->ends);
+    free(sc);
+}
+
+/* The instance's spare scratch, or a new empty one; NULL on out of memory. */
+static scratch *scratch_take(segment *sg)
+{
+    scratch *sc = atomic_exchange(&sg->spare, NULL);
+    if (sc == NULL)
+        return calloc(1, sizeof *sc);
+    sc->toks.n = 0;
+    return sc;
+}
+
+static void scratch_give_back(segment *sg, scratch *sc)
+{
+    if (sc->toks.cap > SCRATCH_KEEP)
+        seg_toks_free(&sc->toks);
+    if (sc->ends_cap > SCRATCH_KEEP) {
+        free(sc->ends);
+        sc->ends = NULL;
+        sc->ends_cap = 0;
+    }
+    scratch_free(atomic_exchange(&sg->spare, sc));
+}
 
 static const dp_option segment_options[] = {
     {"tokens", DP_OPT_BOOL, "false",
@@ -40,6 +89,7 @@ static void segment_destroy(void *instance)
     wordset_free(sg->lang.starters);
     wordset_free(sg->lang.closings);
     wordset_free(sg->lang.greetings);
+    scratch_free(atomic_load(&sg->spare));
     free(sg);
 }
 
@@ -246,7 +296,7 @@ static inline int batch_add(batch *b, size_t start, size_t end,
 
 static int segment_process(void *instance, dp_doc *doc, dp_err *err)
 {
-    const segment *sg = instance;
+    segment *sg = instance;
     const dp_api *api = dp_doc_api(doc);
     size_t len;
     const char *text = dp_doc_text(doc, &len);
@@ -254,14 +304,25 @@ static int segment_process(void *instance, dp_doc *doc, dp_err *err)
         dp_err_set(err, "no text (the document was not decoded)");
         return -EINVAL;
     }
-    seg_toks toks = {0};
-    uint8_t *ends = NULL;
-    int rc = seg_tokenize(&sg->lang, text, len, &toks);
-    if (rc == 0 && toks.n > 0) {
-        ends = malloc(toks.n);
-        if (ends == NULL || seg_sentences(&sg->lang, text, len, &toks, ends))
-            rc = -ENOMEM;
+    scratch *sc = scratch_take(sg);
+    if (sc == NULL) {
+        dp_err_set(err, "out of memory");
+        return -ENOMEM;
     }
+    int rc = seg_tokenize(&sg->lang, text, len, &sc->toks);
+    seg_toks toks = sc->toks; /* the array, now filled (read only below) */
+    /* the sentence-end flags, then the rules' work area (3 bytes a token) */
+    uint8_t *ends = sc->ends;
+    if (rc == 0 && toks.n > sc->ends_cap) {
+        free(sc->ends);
+        sc->ends_cap = 0;
+        if ((sc->ends = ends = malloc(toks.n * 4)) != NULL)
+            sc->ends_cap = toks.n;
+    }
+    if (rc == 0 && toks.n > 0 &&
+        (ends == NULL || seg_sentences_in(&sg->lang, text, len, &toks, ends,
+                                          ends + toks.n)))
+        rc = -ENOMEM;
     if (rc) {
         dp_err_set(err, "out of memory");
         goto out;
@@ -358,8 +419,7 @@ static int segment_process(void *instance, dp_doc *doc, dp_err *err)
     if (rc)
         dp_err_set(err, "cannot export layers: %s", strerror(-rc));
 out:
-    free(ends);
-    seg_toks_free(&toks);
+    scratch_give_back(sg, sc);
     return rc;
 }
 

@@ -177,5 +177,9 @@ void seg_toks_free(seg_toks *toks);
  * sentence (the last token always does). `ends` has toks->n bytes. */
 int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                   const seg_toks *toks, uint8_t *ends);
+/* The same with the caller's work area of 3 * toks->n bytes (any content),
+ * so that a caller can keep it from one text to the next. */
+int seg_sentences_in(const seg_lang *lang, const char *text, size_t len,
+                     const seg_toks *toks, uint8_t *ends, uint8_t *work);
 
 #endif

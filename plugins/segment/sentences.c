@@ -1090,19 +1090,31 @@ static inline void cut(uint8_t *ends, size_t e, size_t *start, size_t *words)
 int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                   const seg_toks *toks, uint8_t *ends)
 {
+    if (toks->n == 0)
+        return 0;
+    uint8_t *work = malloc(toks->n * 3);
+    if (work == NULL)
+        return -1;
+    int rc = seg_sentences_in(lang, text, len, toks, ends, work);
+    free(work);
+    return rc;
+}
+
+int seg_sentences_in(const seg_lang *lang, const char *text, size_t len,
+                     const seg_toks *toks, uint8_t *ends, uint8_t *work)
+{
     size_t n = toks->n;
     if (n == 0)
         return 0;
     memset(ends, 0, n);
-    uint8_t *mlen = calloc(n, 3);
-    if (mlen == NULL)
-        return -1;
+    /* work: the list marker lengths (zero but at markers), then busy and
+     * look, which prescan() writes for every token */
+    uint8_t *mlen = work;
+    memset(mlen, 0, n);
     uint8_t *busy = mlen + n;
     sx x = {lang, text, len, toks->v, n, ends, mlen, busy + n, busy, 0};
-    if (prescan(&x)) {
-        free(mlen);
+    if (prescan(&x))
         return -1;
-    }
 
     size_t start = 0, words = 0, line_words = 0;
     for (size_t k = 0; k < n; k++) {
@@ -1307,6 +1319,5 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
         }
     }
     ends[n - 1] |= E_END;
-    free(mlen);
     return 0;
 }

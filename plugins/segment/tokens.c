@@ -908,16 +908,25 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
 {
     tz z = {lang, text, len, toks, GAP_PARA};
     /* about one token per five bytes of news prose (and fewer in most
-     * other text): reserve once, so that growing is rare */
-    if (toks->cap == 0 && len > 0) {
-        size_t want = len / 4 + 64;
-        if (want > ((size_t)1 << 20))
-            want = (size_t)1 << 20; /* big texts grow by doubling */
-        seg_tok *v = malloc(want * sizeof *v);
+     * other text): reserve once, so that growing is rare; an array kept
+     * from an earlier text (toks->n == 0, its content not needed) is
+     * replaced when too small rather than copied by realloc */
+    size_t want = len / 4 + 64;
+    if (want > ((size_t)1 << 20))
+        want = (size_t)1 << 20; /* big texts grow by doubling */
+    if (len > 0 && toks->cap - toks->n < want) {
+        seg_tok *v;
+        if (toks->n == 0) {
+            free(toks->v);
+            toks->v = NULL;
+            toks->cap = 0;
+            v = malloc(want * sizeof *v);
+        } else
+            v = realloc(toks->v, (toks->n + want) * sizeof *v);
         if (v == NULL)
             return -ENOMEM;
         toks->v = v;
-        toks->cap = want;
+        toks->cap = toks->n + want;
     }
     size_t i = 0;
     int rc = 0;

@@ -370,6 +370,48 @@ static void test_set_text_drops_layers_and_maps_back(void **state)
     dp_doc_free(d);
 }
 
+/* Layers (and labels) grow by doubling: twenty layers, each made by a
+ * call of its own, keep their names and annotations; after set_text drops
+ * them, new ones are made again from an empty array. */
+static void test_many_layers(void **state)
+{
+    (void)state;
+    dp_doc *d = doc_of("abcdefghijklmnopqrstuvwxyz");
+    const dp_api *api = dp_doc_api(d);
+    for (int round = 0; round < 2; round++) {
+        char name[20][8], lab[20][8];
+        for (int i = 0; i < 20; i++) {
+            snprintf(name[i], sizeof name[i], "y%d", i);
+            snprintf(lab[i], sizeof lab[i], "L%d", i + round);
+            if (i % 2) {
+                assert_int_equal(dp_doc_annotate(d, name[i], (size_t)i,
+                                                 (size_t)i + 1, lab[i], NULL),
+                                 0);
+            } else {
+                dp_ann *r = api->reserve(d, name[i], 1);
+                assert_non_null(r);
+                r[0] = (dp_ann){(size_t)i, (size_t)i + 1, lab[i], NULL};
+                assert_int_equal(api->commit(d, name[i], 1), 0);
+            }
+        }
+        for (int i = 0; i < 20; i++) {
+            size_t n;
+            const dp_ann *a = dp_doc_layer(d, name[i], &n);
+            assert_int_equal(n, 1);
+            assert_int_equal(a[0].start, i);
+            assert_string_equal(a[0].label, lab[i]);
+            assert_ptr_not_equal(a[0].label, lab[i]); /* interned */
+        }
+        assert_int_equal(api->set_text(d, "ABCDEFGHIJKLMNOPQRSTUVWXYZ", 26,
+                                       NULL, 0),
+                         0);
+        size_t n;
+        dp_doc_layer(d, "y0", &n);
+        assert_int_equal(n, 0);
+    }
+    dp_doc_free(d);
+}
+
 static void test_unequal_piece_maps_whole(void **state)
 {
     (void)state;
@@ -428,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_commit_labels),
         cmocka_unit_test(test_annotate_many_refused_adds_no_layer),
         cmocka_unit_test(test_set_text_drops_layers_and_maps_back),
+        cmocka_unit_test(test_many_layers),
         cmocka_unit_test(test_unequal_piece_maps_whole),
         cmocka_unit_test(test_outputs_and_reserved_keys),
         cmocka_unit_test(test_name_made_utf8),

@@ -2,6 +2,7 @@
  * its options, bad configuration, and inputs that must never crash. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 
 #include "seghelp.h"
 
@@ -245,6 +246,18 @@ static void odd_inputs_never_crash(void **state)
     }
 }
 
+/* `unit` written `reps` times, NUL-terminated (malloc'd). */
+static char *text_of(const char *unit, size_t reps)
+{
+    size_t ul = strlen(unit);
+    char *t = malloc(ul * reps + 1);
+    assert_non_null(t);
+    for (size_t i = 0; i < reps; i++)
+        memcpy(t + i * ul, unit, ul);
+    t[ul * reps] = 0;
+    return t;
+}
+
 static void long_input_is_linear(void **state)
 {
     (void)state;
@@ -252,11 +265,7 @@ static void long_input_is_linear(void **state)
     size_t reps = 20000;
     const char *unit = "Mr. A. B. Smith of the U.S. met 1. Dr. Who at 5 p.m. ";
     size_t ul = strlen(unit);
-    char *big = malloc(reps * ul + 1);
-    assert_non_null(big);
-    for (size_t i = 0; i < reps; i++)
-        memcpy(big + i * ul, unit, ul);
-    big[reps * ul] = 0;
+    char *big = text_of(unit, reps);
     dp_doc *doc = seg_run(big);
     assert_non_null(doc);
     size_t n;
@@ -415,6 +424,85 @@ static void older_hosts(void **state)
     assert_null(entry(DP_ABI_MAJOR + 1, 1));
 }
 
+/* The work arrays kept from one document for the next (segment.c,
+ * scratch): a text gives the same layers whatever the instance processed
+ * before it (a larger text, a smaller one, an empty one, one past the size
+ * that is kept), and on several threads at once. */
+
+static char *layers_of_text(const char *text)
+{
+    dp_doc *d = seg_run(text);
+    if (d == NULL)
+        return NULL;
+    char *out = layers_of(d);
+    dp_doc_free(d);
+    return out;
+}
+
+enum { REUSE_TEXTS = 4 };
+static const char *reuse_text[REUSE_TEXTS];
+static char *reuse_want[REUSE_TEXTS];
+
+static void *reuse_thread(void *arg)
+{
+    size_t first = (size_t)(uintptr_t)arg, bad = 0;
+    for (size_t r = 0; r < 30; r++) {
+        size_t k = (first + r) % 3; /* not the big one: quick */
+        char *got = layers_of_text(reuse_text[k]);
+        bad += got == NULL || strcmp(got, reuse_want[k]) != 0;
+        free(got);
+    }
+    return (void *)(uintptr_t)bad;
+}
+
+static void scratch_reuse(void **state)
+{
+    (void)state;
+    /* list markers (the rules' work area marks them) at other places in
+     * each text */
+    char *medium =
+        text_of("Mr. Lee paid $3.50, not 4. He left.\n1. One\n2. Two\n\n", 300);
+    /* more tokens than the kept arrays hold */
+    char *big = text_of("Ab cd, ef. Gh ", 30000);
+    reuse_text[0] = "Buy:\n1. Milk\n2. Eggs\n\nDr. Smith went home. He "
+                    "slept.\n\nNew para! a) one b) two";
+    reuse_text[1] = medium;
+    reuse_text[2] = "";
+    reuse_text[3] = big;
+    /* the expected layers: each text after the one before in this order */
+    for (size_t k = 0; k < REUSE_TEXTS; k++) {
+        reuse_want[k] = layers_of_text(reuse_text[k]);
+        assert_non_null(reuse_want[k]);
+    }
+    size_t nt;
+    dp_doc *bd = seg_run(big);
+    assert_non_null(bd);
+    dp_doc_layer(bd, "token", &nt);
+    assert_true(nt > ((size_t)1 << 16));
+    dp_doc_free(bd);
+    static const size_t order[] = {3, 0, 1, 2, 0, 3, 1, 0, 2, 1, 3, 3, 0};
+    for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+        char *got = layers_of_text(reuse_text[order[i]]);
+        assert_non_null(got);
+        assert_string_equal(got, reuse_want[order[i]]);
+        free(got);
+    }
+    pthread_t th[3];
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, reuse_thread,
+                                        (void *)(uintptr_t)i),
+                         0);
+    for (size_t i = 0; i < 3; i++) {
+        void *bad;
+        assert_int_equal(pthread_join(th[i], &bad), 0);
+        assert_int_equal((uintptr_t)bad, 0);
+    }
+    for (size_t k = 0; k < REUSE_TEXTS; k++)
+        free(reuse_want[k]);
+    free(medium);
+    free(big);
+}
+
 static dp_ann *reserve_nothing(dp_doc *doc, const char *layer, size_t n)
 {
     (void)doc;
@@ -465,6 +553,7 @@ int main(void)
         cmocka_unit_test(glued_rules_are_linear),
         cmocka_unit_test(older_hosts),
         cmocka_unit_test(host_refuses_room),
+        cmocka_unit_test(scratch_reuse),
     };
     return cmocka_run_group_tests(tests, seg_setup, seg_teardown);
 }
