@@ -13,6 +13,10 @@
 
 #include "rules.h"
 
+/* The gazetteer classes of places that are GPEs: countries, cities and
+ * regions. */
+#define GEO ((1u << GZ_COUNTRY) | (1u << GZ_CITY) | (1u << GZ_REGION))
+
 /* What the gazetteer knows of the text of tokens [a, b) of the document. */
 static uint32_t span_gaz(const ent_sentence *S, uint32_t a, uint32_t b)
 {
@@ -24,7 +28,6 @@ static uint32_t span_gaz(const ent_sentence *S, uint32_t a, uint32_t b)
 static const char *refine(const entities *e, const char *label, uint32_t mask,
                           const ner_tok *next)
 {
-    const uint32_t GEO = (1u << GZ_COUNTRY) | (1u << GZ_CITY) | (1u << GZ_REGION);
     if (strcmp(label, "PERSON") != 0 &&
         (mask & ((1u << GZ_NORP) | (1u << GZ_LANGUAGE))) && next &&
         (next->flags & TF_LOWER))
@@ -67,11 +70,10 @@ static const char *head_label(const entities *e, const char *label,
 {
     if (j - i < 2 || !(t[j - 1].flags & TF_INIT_CAP) || (t[j - 1].flags & TF_ALLCAPS_SENT))
         return label;
-    const uint32_t GEO = (1u << GZ_COUNTRY) | (1u << GZ_CITY) | (1u << GZ_REGION) |
-                         (1u << GZ_LOC);
+    const uint32_t GEO_LOC = GEO | (1u << GZ_LOC);
     /* a place followed by a plural of animals or people is a sports team:
      * "Sacramento River Cats", "Chicago Bulls", "New York Giants" */
-    if ((t[i].gaz & GEO) && t[i].gaz_b && !(span_mask & GEO) &&
+    if ((t[i].gaz & GEO_LOC) && t[i].gaz_b && !(span_mask & GEO_LOC) &&
         t[j - 1].llen > 3 && t[j - 1].low[t[j - 1].llen - 1] == 's' &&
         (t[j - 1].wcls == GZ_WC_ANIMAL || t[j - 1].wcls == GZ_WC_PERSON))
         return "ORG";
@@ -82,9 +84,9 @@ static const char *head_label(const entities *e, const char *label,
     /* a first name keeps a person ("Peter Brook"), unless it is a place
      * name too and the head is geographic: "Lincoln Reservoir" */
     if (per && (t[i].gaz & (1u << GZ_FIRST)) && t[i].gaz_b &&
-        !((h & (1u << GZ_LOC)) && (t[i].gaz & GEO)))
+        !((h & (1u << GZ_LOC)) && (t[i].gaz & GEO_LOC)))
         return label;
-    if (span_mask & (GEO | (1u << GZ_ORG) | (1u << GZ_PERSON)))
+    if (span_mask & (GEO_LOC | (1u << GZ_ORG) | (1u << GZ_PERSON)))
         return label; /* the gazetteer knows the whole name */
     int geo = strcmp(label, "GPE") == 0 || strcmp(label, "LOC") == 0;
     if ((h & (1u << GZ_ORG)) && (per || geo))
@@ -291,7 +293,6 @@ static void pair_quotes(const ner_tok *t, size_t n, size_t *a, size_t *b)
  * gazetteer knows names an organisation, not a person. */
 static const char *the_group(const ner_tok *t, size_t i, size_t j, const char *label)
 {
-    const uint32_t GEO = (1u << GZ_COUNTRY) | (1u << GZ_CITY) | (1u << GZ_REGION);
     if (j - i != 1 || i == 0 || !NER_LOW_IS(&t[i - 1], "the") || t[i].wcls != GZ_WC_GROUP ||
         !(t[i].flags & TF_INIT_CAP) || (t[i].flags & TF_ALLCAPS_SENT) || (t[i].gaz & GEO))
         return label;
@@ -361,7 +362,6 @@ static int geo_names(const ent_sentence *S)
     size_t t0 = S->t0;
     size_t first_new = S->first;
     ent_spans *w = S->out;
-    const uint32_t GEO = (1u << GZ_COUNTRY) | (1u << GZ_CITY) | (1u << GZ_REGION);
     for (size_t i = 0; i < n;) {
         if (!t[i].gaz_b || !(t[i].gaz & GEO) || !(t[i].flags & TF_INIT_CAP)) {
             i++;
