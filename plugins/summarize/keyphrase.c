@@ -11,6 +11,9 @@
 
 #define SZ_KP_MAX 4
 
+/* numeric_tokens(): what a token is part of */
+enum { SZ_KP_AMOUNT = 1, SZ_KP_CARDINAL, SZ_KP_ORDINAL };
+
 typedef struct kp {
     uint32_t count;
     uint32_t first;      /* first sentence */
@@ -92,14 +95,18 @@ static int kp_add(kp_set *ks, const uint32_t *stems, uint32_t n,
 }
 
 /* Add the run of tokens [k0, k1) of sentence s (all content words, maybe
- * with hyphens between), trimmed of weak words at its edges. */
-static int add_run(sz_doc *d, kp_set *ks, uint32_t s, uint32_t k0,
-                   uint32_t k1)
+ * with hyphens between), trimmed of weak words at its edges and of a count
+ * in front ("5,000 troops" is about troops). A run of numbers and counts
+ * alone ("18 million", "first") is not a phrase. */
+static int add_run(sz_doc *d, const uint8_t *numeric, kp_set *ks, uint32_t s,
+                   uint32_t k0, uint32_t k1)
 {
     const sz_sent *se = &d->sent[s];
     const uint32_t *tt = d->tok_type + se->tok0;
     const dp_ann *tok = d->tok + se->tok0;
-    while (k0 < k1 && (tt[k0] == SZ_NONE || d->types[tt[k0]].weak))
+    const uint8_t *num = numeric != NULL ? numeric + se->tok0 : NULL;
+    while (k0 < k1 && (tt[k0] == SZ_NONE || d->types[tt[k0]].weak ||
+                       (num != NULL && num[k0] == SZ_KP_CARDINAL)))
         k0++;
     while (k1 > k0 && (tt[k1 - 1] == SZ_NONE || d->types[tt[k1 - 1]].weak))
         k1--;
@@ -113,14 +120,34 @@ static int add_run(sz_doc *d, kp_set *ks, uint32_t s, uint32_t k0,
             if (stems[j] == d->types[tt[k]].stem)
                 return 0; /* "na na na", "very very" */
         stems[n++] = d->types[tt[k]].stem;
-        nonnum += !d->types[tt[k]].number;
+        nonnum += !d->types[tt[k]].number && !(num != NULL && num[k]);
     }
     if (n == 0 || nonnum == 0 || tok[k1 - 1].end - tok[k0].start <= 1)
         return 0;
     return kp_add(ks, stems, n, s, tok[k0].start, tok[k1 - 1].end, 0);
 }
 
-static int runs_of_sentence(sz_doc *d, kp_set *ks, uint32_t s)
+/* Whether token k (of the document) may be inside a keyphrase run: a
+ * content word, not part of a date, time or amount ("10 a.m.", "January
+ * 2", "$5 million": the entity stage has already said what those are;
+ * counts and ordinals may stay, "room 4", "third quarter"), and not
+ * a verb ("Please bring budget figures" holds two phrases at most). A
+ * capitalised verb form inside a sentence belongs to a name ("Bring Me the
+ * Horizon"), so only lower-case ones and the sentence's first word count. */
+static int in_run(const sz_doc *d, const uint8_t *numeric, size_t k,
+                  int first_of_sentence)
+{
+    uint32_t ty = d->tok_type[k];
+    if (ty == SZ_NONE || (numeric != NULL && numeric[k] == SZ_KP_AMOUNT))
+        return 0;
+    const sz_type *t = &d->types[ty];
+    if (!t->word || t->stem == SZ_NONE)
+        return 0;
+    return !(t->verb && (t->lower || first_of_sentence));
+}
+
+static int runs_of_sentence(sz_doc *d, const uint8_t *numeric, kp_set *ks,
+                            uint32_t s)
 {
     const sz_sent *se = &d->sent[s];
     uint32_t n = 0, first = 0;
@@ -138,17 +165,48 @@ static int runs_of_sentence(sz_doc *d, kp_set *ks, uint32_t s)
         }
         if (joins)
             continue;
-        if (t && t->word && t->stem != SZ_NONE) {
+        if (k < se->ntok && in_run(d, numeric, se->tok0 + k, k == 0)) {
             if (n == 0)
                 first = k;
             n++;
             end = d->tok[se->tok0 + k].end;
             continue;
         }
-        if (n > 0 && add_run(d, ks, s, first, k) != 0)
+        if (n > 0 && add_run(d, numeric, ks, s, first, k) != 0)
             return -ENOMEM;
         n = 0;
     }
+    return 0;
+}
+
+/* Per token, one byte: SZ_KP_AMOUNT inside a DATE, TIME, MONEY, PERCENT or
+ * QUANTITY mention, SZ_KP_CARDINAL or SZ_KP_ORDINAL inside those, else 0.
+ * NULL without an entity layer (or no numeric mention). */
+static int numeric_tokens(const sz_doc *d, dp_doc *doc, uint8_t **out)
+{
+    *out = NULL;
+    size_t ne;
+    const dp_ann *ent = dp_doc_layer(doc, "entity", &ne);
+    if (ent == NULL || d->ntok == 0)
+        return 0;
+    uint8_t *m = NULL;
+    size_t t = 0;
+    for (size_t e = 0; e < ne; e++) {
+        if (!sz_label_numeric(ent[e].label))
+            continue;
+        uint8_t kind = strcmp(ent[e].label, "CARDINAL") == 0  ? SZ_KP_CARDINAL
+                       : strcmp(ent[e].label, "ORDINAL") == 0 ? SZ_KP_ORDINAL
+                                                              : SZ_KP_AMOUNT;
+        if (m == NULL && (m = calloc(d->ntok, 1)) == NULL)
+            return -ENOMEM;
+        while (t > 0 && d->tok[t - 1].end > ent[e].start)
+            t--; /* mentions may overlap or come out of order */
+        while (t < d->ntok && d->tok[t].end <= ent[e].start)
+            t++;
+        for (size_t k = t; k < d->ntok && d->tok[k].start < ent[e].end; k++)
+            m[k] = kind;
+    }
+    *out = m;
     return 0;
 }
 
@@ -275,11 +333,15 @@ int sz_kp_build(sz_doc *d, dp_doc *doc, sz_kps **out)
     kp_set *ks = &k->ks;
     uint32_t *order = NULL;
     uint32_t *last = NULL;
-    if (sz_strtab_init(&ks->tab, d->ntok / 4 < 1024 ? d->ntok / 4 : 1024) != 0)
+    uint8_t *numeric = NULL;
+    if (sz_strtab_init(&ks->tab, d->ntok / 4 < 1024 ? d->ntok / 4 : 1024) != 0 ||
+        numeric_tokens(d, doc, &numeric) != 0)
         goto fail;
     for (size_t s = 0; s < d->nsent; s++)
-        if (runs_of_sentence(d, ks, (uint32_t)s) != 0)
+        if (runs_of_sentence(d, numeric, ks, (uint32_t)s) != 0)
             goto fail;
+    free(numeric);
+    numeric = NULL;
     if (add_entities(d, doc, ks) != 0)
         goto fail;
     size_t n = ks->tab.n;
@@ -345,6 +407,7 @@ int sz_kp_build(sz_doc *d, dp_doc *doc, sz_kps **out)
     *out = k;
     return 0;
 fail:
+    free(numeric);
     free(order);
     free(last);
     sz_kp_free(k);

@@ -84,6 +84,11 @@ static int add_person(sz_inst *in, const char *w, size_t len)
     return sz_strtab_put(&in->person, w, len, NULL) < 0 ? -ENOMEM : 0;
 }
 
+static int add_verb(sz_inst *in, const char *w, size_t len)
+{
+    return sz_strtab_put(&in->verbs, w, len, NULL) < 0 ? -ENOMEM : 0;
+}
+
 /* Stop words are never stemmed: they stay out of the stem cache. */
 static int add_common(sz_inst *in, const char *w, size_t len)
 {
@@ -112,6 +117,7 @@ static void sz_destroy(void *instance)
         return;
     sz_strtab_free(&in->stop);
     sz_strtab_free(&in->person);
+    sz_strtab_free(&in->verbs);
     sz_stemcache_free(&in->common);
     for (size_t i = 0; i < in->n_boiler; i++)
         free(in->boiler[i]);
@@ -166,7 +172,8 @@ static int sz_create(const dp_api *api, const json_t *options,
     }
     in->lambda = 1.0 - div;
     if ((rc = sz_strtab_init(&in->stop, 512)) != 0 ||
-        (rc = sz_strtab_init(&in->person, 32)) != 0)
+        (rc = sz_strtab_init(&in->person, 32)) != 0 ||
+        (rc = sz_strtab_init(&in->verbs, 16384)) != 0)
         goto fail;
     if ((rc = read_list(data_dir, "stopwords.txt", 1, add_stop, in, err)) ||
         (rc = read_list(data_dir, "stopwords_extra.txt", 1, add_stop, in,
@@ -175,6 +182,7 @@ static int sz_create(const dp_api *api, const json_t *options,
                         err)) ||
         (rc = read_list(data_dir, "person_words.txt", 1, add_person, in,
                         err)) ||
+        (rc = read_list(data_dir, "verbs.txt", 1, add_verb, in, err)) ||
         (rc = read_list(data_dir, "boilerplate.txt", 0, add_boiler, in, err)))
         goto fail;
     if ((rc = sz_stemcache_stem(&in->common)) != 0) {

@@ -93,6 +93,7 @@ void sz_stemcache_free(sz_stemcache *c);
 typedef struct sz_inst {
     sz_strtab stop;        /* lower-case stop words */
     sz_strtab person;      /* first- and second-person pronouns */
+    sz_strtab verbs;       /* forms that are only ever verbs (verbs.txt) */
     sz_stemcache common;   /* common words (not stop words) and stems */
     char **boiler;         /* lower-case boilerplate phrases */
     size_t n_boiler;
@@ -116,6 +117,10 @@ typedef struct sz_type {    /* a distinct surface form */
     uint8_t weak;           /* looks like a verb or adverb ("adjusted",
                                "probably"): never at a keyphrase's edge */
     uint8_t person;         /* a first- or second-person pronoun */
+    uint8_t verb;           /* a form that is never a noun or an adjective
+                               ("bring", "discussed"), written in lower
+                               case or capitalised: ends a keyphrase run */
+    uint8_t lower;          /* starts with a lower-case letter */
 } sz_type;
 
 typedef struct sz_stem {

@@ -171,6 +171,8 @@ static int new_type(sz_doc *d, stemmers *sts, const char *s,
         return 0; /* not valid UTF-8: treat as a non-word */
     int rc = 0;
     ty->person = sz_strtab_find(&d->inst->person, f, flen) >= 0;
+    ty->verb = sz_strtab_find(&d->inst->verbs, f, flen) >= 0;
+    ty->lower = s[0] >= 'a' && s[0] <= 'z';
     if (sz_strtab_find(&d->inst->stop, f, flen) >= 0) {
         ty->stop = 1;
         goto out;

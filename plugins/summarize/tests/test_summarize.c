@@ -12,22 +12,18 @@
 
 #include "testkit.h"
 
-/* Run text through testseg + summarize with the given options; returns the
- * output object (json_decref it). */
-static json_t *run(const char *options, const char *text)
+/* Run text (len bytes, or -1 for a C string) through the pipeline of the
+ * given stages; returns the output object (json_decref it). */
+static json_t *run_stages(const char *stages, const char *name,
+                          const char *text, long len)
 {
-    char stages[1024];
-    snprintf(stages, sizeof stages,
-             "[{\"name\": \"testseg\", \"plugin\": \"%s\"},"
-             " {\"name\": \"summarize\", \"options\": %s}]",
-             TESTSEG_PATH, options);
     dp_pipeline p;
     dp_err err = {{0}};
     int rc = tk_pipeline(&p, stages, &err);
     if (rc != 0)
         fail_msg("pipeline: %s", err.msg);
     const char *failed = NULL;
-    dp_doc *doc = tk_run(&p, "t.txt", text, -1, &err, &failed);
+    dp_doc *doc = tk_run(&p, name, text, len, &err, &failed);
     if (doc == NULL)
         fail_msg("run failed in %s: %s", failed ? failed : "?", err.msg);
     json_t *out = tk_output(doc);
@@ -35,6 +31,17 @@ static json_t *run(const char *options, const char *text)
     dp_doc_free(doc);
     dp_pipeline_free(&p);
     return out;
+}
+
+/* Run text through testseg + summarize with the given options. */
+static json_t *run(const char *options, const char *text)
+{
+    char stages[1024];
+    snprintf(stages, sizeof stages,
+             "[{\"name\": \"testseg\", \"plugin\": \"%s\"},"
+             " {\"name\": \"summarize\", \"options\": %s}]",
+             TESTSEG_PATH, options);
+    return run_stages(stages, "t.txt", text, -1);
 }
 
 static json_t *summary_idx(json_t *out)
@@ -312,6 +319,69 @@ static void test_keyphrases(void **state)
     free(doc);
 }
 
+/* Whether a keyphrase of out is text (exact) or contains it. */
+static int kp_find(json_t *out, const char *text, int exact)
+{
+    json_t *kp = json_object_get(out, "keyphrases");
+    for (size_t i = 0; i < json_array_size(kp); i++) {
+        const char *t =
+            json_string_value(json_object_get(json_array_get(kp, i), "text"));
+        if (exact ? strcmp(t, text) == 0 : strstr(t, text) != NULL)
+            return 1;
+    }
+    return 0;
+}
+
+static int kp_has(json_t *out, const char *word) { return kp_find(out, word, 0); }
+static int kp_is(json_t *out, const char *text) { return kp_find(out, text, 1); }
+
+/* A keyphrase is a noun phrase: the words that are only ever verbs
+ * (data/verbs.txt) end it, lower-case or first in the sentence, while a
+ * capitalised one inside a sentence may be part of a name. */
+static void test_keyphrases_leave_out_verbs(void **state)
+{
+    (void)state;
+    json_t *out = run("{\"keyphrases\": 20}",
+                      "Please bring the budget figures. Staff discussed the "
+                      "budget figures again. We listened to Bring Me The "
+                      "Horizon on the budget bus.");
+    assert_true(kp_is(out, "budget figures"));
+    assert_false(kp_has(out, "Please"));
+    assert_false(kp_has(out, "discussed"));
+    assert_false(kp_has(out, "bring"));
+    assert_true(kp_is(out, "Bring"));
+    json_decref(out);
+}
+
+/* Dates, times and amounts are entities of their own, not topics: with
+ * the entities stage they stay out of keyphrases, and a count in front of
+ * a noun is dropped ("5,000 troops" is about troops); counts and ordinals
+ * inside a phrase stay ("third quarter"). */
+static void test_keyphrases_leave_out_dates_and_counts(void **state)
+{
+    (void)state;
+    if (access(SZ_PLUGIN_DIR "/segment/segment.so", R_OK) != 0 ||
+        access(SZ_PLUGIN_DIR "/entities/entities.so", R_OK) != 0)
+        skip();
+    json_t *out = run_stages(
+        "[{\"name\": \"segment\"}, {\"name\": \"entities\"},"
+        " {\"name\": \"summarize\", \"options\": {\"keyphrases\": 30}}]",
+        "t.txt",
+        "The board met at 10 a.m. on January 12 to review the third quarter. "
+        "Some 5,000 troops guarded the board's offices during the third "
+        "quarter. The troops stayed until 5 p.m. on January 12. Sales "
+        "figures for the third quarter rose by $5 million.",
+        -1);
+    assert_false(kp_has(out, "a.m."));
+    assert_false(kp_has(out, "p.m."));
+    assert_false(kp_has(out, "January"));
+    assert_false(kp_has(out, "5,000"));
+    assert_false(kp_has(out, "million"));
+    assert_true(kp_is(out, "troops"));
+    assert_true(kp_is(out, "third quarter"));
+    json_decref(out);
+}
+
 static void test_empty_and_odd_input(void **state)
 {
     (void)state;
@@ -418,17 +488,9 @@ static void test_news_with_segment(void **state)
     size_t len;
     char *text = tk_slurp(SZ_SAMPLE, &len);
     assert_non_null(text);
-    dp_pipeline p;
-    dp_err err = {{0}};
-    if (tk_pipeline(&p, "[{\"name\": \"segment\"}, {\"name\": \"summarize\"}]",
-                    &err) != 0)
-        fail_msg("pipeline: %s", err.msg);
-    const char *failed = NULL;
-    dp_doc *doc = tk_run(&p, "kazakhstan.txt", text, (long)len, &err, &failed);
-    if (doc == NULL)
-        fail_msg("run failed in %s: %s", failed ? failed : "?", err.msg);
-    json_t *out = tk_output(doc);
-    assert_non_null(out);
+    json_t *out =
+        run_stages("[{\"name\": \"segment\"}, {\"name\": \"summarize\"}]",
+                   "kazakhstan.txt", text, (long)len);
     size_t n = json_array_size(json_object_get(out, "sentences"));
     json_t *idx = summary_idx(out);
     assert_true(n >= 15);
@@ -449,8 +511,6 @@ static void test_news_with_segment(void **state)
                         "Kazakhstan") == 0;
     assert_true(found);
     json_decref(out);
-    dp_doc_free(doc);
-    dp_pipeline_free(&p);
     free(text);
 }
 
@@ -465,6 +525,8 @@ int main(void)
         cmocka_unit_test(test_question_and_boilerplate_penalties),
         cmocka_unit_test(test_first_person_aside),
         cmocka_unit_test(test_keyphrases),
+        cmocka_unit_test(test_keyphrases_leave_out_verbs),
+        cmocka_unit_test(test_keyphrases_leave_out_dates_and_counts),
         cmocka_unit_test(test_empty_and_odd_input),
         cmocka_unit_test(test_long_document_completes),
         cmocka_unit_test(test_concurrent_documents),
