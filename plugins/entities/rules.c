@@ -579,6 +579,15 @@ static int cue_noun(const ent_sentence *S)
     return 0;
 }
 
+/* The first user class (EVENT, LAW, ...) of a heads.tsv mask, or NULL. */
+static const char *head_class(const entities *e, uint32_t h)
+{
+    for (int c = GZ_USER_FIRST; c < e->heads.n_classes; c++)
+        if (h & (1u << c))
+            return e->heads.class_names[c];
+    return NULL;
+}
+
 /* a capitalised run that ends with a head word is a name of that kind
  * even where the model found nothing or only a part of it: "the
  * Glastonbury Festival" EVENT, "North Sea Jazz Festival" (not "North
@@ -639,9 +648,7 @@ static int head_runs(const ent_sentence *S)
         } else if (h & (1u << GZ_LOC)) {
             lab = "LOC";
         } else {
-            for (int c = GZ_USER_FIRST; c < e->heads.n_classes && !lab; c++)
-                if (h & (1u << c))
-                    lab = e->heads.class_names[c];
+            lab = head_class(e, h);
         }
         if (lab == NULL)
             continue;
@@ -656,6 +663,66 @@ static int head_runs(const ent_sentence *S)
         /* "North Sea" in "North Sea Jazz Festival" goes */
         if (free_ && replace_inside(S, A, B, lab))
             return -ENOMEM;
+    }
+    return 0;
+}
+
+/* An ordinal before a name: "Second", "2nd", "93d" */
+static int ordinal_word(const ner_tok *t)
+{
+    static const ner_word words[] = {NER_W("first"), NER_W("second"), NER_W("third"),
+                                     NER_W("fourth"), NER_W("fifth"), NER_W("sixth")};
+    if (ner_low_in(t->low, t->llen, words, sizeof words / sizeof *words))
+        return 1;
+    size_t d = 0;
+    while (d < t->llen && t->low[d] >= '0' && t->low[d] <= '9')
+        d++;
+    const char *x = t->low + d;
+    size_t r = t->llen - d;
+    return d > 0 && ((r == 2 && (memcmp(x, "st", 2) == 0 || memcmp(x, "nd", 2) == 0 ||
+                                 memcmp(x, "rd", 2) == 0 || memcmp(x, "th", 2) == 0)) ||
+                     (r == 1 && x[0] == 'd'));
+}
+
+/* An event or a law named by its head and "of": "Battle of Gettysburg",
+ * "Second Battle of Bull Run", "2nd Battle of Fredericksburg", "Siege of
+ * Petersburg", "Treaty of Versailles", "Edict of Nantes". The whole name
+ * takes the head's class (heads.tsv) over the place inside it, which the
+ * model or the gazetteer tagged alone, and over the model's own label for
+ * the whole. */
+static int event_of(const ent_sentence *S)
+{
+    const entities *e = S->e;
+    const ner_tok *t = S->t;
+    size_t n = S->n;
+    for (size_t f = 0; f + 2 < n; f++) {
+        if (!t[f].run_pos || t[f].run_pos == 3 || t[f].run_pos == 4 ||
+            !(t[f].flags & TF_INIT_CAP) || !NER_LOW_IS(&t[f + 1], "of"))
+            continue;
+        const char *lab = head_class(e, gaz_lookup(&e->heads, t[f].s, t[f].len));
+        if (lab == NULL || (strcmp(lab, "EVENT") != 0 && strcmp(lab, "LAW") != 0))
+            continue;
+        size_t a = f > 0 && ordinal_word(&t[f - 1]) ? f - 1 : f;
+        /* the name ends with the run, or before "and": "the Battle of
+         * Gettysburg and the Siege of Petersburg" are two */
+        size_t b = f + 2;
+        while (b < n && (t[b].run_pos == 2 || t[b].run_pos == 3) &&
+               !NER_LOW_IS(&t[b], "and") && !NER_LOW_IS(&t[b], "or") &&
+               !NER_LOW_IS(&t[b], "&"))
+            b++;
+        while (b > f + 2 && (t[b - 1].flags & TF_LOWER))
+            b--;
+        if (b == f + 2 || b - a > 8)
+            continue;
+        uint32_t A = (uint32_t)(S->t0 + a), B = (uint32_t)(S->t0 + b);
+        int crossed = 0;
+        for (size_t q = S->first; q < S->out->n && !crossed; q++) {
+            const ent_span *s = &S->out->spans[q];
+            crossed = s->label && s->start < B && s->end > A && (s->start < A || s->end > B);
+        }
+        if (!crossed && replace_inside(S, A, B, lab))
+            return -ENOMEM;
+        f = b - 1;
     }
     return 0;
 }
@@ -743,7 +810,7 @@ int ent_sentence_mentions(const ent_sentence *S)
     /* the rules in order; each sees the spans of those before it */
     static int (*const step[])(const ent_sentence *) = {
         model_spans, geo_names,  numbers, gazetteer_names, title_person,
-        cue_noun,    head_runs,  quoted,  drop_cleared};
+        cue_noun,    head_runs,  event_of, quoted,  drop_cleared};
     for (size_t i = 0; i < sizeof step / sizeof *step; i++) {
         int rc = step[i](S);
         if (rc)

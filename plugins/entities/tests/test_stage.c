@@ -220,6 +220,20 @@ static void test_head_words(void **state)
     assert_false(has(out, "Main Street and the Arkansas River", "LOC"));
     check_refs(out);
     json_decref(out);
+    /* events and laws named by their head and "of", ordinal included, over
+     * the place inside them; "and" ends a name */
+    out = run("The Second Battle of Bull Run was fought in 1862. He served at the "
+              "Battle of Gettysburg and the Siege of Petersburg. The Treaty of "
+              "Versailles ended the war. The 2nd Battle of Fredericksburg was short.",
+              -1);
+    HAS(out, "Second Battle of Bull Run", "EVENT");
+    HAS(out, "Battle of Gettysburg", "EVENT");
+    HAS(out, "Siege of Petersburg", "EVENT");
+    HAS(out, "Treaty of Versailles", "LAW");
+    HAS(out, "2nd Battle of Fredericksburg", "EVENT");
+    assert_false(has(out, "Versailles", "GPE"));
+    check_refs(out);
+    json_decref(out);
     /* a noun that names what follows */
     out = run("He was a founding member of the band God Street Wine. She signed to the "
               "record label Deltasonic in 2004. The group leader John Smith spoke.", -1);
