@@ -368,6 +368,42 @@ static void test_cli_jsonl(void **state)
     free(err);
 }
 
+/* A bad JSON line: stderr names the input, the line once and the problem
+ * ("stdin: line 3: input: not JSON: ..."); it used to say the line twice
+ * ("line 3: input: line 3: ...") and not where it came from. The result
+ * line keeps "line 3: ..." (it has only the id). A stage failure names
+ * the line too. */
+static void test_cli_jsonl_error_message(void **state)
+{
+    fx *f = *state;
+    char *out, *err;
+    char *argv[] = {DOCPROC, "--config", f->t.config, "--jsonl", NULL};
+    const char *input = "{\"id\": 1, \"text\": \"fine\"}\n"
+                        "\n"
+                        "this is not json\n"
+                        "{\"id\": \"b\", \"text\": \"has BOOM\"}\n";
+    assert_int_equal(run(argv, input, &out, &err), 1);
+    const char *at = strstr(err, "docproc: stdin: line 3: input: not JSON: ");
+    if (at == NULL)
+        fail_msg("no \"stdin: line 3: input: not JSON\" in: %s", err);
+    const char *eol = strchr(at, '\n');
+    assert_non_null(eol);
+    const char *again = strstr(at + 20, "line 3");
+    if (again && again < eol)
+        fail_msg("the line is named twice: %.*s", (int)(eol - at), at);
+    assert_non_null(strstr(err, "docproc: stdin: line 4: example: "));
+    json_t *lines[8];
+    size_t n = parse_lines(out, lines, 8);
+    assert_int_equal(n, 3);
+    const char *msg = json_string_value(json_object_get(
+        json_object_get(lines[1], "error"), "message"));
+    assert_non_null(msg);
+    assert_int_equal(strncmp(msg, "line 3: not JSON: ", 18), 0);
+    free_lines(lines, n);
+    free(out);
+    free(err);
+}
+
 /* Order is kept across batches (the CLI runs documents in parallel). */
 static void test_cli_jsonl_order(void **state)
 {
@@ -790,6 +826,7 @@ int main(void)
         T(test_cli_files),    T(test_cli_streams), T(test_cli_stdout_full),
         T(test_cli_output_dir_write_error),
         T(test_cli_jsonl),    T(test_cli_jsonl_order),
+        T(test_cli_jsonl_error_message),
         T(test_cli_options),  T(test_cli_set_for_left_out_stage),
         T(test_cli_nul_inputs),
         T(test_check_config),
