@@ -797,6 +797,70 @@ static void test_check_config_same_folder(void **state)
     }
 }
 
+/* A folder inside the inbox (or inside processing/), or one folder for
+ * two roles under another spelling (a link, "..", a trailing slash):
+ * refused by --check-config and at start (exit 2, nothing made), with a
+ * message naming both paths. They used to be accepted, and the daemon
+ * then took its own files for documents. */
+static void test_check_config_nested_folder(void **state)
+{
+    fx *f = *state;
+    char link[600], target[600];
+    snprintf(target, sizeof target, "%s/box", f->t.root);
+    snprintf(link, sizeof link, "%s/alias", f->t.root);
+    assert_int_equal(mkdir(target, 0755), 0);
+    assert_int_equal(symlink("box", link), 0);
+    static const struct {
+        const char *key, *path, *mention, *other;
+    } cases[] = {
+        {"processing", "box/processing", "inside the inbox", "box"},
+        {"outbox", "box/out", "inside the inbox", "box"},
+        {"failed", "box/a/b/failed", "inside the inbox", "box"},
+        {"done", "alias/done", "inside the inbox", "box"},
+        {"done", "box/../box/done", "inside the inbox", "box"},
+        {"outbox", "alias", "the same folder as the inbox", "box"},
+        {"outbox", "processing/out", "inside the processing", "processing"},
+        {"failed", "done/.", "is the same folder as the failed", "done"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[700], dir[700];
+        snprintf(path, sizeof path, "%s/%s", f->t.root, cases[i].path);
+        /* Every role set, then the case's key set over one of them. */
+        json_t *o = json_pack("{s:[{s:s,s:s}]}", "stages", "name", "example",
+                              "plugin", e2e_env("E2E_EXAMPLE_SO"));
+        assert_non_null(o);
+        static const char *const roles[] = {"processing", "outbox",
+                                            "failed", "done"};
+        snprintf(dir, sizeof dir, "%s/box", f->t.root);
+        json_object_set_new(o, "inbox", json_string(dir));
+        for (size_t k = 0; k < 4; k++) {
+            snprintf(dir, sizeof dir, "%s/%s", f->t.root, roles[k]);
+            json_object_set_new(o, roles[k], json_string(dir));
+        }
+        json_object_set_new(o, cases[i].key, json_string(path));
+        char *json = json_dumps(o, 0);
+        json_decref(o);
+        assert_non_null(json);
+        check_config(f, json, 2, cases[i].mention);
+        check_config(f, json, 2, path);
+        char checked[700], *out, *err;
+        snprintf(checked, sizeof checked, "%s/check.json", f->t.root);
+        snprintf(dir, sizeof dir, "%s/%s ", f->t.root, cases[i].other);
+        check_config(f, json, 2, dir); /* the other folder, too */
+        char *start[] = {DOCPROCD, "--config", checked, NULL};
+        int rc = run(start, NULL, &out, &err);
+        if (rc != 2 || strstr(err, path) == NULL)
+            fail_msg("docprocd on %s: exit %d, stderr: %s", json, rc, err);
+        free(out);
+        free(err);
+        free(json);
+    }
+    /* Nothing was made. */
+    char made[700];
+    snprintf(made, sizeof made, "%s/box/processing", f->t.root);
+    assert_int_equal(access(made, F_OK), -1);
+}
+
 /* docprocd's own usage errors. */
 static void test_daemon_usage(void **state)
 {
@@ -832,6 +896,7 @@ int main(void)
         T(test_check_config),
         T(test_missing_requirement), T(test_daemon_usage),
         T(test_check_config_same_folder),
+        T(test_check_config_nested_folder),
     };
     return cmocka_run_group_tests_name("e2e cli", tests, NULL, NULL);
 }
