@@ -76,6 +76,10 @@ typedef struct dpd {
     int exit_code;       /* 1 when stopping because something broke */
     int need_scan;
     uint64_t inbox_checked; /* when the inbox folder was last checked */
+    struct {
+        int err;             /* why making it again fails (negative errno) */
+        uint64_t logged;     /* when that was last said */
+    } remake[4];             /* check_folders, per folder */
     daemon_job *retry;
     dp_metrics metrics;
     unsigned long done, failed;
@@ -616,20 +620,39 @@ static void check_inbox(dpd *d)
 /* A folder the documents move to, removed while docprocd runs (by hand, a
  * cleanup script): made again, so that claims and outputs go on instead
  * of failing (a missing processing/ made every claim look like a file
- * deleted meanwhile, and the documents stayed in the inbox unsaid). */
+ * deleted meanwhile, and the documents stayed in the inbox unsaid). It is
+ * tried every second; a failure is said at once, then again only when its
+ * reason changes or a minute has passed (it used to fill the journal with
+ * a line a second), and the recovery once. */
 static void check_folders(dpd *d)
 {
     const char *dirs[] = {d->cfg->processing, d->cfg->outbox, d->cfg->failed,
                           d->cfg->delete_originals ? NULL : d->cfg->done};
+    uint64_t now = now_ms(d);
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         struct stat st;
         dp_err err = {{0}};
-        if (dirs[i] == NULL || stat(dirs[i], &st) == 0 || errno != ENOENT)
+        int was = d->remake[i].err;
+        if (dirs[i] == NULL)
             continue;
-        if (dp_mkdirs(dirs[i], &err) == 0)
-            dp_log(DP_LOG_WARNING, "%s was removed: made it again", dirs[i]);
-        else
-            dp_log(DP_LOG_ERR, "%s was removed: %s", dirs[i], err.msg);
+        if (stat(dirs[i], &st) == 0 || errno != ENOENT) {
+            if (was) /* someone else made it */
+                dp_log(DP_LOG_WARNING, "%s is there again", dirs[i]);
+            d->remake[i].err = 0;
+            continue;
+        }
+        int rc = dp_mkdirs(dirs[i], &err);
+        d->remake[i].err = rc;
+        if (rc == 0) {
+            dp_log(DP_LOG_WARNING, "%s was removed: made it again%s",
+                   dirs[i], was ? ", after failing" : "");
+        } else if (rc != was || now - d->remake[i].logged >= 60000) {
+            d->remake[i].logged = now;
+            dp_log(DP_LOG_ERR,
+                   "%s was removed: %s (tried every second; said again "
+                   "in a minute, or when the reason changes)",
+                   dirs[i], err.msg);
+        }
     }
 }
 

@@ -685,6 +685,38 @@ static void test_folders_removed_while_running(void **state)
     e2e_daemon_stop(&f->d);
 }
 
+/* A removed folder that cannot be made again (here failed/ replaced by a
+ * dangling link: mkdir says it exists, stat finds nothing) is tried every
+ * second, but said once, not once a second as it used to be; its recovery
+ * is said once too, and documents flow again. */
+static void test_folder_remake_fails_quietly(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    char needle[400];
+    snprintf(needle, sizeof needle, "%s was removed: ", f->t.failed);
+    assert_int_equal(rmdir(f->t.failed), 0);
+    assert_int_equal(symlink("/nonexistent-docproc-e2e/failed", f->t.failed),
+                     0);
+    logged_ctx first = {f, needle, 1};
+    if (!e2e_wait_for(logged, &first, E2E_DEADLINE_MS))
+        fail_msg("no error about %s", f->t.failed);
+    e2e_sleep_ms(3500); /* three more tries, at least */
+    int n = e2e_log_count(&f->t, needle);
+    if (n != 1) {
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("the failure was said %d times, not once; log:\n%s", n, log);
+    }
+    assert_int_equal(unlink(f->t.failed), 0);
+    logged_ctx again = {f, "made it again, after failing", 1};
+    assert_true(e2e_wait_for(logged, &again, E2E_DEADLINE_MS));
+    e2e_sleep_ms(1500);
+    assert_int_equal(e2e_log_count(&f->t, needle), 2); /* + the recovery */
+    e2e_drop(&f->t, "after.txt", "a b c", 5);
+    json_decref(wait_output(f, "after.txt.json"));
+    e2e_daemon_stop(&f->d);
+}
+
 static void test_folders_forgotten(void **state)
 {
     folders_come_and_go(*state, "inotify");
@@ -1839,6 +1871,7 @@ int main(int argc, char **argv)
         T(test_folders_forgotten), T(test_folders_forgotten_polled),
         T(test_inbox_on_other_file_system),
         T(test_folders_removed_while_running),
+        T(test_folder_remake_fails_quietly),
         T(test_error_json),
         T(test_inbox_removed),
     };
