@@ -47,6 +47,30 @@ static int write_error(FILE *f, void *ctx)
     return rc == 0 ? 0 : -EIO;
 }
 
+/* The document stays in failed/ (it did fail, and a retry would fail
+ * again) without its .error.json: the log line the daemon makes of the
+ * message is then the only record of why. Say which file could not be
+ * written and why, and cut the reason rather than that note (it used to
+ * be lost when the reason filled the message). */
+static void note_no_error_json(dp_job *job, const char *final,
+                               const char *why)
+{
+    char note[320];
+    int n = snprintf(note, sizeof note,
+                     " (and %s.error.json could not be written: %s)", final,
+                     why);
+    size_t nl = n < 0 ? 0 : (size_t)n < sizeof note ? (size_t)n
+                                                     : sizeof note - 1;
+    size_t len = strlen(job->message), room = sizeof job->message - 1 - nl;
+    if (len > room) {
+        len = room;
+        /* Not in the middle of a UTF-8 character. */
+        while (len > 0 && ((unsigned char)job->message[len] & 0xC0) == 0x80)
+            len--;
+    }
+    memcpy(job->message + len, note, nl + 1);
+}
+
 void dp_job_fail(dp_job *job, const char *stage, const char *message)
 {
     char final[NAME_MAX + 1], errname[NAME_MAX + 1];
@@ -80,9 +104,7 @@ void dp_job_fail(dp_job *job, const char *stage, const char *message)
     error_rec rec = {job, final};
     if (dp_write_atomic(job->cfg->failed, final, ".error.json", write_error,
                         &rec, errname, sizeof errname, &err) != 0)
-        snprintf(job->message + strlen(job->message),
-                 sizeof job->message - strlen(job->message),
-                 " (the reason could not be written: %s)", err.msg);
+        note_no_error_json(job, final, err.msg);
 }
 
 /* ---- outputs ------------------------------------------------------------ */

@@ -779,6 +779,57 @@ static void test_inbox_removed(void **state)
     assert_true(e2e_log_count(&f->t, "was removed") >= 1);
 }
 
+/* failed/x.error.json cannot be written (here: every temporary name the
+ * daemon would try in failed/ is taken by a folder). The document stays
+ * in failed/, and the log line names it, the stage's reason and why the
+ * .error.json could not be written, even when the reason is long (that
+ * note used to be cut off the end of a 512-byte message). */
+static void test_error_json_not_written(void **state)
+{
+    fx *f = *state;
+    char word[451], stages_opts[600], extra[] = "{\"isolation\": \"thread\"}";
+    memset(word, 'W', sizeof word - 1);
+    word[sizeof word - 1] = 0;
+    snprintf(stages_opts, sizeof stages_opts, "{\"fail_on\": \"%s\"}", word);
+    start(f, e2e_example_stages(stages_opts), SETTLE_MS, extra);
+    /* The names of dp_write_atomic's temporaries, for this process. */
+    char host[64] = "";
+    if (gethostname(host, sizeof host - 1) != 0 || host[0] == 0)
+        strcpy(host, "localhost");
+    for (char *p = host; *p; p++)
+        if (*p == '.' || *p == '/')
+            *p = '_';
+    for (int k = 0; k < 64; k++) {
+        char tmp[100];
+        snprintf(tmp, sizeof tmp, ".docproc.%s.%ld.%d.tmp", host,
+                 (long)f->d.pid, k);
+        assert_int_equal(mkdir(e2e_path(f->t.failed, tmp), 0755), 0);
+    }
+    char bad[600];
+    int n = snprintf(bad, sizeof bad, "it says %s here", word);
+    e2e_drop(&f->t, "bad.txt", bad, (size_t)n);
+    assert_true(wait_exists(e2e_path(f->t.failed, "bad.txt")));
+    logged_ctx c = {f, "bad.txt.error.json could not be written: ", 1};
+    if (!e2e_wait_for(logged, &c, E2E_DEADLINE_MS)) {
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("no note about bad.txt.error.json; log:\n%s", log);
+    }
+    char *log = e2e_read(f->t.log, NULL);
+    assert_non_null(log);
+    char *line = strstr(log, "failed bad.txt -> ");
+    assert_non_null(line);
+    char *eol = strchr(line, '\n');
+    if (eol)
+        *eol = 0;
+    assert_non_null(strstr(line, "found the word 'WWWW"));
+    assert_non_null(strstr(line, "cannot create a file in"));
+    assert_non_null(strstr(line, "File exists)"));
+    free(log);
+    assert_false(e2e_exists(e2e_path(f->t.failed, "bad.txt.error.json")));
+    assert_drained(f);
+    e2e_daemon_stop(&f->d);
+}
+
 /* error.json beside a failed document: stage, message and time; and the
  * daemon goes on with the next document. */
 static void test_error_json(void **state)
@@ -1873,6 +1924,7 @@ int main(int argc, char **argv)
         T(test_folders_removed_while_running),
         T(test_folder_remake_fails_quietly),
         T(test_error_json),
+        T(test_error_json_not_written),
         T(test_inbox_removed),
     };
     const struct CMUnitTest writers[] = {
