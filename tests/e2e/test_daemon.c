@@ -1357,6 +1357,66 @@ static void test_resume_after_outputs_taken(void **state)
     assert_true(e2e_exists(e2e_path(f->t.outbox, "x.txt.2.json")));
 }
 
+/* Several documents left in processing/ at once: five whose outputs were
+ * written before the kill, three never output (one with an older output
+ * of another drop under its name), one under a numbered name. The restart
+ * reads the outbox once for all of them (it used to read it once per
+ * document: quadratic with many of them and a large outbox) and does
+ * exactly what it did one by one: the five archived without a second
+ * output, the others output once. */
+static void test_resume_many_orphans(void **state)
+{
+    fx *f = *state;
+    enum { OUT = 5 };
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    char away[400];
+    snprintf(away, sizeof away, "%s.away", f->t.done);
+    assert_int_equal(rename(f->t.done, away), 0);
+    e2e_writef(f->t.done, "not a folder");
+    for (int i = 0; i < OUT; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "a%d.txt", i);
+        e2e_drop(&f->t, name, "written before the kill", 23);
+    }
+    logged_ctx c = {f, "could not be archived", OUT};
+    if (!e2e_wait_for(logged, &c, E2E_DEADLINE_MS)) {
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("the outputs were not all written; log:\n%s", log);
+    }
+    e2e_daemon_kill(&f->d);
+    assert_true(e2e_wait_no_procs(f->t.config));
+    assert_int_equal(unlink(f->t.done), 0);
+    assert_int_equal(rename(away, f->t.done), 0);
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "b%d.txt", i);
+        e2e_writef(e2e_path(f->t.processing, name), "never output");
+    }
+    e2e_writef(e2e_path(f->t.processing, "c.txt.1"), "numbered one");
+    e2e_writef(e2e_path(f->t.outbox, "b0.txt.json"),
+               "{\"docproc\":1,\"id\":\"b0.txt\",\"source\":{\"name\":"
+               "\"b0.txt\",\"bytes\":12,\"sha256\":\"%064d\",\"claim\":"
+               "\"1-2.3\"},\"text\":\"older b0\"}\n",
+               0);
+    assert_int_equal(e2e_count(f->t.outbox, 0), OUT + 1);
+    restart_until_done(f, OUT + 4, "b0.txt.1.json", 2);
+    assert_int_equal(e2e_log_count(&f->t, "resuming 9 document(s): the "
+                                          "outbox read once, 5 of their "
+                                          "outputs found there"),
+                     1);
+    assert_int_equal(e2e_log_count(&f->t, "(already output)"), OUT);
+    for (int i = 0; i < OUT; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "a%d.txt.1.json", i);
+        assert_false(e2e_exists(e2e_path(f->t.outbox, name)));
+    }
+    assert_true(e2e_exists(e2e_path(f->t.outbox, "b1.txt.json")));
+    assert_true(e2e_exists(e2e_path(f->t.outbox, "b2.txt.json")));
+    /* a0..a4, b0 (older), b0.1, b1, b2, and c's */
+    assert_int_equal(e2e_count(f->t.outbox, 0), OUT + 5);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
+}
+
 /* A document removed from processing/ (by hand, or a cleanup job) while it
  * waits for a worker: it is reported once as failed, with why, and not
  * "retried" every 1..64 s forever as if it were still there. */
@@ -1945,6 +2005,7 @@ int main(int argc, char **argv)
         T(test_resume_finds_output_long_name),
         T(test_resend_resumed),
         T(test_resume_after_outputs_taken),
+        T(test_resume_many_orphans),
         T(test_removed_from_processing),
         T(test_sigterm_in_flight),
         T(test_sigterm_while_loading),
