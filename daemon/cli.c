@@ -50,6 +50,7 @@ typedef struct job {
     json_t *id;        /* output id */
     char *name;
     const char *path;  /* the file as given (run_files), for messages */
+    size_t line;       /* its line on stdin (run_jsonl), or 0 */
     char *base;        /* output file name without extension (--output-dir) */
     char *error;       /* input error, or the stage's error after work */
     const char *error_stage;
@@ -477,15 +478,25 @@ static size_t run_batch(uv_loop_t *loop, job *jobs, size_t n, progress *pg,
         if (j->error || j->error_stage) {
             failed++;
             progress_clear(pg);
-            /* The path as given: a.txt in two folders must be told apart. */
-            dp_log(DP_LOG_ERR, "%s: %s: %s", j->path ? j->path : j->name,
-                   j->error_stage ? j->error_stage : "input",
-                   j->error ? j->error : "out of memory");
+            const char *stage = j->error_stage ? j->error_stage : "input";
+            const char *why = j->error ? j->error : "out of memory";
+            /* The path as given: a.txt in two folders must be told apart;
+             * a JSON line by its number (its id may be missing or bad). */
+            if (j->line)
+                dp_log(DP_LOG_ERR, "stdin: line %zu: %s: %s", j->line, stage,
+                       why);
+            else
+                dp_log(DP_LOG_ERR, "%s: %s: %s", j->path ? j->path : j->name,
+                       stage, why);
             if (json && ro->outdir == NULL) {
-                dp_output_write_error(j->id, j->name,
-                                      j->error_stage ? j->error_stage
-                                                     : "input",
-                                      j->error ? j->error : "out of memory",
+                /* The result line has the id only: say the line too when
+                 * the line itself was bad. */
+                char msg[700];
+                if (j->line && j->doc == NULL)
+                    snprintf(msg, sizeof msg, "line %zu: %s", j->line, why);
+                else
+                    snprintf(msg, sizeof msg, "%s", why);
+                dp_output_write_error(j->id, j->name, stage, msg,
                                       dp_sink_file, stdout);
                 fputc('\n', stdout);
             }
@@ -596,6 +607,7 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
         j->pipeline = p;
         j->ro = ro;
         j->pg = pg;
+        j->line = lineno;
         pg->total++;
         json_error_t je;
         /* NULs get the words of the files' "binary input" error, not
@@ -629,35 +641,32 @@ static int run_jsonl(uv_loop_t *loop, const dp_pipeline *p,
                                  : NULL;
         if (raw_nul) {
             snprintf(msg, sizeof msg,
-                     "line %zu: binary input: NUL byte at offset %zu of the "
+                     "binary input: NUL byte at offset %zu of the "
                      "line",
-                     lineno, (size_t)(raw_nul - json));
+                     (size_t)(raw_nul - json));
             j->error = strdup(msg);
         } else if (o == NULL && strstr(je.text, "NUL byte in object key")) {
             snprintf(msg, sizeof msg,
-                     "line %zu: a key holds \\u0000 (a NUL character), near "
+                     "a key holds \\u0000 (a NUL character), near "
                      "column %d",
-                     lineno, je.column);
+                     je.column);
             j->error = strdup(msg);
         } else if (o == NULL) {
-            snprintf(msg, sizeof msg, "line %zu: not JSON: %s", lineno,
-                     je.text);
+            snprintf(msg, sizeof msg, "not JSON: %s", je.text);
             j->error = strdup(msg);
         } else if (text_nul) {
             snprintf(msg, sizeof msg,
-                     "line %zu: binary input: NUL character (\\u0000) in "
+                     "binary input: NUL character (\\u0000) in "
                      "\"text\" at byte offset %zu",
-                     lineno,
                      (size_t)(text_nul - json_string_value(text)));
             j->error = strdup(msg);
         } else if (!json_is_string(text)) {
             snprintf(msg, sizeof msg,
-                     "line %zu: expected an object with a string \"text\"",
-                     lineno);
+                     "expected an object with a string \"text\"");
             j->error = strdup(msg);
         } else if (json_string_length(text) > cfg->max_bytes) {
-            snprintf(msg, sizeof msg, "line %zu: text larger than %llu bytes",
-                     lineno, (unsigned long long)cfg->max_bytes);
+            snprintf(msg, sizeof msg, "text larger than %llu bytes",
+                     (unsigned long long)cfg->max_bytes);
             j->error = strdup(msg);
         } else if (j->name && (ro->outdir == NULL || j->base)) {
             j->doc = dp_doc_new(j->name, j->id, json_string_value(text),

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -117,25 +119,75 @@ static void normalise(const char *in, char *out, size_t len)
     out[n] = 0;
 }
 
-/* The five folders must be five: an outbox that is the inbox would feed
- * every output back in as a new document, without end. */
+/* A folder as docprocd will use it: the longest part of it that exists
+ * resolved with realpath (links, "..", the working folder of a relative
+ * path), the rest appended as written (normalised). A folder that does
+ * not exist yet is then still compared where it will be. */
+static void resolve(const char *path, char *out, size_t len)
+{
+    char norm[PATH_MAX], head[PATH_MAX], real[PATH_MAX];
+    normalise(path, norm, sizeof norm);
+    snprintf(head, sizeof head, "%s", norm);
+    const char *tail = "";
+    for (;;) {
+        if (realpath(head[0] ? head : ".", real)) {
+            snprintf(out, len, "%s%s%s", strcmp(real, "/") ? real : "",
+                     tail[0] || strcmp(real, "/") == 0 ? "/" : "", tail);
+            return;
+        }
+        char *slash = strrchr(head, '/');
+        if (head[0] == 0 || (slash == head && head[1] == 0)) {
+            snprintf(out, len, "%s", norm); /* not even "." or "/" */
+            return;
+        }
+        tail = slash ? norm + (slash - head) + 1 : norm;
+        if (slash == head)
+            head[1] = 0; /* "/x": its head is "/" */
+        else if (slash)
+            *slash = 0;
+        else
+            head[0] = 0;
+    }
+}
+
+/* Whether folder `in` is inside folder `dir` (both resolved). */
+static int inside(const char *in, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (n == 1 && dir[0] == '/')
+        return in[1] != 0;
+    return strncmp(in, dir, n) == 0 && in[n] == '/';
+}
+
+/* The five folders must be five, and none inside the inbox or processing/:
+ * an outbox that is (or is in) the inbox would feed every output back in
+ * as a new document, without end; a folder inside processing/ would be
+ * taken for a document left there by a crash. */
 static int check_distinct_folders(const dp_config *cfg, dp_err *err)
 {
-    const char *keys[] = {"inbox", "outbox", "failed", "done", "processing"};
-    const char *paths[] = {cfg->inbox, cfg->outbox, cfg->failed, cfg->done,
-                           cfg->processing};
-    char a[4096], b[4096], ra[4096], rb[4096];
+    const char *keys[] = {"inbox", "processing", "outbox", "failed", "done"};
+    const char *paths[] = {cfg->inbox, cfg->processing, cfg->outbox,
+                           cfg->failed, cfg->done};
+    char r[5][PATH_MAX];
+    for (int i = 0; i < 5; i++)
+        resolve(paths[i], r[i], sizeof r[i]);
     for (int i = 0; i < 5; i++) {
         for (int j = i + 1; j < 5; j++) {
-            normalise(paths[i], a, sizeof a);
-            normalise(paths[j], b, sizeof b);
-            int same = strcmp(a, b) == 0;
-            /* Different spellings of one existing folder (links). */
-            if (!same && realpath(paths[i], ra) && realpath(paths[j], rb))
-                same = strcmp(ra, rb) == 0;
-            if (same) {
-                dp_err_set(err, "%s: must not be the same folder as %s (%s)",
-                           keys[j], keys[i], paths[j]);
+            if (strcmp(r[i], r[j]) == 0) {
+                dp_err_set(err,
+                           "%s: %s is the same folder as the %s %s (%s)",
+                           keys[j], paths[j], keys[i], paths[i], r[j]);
+                return -EINVAL;
+            }
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        for (int j = 0; j < 5; j++) {
+            if (j != i && inside(r[j], r[i])) {
+                dp_err_set(err,
+                           "%s: %s is inside the %s %s (%s): docprocd would "
+                           "take its own files for documents",
+                           keys[j], paths[j], keys[i], paths[i], r[j]);
                 return -EINVAL;
             }
         }

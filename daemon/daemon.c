@@ -34,6 +34,7 @@
 #include "notify.h"
 #include "output.h"
 #include "pipeline.h"
+#include "resume.h"
 #include "version.h"
 #include "watch.h"
 #include "worker.h"
@@ -76,6 +77,10 @@ typedef struct dpd {
     int exit_code;       /* 1 when stopping because something broke */
     int need_scan;
     uint64_t inbox_checked; /* when the inbox folder was last checked */
+    struct {
+        int err;             /* why making it again fails (negative errno) */
+        uint64_t logged;     /* when that was last said */
+    } remake[4];             /* check_folders, per folder */
     daemon_job *retry;
     dp_metrics metrics;
     unsigned long done, failed;
@@ -490,6 +495,7 @@ static void finish(daemon_job *dj)
                (unsigned long long)(delay / 1000));
         dj->retry_at = now_ms(d) + delay;
         j->recovering = 1;
+        j->indexed = 0; /* the outbox may have changed since */
         dj->next = d->retry;
         d->retry = dj;
         break;
@@ -542,6 +548,48 @@ static void pump(dpd *d)
     d->metrics.inbox_names = d->inbox.n;
 }
 
+/* Look the orphans of one pass up in one index of the outbox: reading the
+ * whole outbox once per orphan made a restart with many of them and a
+ * large outbox quadratic. When the index cannot be made, each job reads
+ * the outbox itself, as a retry does. */
+static void index_orphans(dpd *d, daemon_job **jobs, size_t n)
+{
+    dp_resume_doc *docs = calloc(n, sizeof *docs);
+    char (*claims)[64] = calloc(n, sizeof *claims);
+    int rc = docs && claims ? 0 : -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", d->cfg->processing,
+                 jobs[i]->job.pname);
+        dp_resume_claim(path, claims[i], sizeof claims[i]);
+        docs[i].name = jobs[i]->job.name;
+        docs[i].pname = jobs[i]->job.pname;
+        docs[i].claim = claims[i];
+    }
+    if (rc == 0)
+        rc = dp_resume_index(d->cfg->outbox, docs, n);
+    size_t found = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        dp_job *j = &jobs[i]->job;
+        j->indexed = 1;
+        snprintf(j->indexed_output, sizeof j->indexed_output, "%s",
+                 docs[i].output);
+        found += docs[i].output[0] != 0;
+    }
+    if (rc == 0)
+        dp_log(DP_LOG_INFO,
+               "resuming %zu document(s): the outbox read once, %zu of "
+               "their outputs found there",
+               n, found);
+    else
+        dp_log(DP_LOG_WARNING,
+               "resuming %zu document(s): cannot index the outbox %s (%s); "
+               "each looks for its output itself",
+               n, d->cfg->outbox, strerror(-rc));
+    free(docs);
+    free(claims);
+}
+
 /* Documents in processing/ that nobody holds: left by a crash, a drain
  * that ran out of time, or another docprocd that died. Run them again; the
  * job checks the outbox first, so none is output twice. */
@@ -554,10 +602,20 @@ static void adopt_orphans(dpd *d)
             close(dirfd);
         return;
     }
+    daemon_job **jobs = NULL;
+    size_t n = 0, cap = 0;
     struct dirent *e;
     while ((e = readdir(dir)) != NULL) {
         if (e->d_name[0] == '.' || dp_inbox_find(&d->owned, e->d_name))
             continue;
+        if (n == cap) {
+            size_t ncap = cap ? 2 * cap : 64;
+            daemon_job **nj = realloc(jobs, ncap * sizeof *nj);
+            if (nj == NULL)
+                break; /* the rest on the next rescan */
+            jobs = nj;
+            cap = ncap;
+        }
         int lock = lock_file(dirfd, e->d_name);
         if (lock == -2)
             continue; /* a live docprocd works on it */
@@ -570,11 +628,18 @@ static void adopt_orphans(dpd *d)
         dj->job.recovering = 1;
         d->metrics.claimed++;
         dp_log(DP_LOG_INFO, "resuming %s/%s", d->cfg->processing, e->d_name);
-        dj->retry_at = 0;
-        dj->next = d->retry;
-        d->retry = dj;
+        jobs[n++] = dj;
     }
     closedir(dir);
+    if (n)
+        index_orphans(d, jobs, n);
+    /* Queued only now: none may run before the index is made. */
+    for (size_t i = 0; i < n; i++) {
+        jobs[i]->retry_at = 0;
+        jobs[i]->next = d->retry;
+        d->retry = jobs[i];
+    }
+    free(jobs);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -616,20 +681,39 @@ static void check_inbox(dpd *d)
 /* A folder the documents move to, removed while docprocd runs (by hand, a
  * cleanup script): made again, so that claims and outputs go on instead
  * of failing (a missing processing/ made every claim look like a file
- * deleted meanwhile, and the documents stayed in the inbox unsaid). */
+ * deleted meanwhile, and the documents stayed in the inbox unsaid). It is
+ * tried every second; a failure is said at once, then again only when its
+ * reason changes or a minute has passed (it used to fill the journal with
+ * a line a second), and the recovery once. */
 static void check_folders(dpd *d)
 {
     const char *dirs[] = {d->cfg->processing, d->cfg->outbox, d->cfg->failed,
                           d->cfg->delete_originals ? NULL : d->cfg->done};
+    uint64_t now = now_ms(d);
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         struct stat st;
         dp_err err = {{0}};
-        if (dirs[i] == NULL || stat(dirs[i], &st) == 0 || errno != ENOENT)
+        int was = d->remake[i].err;
+        if (dirs[i] == NULL)
             continue;
-        if (dp_mkdirs(dirs[i], &err) == 0)
-            dp_log(DP_LOG_WARNING, "%s was removed: made it again", dirs[i]);
-        else
-            dp_log(DP_LOG_ERR, "%s was removed: %s", dirs[i], err.msg);
+        if (stat(dirs[i], &st) == 0 || errno != ENOENT) {
+            if (was) /* someone else made it */
+                dp_log(DP_LOG_WARNING, "%s is there again", dirs[i]);
+            d->remake[i].err = 0;
+            continue;
+        }
+        int rc = dp_mkdirs(dirs[i], &err);
+        d->remake[i].err = rc;
+        if (rc == 0) {
+            dp_log(DP_LOG_WARNING, "%s was removed: made it again%s",
+                   dirs[i], was ? ", after failing" : "");
+        } else if (rc != was || now - d->remake[i].logged >= 60000) {
+            d->remake[i].logged = now;
+            dp_log(DP_LOG_ERR,
+                   "%s was removed: %s (tried every second; said again "
+                   "in a minute, or when the reason changes)",
+                   dirs[i], err.msg);
+        }
     }
 }
 

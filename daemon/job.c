@@ -1,7 +1,6 @@
 /* The per-document work of the daemon. */
 #include "job.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "format.h"
 #include "fsops.h"
 #include "output.h"
+#include "resume.h"
 #include "version.h"
 
 typedef struct error_rec {
@@ -45,6 +45,30 @@ static int write_error(FILE *f, void *ctx)
     if (rc == 0 && fputc('\n', f) == EOF)
         rc = -1;
     return rc == 0 ? 0 : -EIO;
+}
+
+/* The document stays in failed/ (it did fail, and a retry would fail
+ * again) without its .error.json: the log line the daemon makes of the
+ * message is then the only record of why. Say which file could not be
+ * written and why, and cut the reason rather than that note (it used to
+ * be lost when the reason filled the message). */
+static void note_no_error_json(dp_job *job, const char *final,
+                               const char *why)
+{
+    char note[320];
+    int n = snprintf(note, sizeof note,
+                     " (and %s.error.json could not be written: %s)", final,
+                     why);
+    size_t nl = n < 0 ? 0 : (size_t)n < sizeof note ? (size_t)n
+                                                     : sizeof note - 1;
+    size_t len = strlen(job->message), room = sizeof job->message - 1 - nl;
+    if (len > room) {
+        len = room;
+        /* Not in the middle of a UTF-8 character. */
+        while (len > 0 && ((unsigned char)job->message[len] & 0xC0) == 0x80)
+            len--;
+    }
+    memcpy(job->message + len, note, nl + 1);
 }
 
 void dp_job_fail(dp_job *job, const char *stage, const char *message)
@@ -80,9 +104,7 @@ void dp_job_fail(dp_job *job, const char *stage, const char *message)
     error_rec rec = {job, final};
     if (dp_write_atomic(job->cfg->failed, final, ".error.json", write_error,
                         &rec, errname, sizeof errname, &err) != 0)
-        snprintf(job->message + strlen(job->message),
-                 sizeof job->message - strlen(job->message),
-                 " (the reason could not be written: %s)", err.msg);
+        note_no_error_json(job, final, err.msg);
 }
 
 /* ---- outputs ------------------------------------------------------------ */
@@ -187,98 +209,25 @@ static int write_outputs(dp_job *job, dp_doc *doc, dp_err *err)
     return rc;
 }
 
-/* This claim of the document: its inode and its change time in
- * processing/. The claim's rename set that time, and nothing changes it
- * until the document leaves processing/, so it is the same after a crash;
- * another drop of the same name and bytes (a re-send) is another inode,
- * claimed at another time. Written into the output as "source.claim". */
-static int claim_id(const char *path, char *out, size_t len)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return -errno;
-    snprintf(out, len, "%llx-%lld.%09ld", (unsigned long long)st.st_ino,
-             (long long)st.st_ctim.tv_sec, (long)st.st_ctim.tv_nsec);
-    return 0;
-}
-
-/* Whether `fname` is one of the names write_outputs tries for `base`
- * (base.json, base.1.json, ...: a long base shortened to fit). */
-static int output_name_of(const char *fname, const char *base)
-{
-    char want[NAME_MAX + 1];
-    unsigned long n = 0;
-    size_t len = strlen(fname);
-    if (len < 5 || strcmp(fname + len - 5, ".json") != 0)
-        return 0;
-    /* base.N.json: read N, then compare with what N gives. */
-    const char *dot = NULL;
-    for (const char *p = fname + len - 5; p > fname; p--)
-        if (p[-1] == '.') {
-            dot = p;
-            break;
-        } else if (p[-1] < '0' || p[-1] > '9') {
-            break;
-        }
-    if (dot && dot < fname + len - 5 && *dot != '0')
-        n = strtoul(dot, NULL, 10);
-    if (n < 100000 &&
-        dp_numbered_name(want, sizeof want, base, ".json", (unsigned)n) == 0 &&
-        strcmp(want, fname) == 0)
-        return 1;
-    return n != 0 &&
-           dp_numbered_name(want, sizeof want, base, ".json", 0) == 0 &&
-           strcmp(want, fname) == 0;
-}
-
 /* After a crash (or a failed write), the output of this very claim may
- * already be in the outbox: look for an output under the document's names
- * whose source has the same claim and the same bytes, so that it is not
- * output twice. The whole outbox is read, since a consumer may have taken
- * some of the numbered outputs away. An earlier document of the same name
- * and bytes (the same file dropped again) has another claim: it does not
- * count, and this one gets its own output. Outputs without a claim (from
- * before docproc 0.2, or written by hand) never count. */
+ * already be in the outbox (resume.h), so that it is not output twice. An
+ * earlier document of the same name and bytes (the same file dropped
+ * again) has another claim: it does not count, and this one gets its own
+ * output. Outputs without a claim (from before docproc 0.2, or written by
+ * hand) never count. A document of a recovery pass was looked up in that
+ * pass's index of the outbox; others (retries) read the outbox. */
 static int already_output(const dp_job *job, const char *claim,
                           const unsigned char *data, size_t len)
 {
-    char sha[65], path[PATH_MAX];
-    /* The name it was claimed under: processing/ numbers a name taken by
-     * a document in flight (x.txt -> x.txt.1), and a resumed document only
-     * knows the numbered one. */
-    char bases[2][NAME_MAX + 1];
-    size_t nb = 1;
-    snprintf(bases[0], sizeof bases[0], "%s", job->name);
-    const char *dot = strrchr(job->pname, '.');
-    if (dot && dot > job->pname && dot[1] &&
-        strspn(dot + 1, "0123456789") == strlen(dot + 1)) {
-        snprintf(bases[1], sizeof bases[1], "%.*s", (int)(dot - job->pname),
-                 job->pname);
-        nb = 2;
-    }
-    DIR *dir = opendir(job->cfg->outbox);
-    if (dir == NULL)
+    char sha[65];
+    if (job->indexed && job->indexed_output[0] == 0)
         return 0;
     dp_sha256_hex(data, len, sha);
-    int found = 0;
-    struct dirent *e;
-    while (!found && (e = readdir(dir)) != NULL) {
-        int ours = 0;
-        for (size_t b = 0; b < nb && !ours; b++)
-            ours = output_name_of(e->d_name, bases[b]);
-        int w = snprintf(path, sizeof path, "%s/%s", job->cfg->outbox,
-                         e->d_name);
-        if (!ours || w < 0 || (size_t)w >= sizeof path)
-            continue;
-        json_t *o = json_load_file(path, 0, NULL);
-        json_t *src = json_object_get(o, "source");
-        const char *s = json_string_value(json_object_get(src, "sha256"));
-        const char *c = json_string_value(json_object_get(src, "claim"));
-        found = s && c && strcmp(s, sha) == 0 && strcmp(c, claim) == 0;
-        json_decref(o);
-    }
-    closedir(dir);
-    return found;
+    if (job->indexed)
+        return dp_resume_is_output(job->cfg->outbox, job->indexed_output,
+                                   claim, sha);
+    return dp_resume_scan(job->cfg->outbox, job->name, job->pname, claim,
+                          sha);
 }
 
 static void archive(dp_job *job)
@@ -315,7 +264,7 @@ void dp_job_run(dp_job *job)
 
     snprintf(path, sizeof path, "%s/%s", job->cfg->processing, job->pname);
     char claim[64] = "";
-    claim_id(path, claim, sizeof claim); /* a missing file fails below */
+    dp_resume_claim(path, claim, sizeof claim); /* a missing file fails below */
     if (dp_read_file(path, DP_READ_NOFOLLOW, job->cfg->max_bytes, &data, &len, &err) != 0) {
         dp_job_fail(job, "input", err.msg);
         goto out;

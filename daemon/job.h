@@ -25,6 +25,10 @@ typedef struct dp_job {
     char name[NAME_MAX + 1];  /* its name in the inbox */
     char pname[NAME_MAX + 1]; /* its name in processing/ */
     int recovering;           /* left in processing/ by an earlier run */
+    /* Looked up in a recovery pass's index of the outbox (resume.h):
+     * indexed_output is the output of its claim found there, or "". */
+    int indexed;
+    char indexed_output[NAME_MAX + 1];
 
     /* results */
     dp_job_result result;

@@ -295,6 +295,11 @@ static int parse_request(const char *line, dp_job *job, dp_err *err)
         rc = -EINVAL;
     } else {
         job->recovering = json_is_true(json_object_get(o, "recovering"));
+        /* Without the output name the worker reads the outbox itself:
+         * slower, never wrong. */
+        job->indexed = dp_wire_get_bytes(o, "indexed_output",
+                                         job->indexed_output,
+                                         sizeof job->indexed_output) == 0;
     }
     json_decref(o);
     return rc;

@@ -16,7 +16,11 @@
  *                                                        started after the
  *                                                        file was edited
  *                                                        still matches it)
- *                     {"name": N, "pname": P, "recovering": bool}
+ *                     {"name": N, "pname": P, "recovering": bool,
+ *                      "indexed_output": O}              O: only for a document
+ *                                                        of a recovery pass:
+ *                                                        its output found in
+ *                                                        the outbox, or ""
  *   worker -> daemon  {"event": "ready", "pid": N}       once, after loading
  *                     {"event": "stage", "stage": S}     before each stage
  *                                                        ("input" before the

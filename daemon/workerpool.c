@@ -169,8 +169,10 @@ static void worker_died_on(dp_workerpool *pool, dp_wproc *w, dp_wtask *t)
         dp_log(DP_LOG_WARNING,
                "worker %ld on %s: %s; trying it once more on another worker",
                w->pid, t->job->name, t->reason);
-        /* It may have been written out before the death: check. */
+        /* It may have been written out before the death: check, in the
+         * outbox as it is now (not in an index made before). */
         t->job->recovering = 1;
+        t->job->indexed = 0;
         enqueue(pool, t, 1);
         return;
     }
@@ -666,7 +668,9 @@ static int assign(dp_workerpool *pool, dp_wproc *w, dp_wtask *t)
     if (o == NULL || dp_wire_set_bytes(o, "name", t->job->name) ||
         dp_wire_set_bytes(o, "pname", t->job->pname) ||
         json_object_set_new(o, "recovering",
-                            json_boolean(t->job->recovering))) {
+                            json_boolean(t->job->recovering)) ||
+        (t->job->indexed &&
+         dp_wire_set_bytes(o, "indexed_output", t->job->indexed_output))) {
         json_decref(o);
         return UV_ENOMEM;
     }

@@ -368,6 +368,42 @@ static void test_cli_jsonl(void **state)
     free(err);
 }
 
+/* A bad JSON line: stderr names the input, the line once and the problem
+ * ("stdin: line 3: input: not JSON: ..."); it used to say the line twice
+ * ("line 3: input: line 3: ...") and not where it came from. The result
+ * line keeps "line 3: ..." (it has only the id). A stage failure names
+ * the line too. */
+static void test_cli_jsonl_error_message(void **state)
+{
+    fx *f = *state;
+    char *out, *err;
+    char *argv[] = {DOCPROC, "--config", f->t.config, "--jsonl", NULL};
+    const char *input = "{\"id\": 1, \"text\": \"fine\"}\n"
+                        "\n"
+                        "this is not json\n"
+                        "{\"id\": \"b\", \"text\": \"has BOOM\"}\n";
+    assert_int_equal(run(argv, input, &out, &err), 1);
+    const char *at = strstr(err, "docproc: stdin: line 3: input: not JSON: ");
+    if (at == NULL)
+        fail_msg("no \"stdin: line 3: input: not JSON\" in: %s", err);
+    const char *eol = strchr(at, '\n');
+    assert_non_null(eol);
+    const char *again = strstr(at + 20, "line 3");
+    if (again && again < eol)
+        fail_msg("the line is named twice: %.*s", (int)(eol - at), at);
+    assert_non_null(strstr(err, "docproc: stdin: line 4: example: "));
+    json_t *lines[8];
+    size_t n = parse_lines(out, lines, 8);
+    assert_int_equal(n, 3);
+    const char *msg = json_string_value(json_object_get(
+        json_object_get(lines[1], "error"), "message"));
+    assert_non_null(msg);
+    assert_int_equal(strncmp(msg, "line 3: not JSON: ", 18), 0);
+    free_lines(lines, n);
+    free(out);
+    free(err);
+}
+
 /* Order is kept across batches (the CLI runs documents in parallel). */
 static void test_cli_jsonl_order(void **state)
 {
@@ -761,6 +797,70 @@ static void test_check_config_same_folder(void **state)
     }
 }
 
+/* A folder inside the inbox (or inside processing/), or one folder for
+ * two roles under another spelling (a link, "..", a trailing slash):
+ * refused by --check-config and at start (exit 2, nothing made), with a
+ * message naming both paths. They used to be accepted, and the daemon
+ * then took its own files for documents. */
+static void test_check_config_nested_folder(void **state)
+{
+    fx *f = *state;
+    char link[600], target[600];
+    snprintf(target, sizeof target, "%s/box", f->t.root);
+    snprintf(link, sizeof link, "%s/alias", f->t.root);
+    assert_int_equal(mkdir(target, 0755), 0);
+    assert_int_equal(symlink("box", link), 0);
+    static const struct {
+        const char *key, *path, *mention, *other;
+    } cases[] = {
+        {"processing", "box/processing", "inside the inbox", "box"},
+        {"outbox", "box/out", "inside the inbox", "box"},
+        {"failed", "box/a/b/failed", "inside the inbox", "box"},
+        {"done", "alias/done", "inside the inbox", "box"},
+        {"done", "box/../box/done", "inside the inbox", "box"},
+        {"outbox", "alias", "the same folder as the inbox", "box"},
+        {"outbox", "processing/out", "inside the processing", "processing"},
+        {"failed", "done/.", "is the same folder as the failed", "done"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[700], dir[700];
+        snprintf(path, sizeof path, "%s/%s", f->t.root, cases[i].path);
+        /* Every role set, then the case's key set over one of them. */
+        json_t *o = json_pack("{s:[{s:s,s:s}]}", "stages", "name", "example",
+                              "plugin", e2e_env("E2E_EXAMPLE_SO"));
+        assert_non_null(o);
+        static const char *const roles[] = {"processing", "outbox",
+                                            "failed", "done"};
+        snprintf(dir, sizeof dir, "%s/box", f->t.root);
+        json_object_set_new(o, "inbox", json_string(dir));
+        for (size_t k = 0; k < 4; k++) {
+            snprintf(dir, sizeof dir, "%s/%s", f->t.root, roles[k]);
+            json_object_set_new(o, roles[k], json_string(dir));
+        }
+        json_object_set_new(o, cases[i].key, json_string(path));
+        char *json = json_dumps(o, 0);
+        json_decref(o);
+        assert_non_null(json);
+        check_config(f, json, 2, cases[i].mention);
+        check_config(f, json, 2, path);
+        char checked[700], *out, *err;
+        snprintf(checked, sizeof checked, "%s/check.json", f->t.root);
+        snprintf(dir, sizeof dir, "%s/%s ", f->t.root, cases[i].other);
+        check_config(f, json, 2, dir); /* the other folder, too */
+        char *start[] = {DOCPROCD, "--config", checked, NULL};
+        int rc = run(start, NULL, &out, &err);
+        if (rc != 2 || strstr(err, path) == NULL)
+            fail_msg("docprocd on %s: exit %d, stderr: %s", json, rc, err);
+        free(out);
+        free(err);
+        free(json);
+    }
+    /* Nothing was made. */
+    char made[700];
+    snprintf(made, sizeof made, "%s/box/processing", f->t.root);
+    assert_int_equal(access(made, F_OK), -1);
+}
+
 /* docprocd's own usage errors. */
 static void test_daemon_usage(void **state)
 {
@@ -790,11 +890,13 @@ int main(void)
         T(test_cli_files),    T(test_cli_streams), T(test_cli_stdout_full),
         T(test_cli_output_dir_write_error),
         T(test_cli_jsonl),    T(test_cli_jsonl_order),
+        T(test_cli_jsonl_error_message),
         T(test_cli_options),  T(test_cli_set_for_left_out_stage),
         T(test_cli_nul_inputs),
         T(test_check_config),
         T(test_missing_requirement), T(test_daemon_usage),
         T(test_check_config_same_folder),
+        T(test_check_config_nested_folder),
     };
     return cmocka_run_group_tests_name("e2e cli", tests, NULL, NULL);
 }

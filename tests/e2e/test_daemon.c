@@ -685,6 +685,38 @@ static void test_folders_removed_while_running(void **state)
     e2e_daemon_stop(&f->d);
 }
 
+/* A removed folder that cannot be made again (here failed/ replaced by a
+ * dangling link: mkdir says it exists, stat finds nothing) is tried every
+ * second, but said once, not once a second as it used to be; its recovery
+ * is said once too, and documents flow again. */
+static void test_folder_remake_fails_quietly(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    char needle[400];
+    snprintf(needle, sizeof needle, "%s was removed: ", f->t.failed);
+    assert_int_equal(rmdir(f->t.failed), 0);
+    assert_int_equal(symlink("/nonexistent-docproc-e2e/failed", f->t.failed),
+                     0);
+    logged_ctx first = {f, needle, 1};
+    if (!e2e_wait_for(logged, &first, E2E_DEADLINE_MS))
+        fail_msg("no error about %s", f->t.failed);
+    e2e_sleep_ms(3500); /* three more tries, at least */
+    int n = e2e_log_count(&f->t, needle);
+    if (n != 1) {
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("the failure was said %d times, not once; log:\n%s", n, log);
+    }
+    assert_int_equal(unlink(f->t.failed), 0);
+    logged_ctx again = {f, "made it again, after failing", 1};
+    assert_true(e2e_wait_for(logged, &again, E2E_DEADLINE_MS));
+    e2e_sleep_ms(1500);
+    assert_int_equal(e2e_log_count(&f->t, needle), 2); /* + the recovery */
+    e2e_drop(&f->t, "after.txt", "a b c", 5);
+    json_decref(wait_output(f, "after.txt.json"));
+    e2e_daemon_stop(&f->d);
+}
+
 static void test_folders_forgotten(void **state)
 {
     folders_come_and_go(*state, "inotify");
@@ -745,6 +777,57 @@ static void test_inbox_removed(void **state)
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 1);
     assert_true(e2e_log_count(&f->t, "was removed") >= 1);
+}
+
+/* failed/x.error.json cannot be written (here: every temporary name the
+ * daemon would try in failed/ is taken by a folder). The document stays
+ * in failed/, and the log line names it, the stage's reason and why the
+ * .error.json could not be written, even when the reason is long (that
+ * note used to be cut off the end of a 512-byte message). */
+static void test_error_json_not_written(void **state)
+{
+    fx *f = *state;
+    char word[451], stages_opts[600], extra[] = "{\"isolation\": \"thread\"}";
+    memset(word, 'W', sizeof word - 1);
+    word[sizeof word - 1] = 0;
+    snprintf(stages_opts, sizeof stages_opts, "{\"fail_on\": \"%s\"}", word);
+    start(f, e2e_example_stages(stages_opts), SETTLE_MS, extra);
+    /* The names of dp_write_atomic's temporaries, for this process. */
+    char host[64] = "";
+    if (gethostname(host, sizeof host - 1) != 0 || host[0] == 0)
+        strcpy(host, "localhost");
+    for (char *p = host; *p; p++)
+        if (*p == '.' || *p == '/')
+            *p = '_';
+    for (int k = 0; k < 64; k++) {
+        char tmp[100];
+        snprintf(tmp, sizeof tmp, ".docproc.%s.%ld.%d.tmp", host,
+                 (long)f->d.pid, k);
+        assert_int_equal(mkdir(e2e_path(f->t.failed, tmp), 0755), 0);
+    }
+    char bad[600];
+    int n = snprintf(bad, sizeof bad, "it says %s here", word);
+    e2e_drop(&f->t, "bad.txt", bad, (size_t)n);
+    assert_true(wait_exists(e2e_path(f->t.failed, "bad.txt")));
+    logged_ctx c = {f, "bad.txt.error.json could not be written: ", 1};
+    if (!e2e_wait_for(logged, &c, E2E_DEADLINE_MS)) {
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("no note about bad.txt.error.json; log:\n%s", log);
+    }
+    char *log = e2e_read(f->t.log, NULL);
+    assert_non_null(log);
+    char *line = strstr(log, "failed bad.txt -> ");
+    assert_non_null(line);
+    char *eol = strchr(line, '\n');
+    if (eol)
+        *eol = 0;
+    assert_non_null(strstr(line, "found the word 'WWWW"));
+    assert_non_null(strstr(line, "cannot create a file in"));
+    assert_non_null(strstr(line, "File exists)"));
+    free(log);
+    assert_false(e2e_exists(e2e_path(f->t.failed, "bad.txt.error.json")));
+    assert_drained(f);
+    e2e_daemon_stop(&f->d);
 }
 
 /* error.json beside a failed document: stage, message and time; and the
@@ -1272,6 +1355,66 @@ static void test_resume_after_outputs_taken(void **state)
     restart_until_done(f, 3, "x.txt.2.json", 2);
     assert_int_equal(e2e_count(f->t.outbox, 0), 1);
     assert_true(e2e_exists(e2e_path(f->t.outbox, "x.txt.2.json")));
+}
+
+/* Several documents left in processing/ at once: five whose outputs were
+ * written before the kill, three never output (one with an older output
+ * of another drop under its name), one under a numbered name. The restart
+ * reads the outbox once for all of them (it used to read it once per
+ * document: quadratic with many of them and a large outbox) and does
+ * exactly what it did one by one: the five archived without a second
+ * output, the others output once. */
+static void test_resume_many_orphans(void **state)
+{
+    fx *f = *state;
+    enum { OUT = 5 };
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    char away[400];
+    snprintf(away, sizeof away, "%s.away", f->t.done);
+    assert_int_equal(rename(f->t.done, away), 0);
+    e2e_writef(f->t.done, "not a folder");
+    for (int i = 0; i < OUT; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "a%d.txt", i);
+        e2e_drop(&f->t, name, "written before the kill", 23);
+    }
+    logged_ctx c = {f, "could not be archived", OUT};
+    if (!e2e_wait_for(logged, &c, E2E_DEADLINE_MS)) {
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("the outputs were not all written; log:\n%s", log);
+    }
+    e2e_daemon_kill(&f->d);
+    assert_true(e2e_wait_no_procs(f->t.config));
+    assert_int_equal(unlink(f->t.done), 0);
+    assert_int_equal(rename(away, f->t.done), 0);
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "b%d.txt", i);
+        e2e_writef(e2e_path(f->t.processing, name), "never output");
+    }
+    e2e_writef(e2e_path(f->t.processing, "c.txt.1"), "numbered one");
+    e2e_writef(e2e_path(f->t.outbox, "b0.txt.json"),
+               "{\"docproc\":1,\"id\":\"b0.txt\",\"source\":{\"name\":"
+               "\"b0.txt\",\"bytes\":12,\"sha256\":\"%064d\",\"claim\":"
+               "\"1-2.3\"},\"text\":\"older b0\"}\n",
+               0);
+    assert_int_equal(e2e_count(f->t.outbox, 0), OUT + 1);
+    restart_until_done(f, OUT + 4, "b0.txt.1.json", 2);
+    assert_int_equal(e2e_log_count(&f->t, "resuming 9 document(s): the "
+                                          "outbox read once, 5 of their "
+                                          "outputs found there"),
+                     1);
+    assert_int_equal(e2e_log_count(&f->t, "(already output)"), OUT);
+    for (int i = 0; i < OUT; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "a%d.txt.1.json", i);
+        assert_false(e2e_exists(e2e_path(f->t.outbox, name)));
+    }
+    assert_true(e2e_exists(e2e_path(f->t.outbox, "b1.txt.json")));
+    assert_true(e2e_exists(e2e_path(f->t.outbox, "b2.txt.json")));
+    /* a0..a4, b0 (older), b0.1, b1, b2, and c's */
+    assert_int_equal(e2e_count(f->t.outbox, 0), OUT + 5);
+    assert_int_equal(e2e_count(f->t.failed, 0), 0);
 }
 
 /* A document removed from processing/ (by hand, or a cleanup job) while it
@@ -1839,7 +1982,9 @@ int main(int argc, char **argv)
         T(test_folders_forgotten), T(test_folders_forgotten_polled),
         T(test_inbox_on_other_file_system),
         T(test_folders_removed_while_running),
+        T(test_folder_remake_fails_quietly),
         T(test_error_json),
+        T(test_error_json_not_written),
         T(test_inbox_removed),
     };
     const struct CMUnitTest writers[] = {
@@ -1860,6 +2005,7 @@ int main(int argc, char **argv)
         T(test_resume_finds_output_long_name),
         T(test_resend_resumed),
         T(test_resume_after_outputs_taken),
+        T(test_resume_many_orphans),
         T(test_removed_from_processing),
         T(test_sigterm_in_flight),
         T(test_sigterm_while_loading),
