@@ -55,10 +55,6 @@ static int output_name_of(const char *fname, const char *base)
            strcmp(want, fname) == 0;
 }
 
-/* The names a document's outputs are made from: its name, and the name it
- * was claimed under without processing/'s number (x.txt is claimed as
- * x.txt.1 while another x.txt is in flight, and a resumed document only
- * knows the numbered one). Returns how many: 1 or 2. */
 /* The dot of a name's ".N" end (x.txt.1), or NULL. */
 static const char *number_dot(const char *s)
 {
@@ -69,6 +65,10 @@ static const char *number_dot(const char *s)
                : NULL;
 }
 
+/* The names a document's outputs are made from: its name, and the name it
+ * was claimed under without processing/'s number (x.txt is claimed as
+ * x.txt.1 while another x.txt is in flight, and a resumed document only
+ * knows the numbered one). Returns how many: 1 or 2. */
 static size_t output_bases(const char *name, const char *pname,
                            char bases[2][NAME_MAX + 1])
 {
