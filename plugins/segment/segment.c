@@ -25,7 +25,7 @@
  * is freed); arrays past SCRATCH_KEEP tokens are freed, not kept. */
 typedef struct scratch {
     seg_toks toks;
-    uint8_t *ends; /* ends_cap flags, then 3 * ends_cap bytes of work */
+    uint8_t *ends; /* ends_cap flags, then ends_cap bytes of work */
     size_t ends_cap;
 } scratch;
 
@@ -310,13 +310,13 @@ static int segment_process(void *instance, dp_doc *doc, dp_err *err)
         return -ENOMEM;
     }
     int rc = seg_tokenize(&sg->lang, text, len, &sc->toks);
-    seg_toks toks = sc->toks; /* the array, now filled (read only below) */
-    /* the sentence-end flags, then the rules' work area (3 bytes a token) */
+    seg_toks toks = sc->toks; /* the arrays, now filled */
+    /* the sentence-end flags, then the rules' work area (a byte a token) */
     uint8_t *ends = sc->ends;
     if (rc == 0 && toks.n > sc->ends_cap) {
         free(sc->ends);
         sc->ends_cap = 0;
-        if ((sc->ends = ends = malloc(toks.n * 4)) != NULL)
+        if ((sc->ends = ends = malloc(toks.n * 2)) != NULL)
             sc->ends_cap = toks.n;
     }
     if (rc == 0 && toks.n > 0 &&

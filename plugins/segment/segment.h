@@ -151,10 +151,26 @@ enum {
                                    ("No") whose period was left apart */
 };
 
+/* The token array, and beside it the flags the sentence rules step by
+ * (seg_next_flag), written by the tokenizer as it emits each token: it
+ * knows the token's kind then, and a pass of their own over the array cost
+ * a fifth of the rules' instructions.
+ *   busy[k]: the rules' main loop must look at token k (all but the plain
+ *            words inside a line; the rules add the list markers);
+ *   look[k]: the casing and list-marker scan must look at token k (a word
+ *            at a line start, after a full stop or of one letter; a token
+ *            short enough for a marker after white space or a bullet). */
 typedef struct seg_toks {
     seg_tok *v;
+    uint8_t *busy, *look; /* cap bytes each, in one block from busy */
     size_t n, cap;
 } seg_toks;
+
+/* The longest list-marker token of each kind: "12" "12." (TK_NUM up to
+ * three bytes), "a" (TK_WORD), "a." (TK_ABBR, exactly two bytes); by kind
+ * in seg_marker_max_len (0 for the others). */
+enum { MARK_MAX_NUM = 3, MARK_MAX_WORD = 1, MARK_MAX_ABBR = 2 };
+extern const uint8_t seg_marker_max_len[16];
 
 typedef struct seg_lang {
     wordset *abbrev;   /* abbreviations, AB_* classes */
@@ -174,12 +190,13 @@ void seg_toks_free(seg_toks *toks);
 /* ---------------------------------------------------------------- sentences */
 
 /* Sentence boundaries: ends[k] is set for each token k that ends a
- * sentence (the last token always does). `ends` has toks->n bytes. */
+ * sentence (the last token always does). `ends` has toks->n bytes. The
+ * list markers found are added to toks->busy. */
 int seg_sentences(const seg_lang *lang, const char *text, size_t len,
-                  const seg_toks *toks, uint8_t *ends);
-/* The same with the caller's work area of 3 * toks->n bytes (any content),
- * so that a caller can keep it from one text to the next. */
+                  seg_toks *toks, uint8_t *ends);
+/* The same with the caller's work area of toks->n bytes (any content), so
+ * that a caller can keep it from one text to the next. */
 int seg_sentences_in(const seg_lang *lang, const char *text, size_t len,
-                     const seg_toks *toks, uint8_t *ends, uint8_t *work);
+                     seg_toks *toks, uint8_t *ends, uint8_t *work);
 
 #endif
