@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <docproc/stage.h>
+
 /* ---------------------------------------------------------------- chars */
 
 enum {
@@ -130,14 +132,24 @@ enum {
     GAP_PARA      /* two line breaks or more (a blank line) */
 };
 
-typedef struct seg_tok {
-    size_t start;
-    uint32_t len;
-    uint8_t kind;  /* TK_* */
-    uint8_t shape; /* SH_* */
-    uint8_t gap;   /* GAP_* before this token */
-    uint8_t flags; /* TF_* */
+/* A token is also the host's compact annotation (dp_span, interface 1.3):
+ * the shape is its label index into seg_shape_names and the rest sits in
+ * the span's `user` bytes, so that the token array is handed to add_spans
+ * as it is, with no copy. */
+typedef union seg_tok {
+    struct {
+        size_t start;
+        uint32_t len;
+        uint8_t shape; /* SH_*: dp_span.label */
+        uint8_t kind;  /* TK_* */
+        uint8_t gap;   /* GAP_* before this token */
+        uint8_t flags; /* TF_* */
+    };
+    dp_span span;
 } seg_tok;
+_Static_assert(sizeof(seg_tok) == sizeof(dp_span) &&
+                   offsetof(seg_tok, shape) == offsetof(dp_span, label),
+               "a token is a dp_span");
 
 enum {
     TF_SPACEAFTER_NL = 1u << 0, /* the line this token ends had trailing

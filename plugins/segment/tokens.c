@@ -124,8 +124,8 @@ static inline void put_tok(tz *z, seg_toks *t, size_t start, uint32_t len,
     unsigned gap = z->gap;
     unsigned f = flag_tab[(kind & 15) << 6 | gap << 4 | (unsigned)z->after << 2 |
                           ((len < 4 ? len : 4) - 1)];
-    *o = (seg_tok){start, len, (uint8_t)kind, (uint8_t)shape, (uint8_t)gap,
-                   (uint8_t)flags};
+    *o = (seg_tok){{start, len, (uint8_t)shape, (uint8_t)kind, (uint8_t)gap,
+                    (uint8_t)flags}};
     look[k] = (uint8_t)(f & 1);
     busy[k] = (uint8_t)(f >> 1 & 1);
     z->after = (uint8_t)(f >> 2 | ((flags & TF_BULLET) ? AFTER_BULLET : 0));
