@@ -51,23 +51,32 @@ static inline int ch_is_wordish(int c)
            c == CH_DIGIT || c == CH_NUMOTHER;
 }
 
-/* The first k' >= k with f[k'] != 0, n when none. Flags set on a few tokens
- * in ten (sentence ends, tokens the sentence rules must look at): eight
- * bytes read at a time, so that runs of plain tokens cost no branch each. */
-static inline size_t seg_next_flag(const uint8_t *f, size_t k, size_t n)
+/* The first k' >= k with f[k'] & bits, n when none. Flags set on a few
+ * tokens in ten (sentence ends, tokens the sentence rules must look at):
+ * eight bytes read at a time, so that runs of plain tokens cost no branch
+ * each. */
+static inline size_t seg_next_bit(const uint8_t *f, size_t k, size_t n,
+                                  uint8_t bits)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t mask = 0x0101010101010101ULL * bits;
     while (k + 8 <= n) {
         uint64_t w;
         memcpy(&w, f + k, 8);
-        if (w)
-            return k + (size_t)__builtin_ctzll(w) / 8;
+        if (w & mask)
+            return k + (size_t)__builtin_ctzll(w & mask) / 8;
         k += 8;
     }
 #endif
-    while (k < n && !f[k])
+    while (k < n && !(f[k] & bits))
         k++;
     return k;
+}
+
+/* The first k' >= k with f[k'] != 0, n when none. */
+static inline size_t seg_next_flag(const uint8_t *f, size_t k, size_t n)
+{
+    return seg_next_bit(f, k, n, 0xFF);
 }
 
 /* ---------------------------------------------------------------- words */
@@ -164,17 +173,19 @@ enum {
 };
 
 /* The token array, and beside it the flags the sentence rules step by
- * (seg_next_flag), written by the tokenizer as it emits each token: it
+ * (seg_next_bit), written by the tokenizer as it emits each token: it
  * knows the token's kind then, and a pass of their own over the array cost
- * a fifth of the rules' instructions.
- *   busy[k]: the rules' main loop must look at token k (all but the plain
- *            words inside a line; the rules add the list markers);
- *   look[k]: the casing and list-marker scan must look at token k (a word
- *            at a line start, after a full stop or of one letter; a token
- *            short enough for a marker after white space or a bullet). */
+ * a fifth of the rules' instructions. One byte a token (one store), SF_*:
+ *   SF_BUSY: the rules' main loop must look at the token (all but the
+ *            plain words inside a line; the rules add the list markers);
+ *   SF_LOOK: the casing and list-marker scan must look at it (a word at a
+ *            line start, after a full stop or of one letter; a token short
+ *            enough for a marker after white space or a bullet). */
+enum { SF_LOOK = 1, SF_BUSY = 2 };
+
 typedef struct seg_toks {
     seg_tok *v;
-    uint8_t *busy, *look; /* cap bytes each, in one block from busy */
+    uint8_t *fl; /* cap bytes: SF_* */
     size_t n, cap;
 } seg_toks;
 

@@ -22,8 +22,8 @@ typedef struct sx {
     size_t n;
     uint8_t *ends;
     uint8_t *mlen; /* length in tokens of the list marker starting here */
-    uint8_t *look; /* prescan(): the tokens it must look at */
-    uint8_t *busy; /* the tokens the main loop must look at */
+    uint8_t *fl;   /* SF_*: the tokens prescan() and the main loop must
+                      look at */
     int informal;  /* casing is no evidence (lower-case sentence starts) */
 } sx;
 
@@ -486,11 +486,10 @@ static int prescan(sx *x)
     size_t cap = 0, nm = 0;
     marker *ms = NULL;
     /* The tokens informal_at() or marker_at() could accept, flagged by
-     * the tokenizer (seg_toks.look): an "i" or a word at a line start or
+     * the tokenizer (SF_LOOK): an "i" or a word at a line start or
      * after a full stop; a short token after white space or a bullet. */
-    const uint8_t *look = x->look;
-    for (size_t k = seg_next_flag(look, 0, x->n); k < x->n;
-         k = seg_next_flag(look, k + 1, x->n)) {
+    for (size_t k = seg_next_bit(x->fl, 0, x->n, SF_LOOK); k < x->n;
+         k = seg_next_bit(x->fl, k + 1, x->n, SF_LOOK)) {
         marker m;
         const seg_tok *t = &x->t[k];
         if (t->kind == TK_WORD && !x->informal && informal_at(x, k))
@@ -554,7 +553,7 @@ static int prescan(sx *x)
             continue;
         for (size_t b = a; b != (size_t)-1; b = next[b]) {
             x->mlen[ms[b].k] = ms[b].len;
-            x->busy[ms[b].k] = 1; /* "a" in "a) first": no plain word */
+            x->fl[ms[b].k] |= SF_BUSY; /* "a" in "a) first": no plain word */
         }
     }
     free(ms);
@@ -1085,19 +1084,19 @@ int seg_sentences_in(const seg_lang *lang, const char *text, size_t len,
     if (n == 0)
         return 0;
     memset(ends, 0, n);
-    /* work: the list marker lengths (zero but at markers); busy and look
+    /* work: the list marker lengths (zero but at markers); the SF_* flags
      * come with the tokens */
     uint8_t *mlen = work;
     memset(mlen, 0, n);
-    uint8_t *busy = toks->busy;
-    sx x = {lang, text, len, toks->v, n, ends, mlen, toks->look, busy, 0};
+    uint8_t *fl = toks->fl;
+    sx x = {lang, text, len, toks->v, n, ends, mlen, fl, 0};
     if (prescan(&x))
         return -1;
 
     size_t start = 0, words = 0, line_words = 0;
     for (size_t k = 0; k < n; k++) {
         /* most tokens: a word inside a line, nothing to decide */
-        size_t nk = seg_next_flag(busy, k, n);
+        size_t nk = seg_next_bit(fl, k, n, SF_BUSY);
         words += nk - k;
         line_words += nk - k;
         if ((k = nk) >= n)

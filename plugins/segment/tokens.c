@@ -28,14 +28,15 @@ typedef struct tz {
                       look flag */
 } tz;
 
-enum { AFTER_TERM = 1, AFTER_BULLET = 2 };
+/* At their place in flag_tab's index, so that they go in with an or. */
+enum { AFTER_TERM = 4, AFTER_BULLET = 8 };
 
 void seg_toks_free(seg_toks *toks)
 {
     free(toks->v);
-    free(toks->busy);
+    free(toks->fl);
     toks->v = NULL;
-    toks->busy = toks->look = NULL;
+    toks->fl = NULL;
     toks->n = toks->cap = 0;
 }
 
@@ -48,12 +49,11 @@ static int toks_resize(seg_toks *t, size_t cap)
         /* nothing to keep: a fresh block rather than a copy by realloc */
         seg_toks_free(t);
         t->v = malloc(cap * sizeof *t->v);
-        t->busy = malloc(2 * cap);
-        if (t->v == NULL || t->busy == NULL) {
+        t->fl = malloc(cap);
+        if (t->v == NULL || t->fl == NULL) {
             seg_toks_free(t);
             return -ENOMEM;
         }
-        t->look = t->busy + cap;
         t->cap = cap;
         return 0;
     }
@@ -61,13 +61,10 @@ static int toks_resize(seg_toks *t, size_t cap)
     if (v == NULL)
         return -ENOMEM;
     t->v = v;
-    uint8_t *f = realloc(t->busy, 2 * cap);
+    uint8_t *f = realloc(t->fl, cap);
     if (f == NULL)
         return -ENOMEM;
-    /* look moves from f + old cap to f + cap */
-    memmove(f + cap, f + t->cap, t->n);
-    t->busy = f;
-    t->look = f + cap;
+    t->fl = f;
     t->cap = cap;
     return 0;
 }
@@ -76,12 +73,14 @@ static int toks_resize(seg_toks *t, size_t cap)
  * gap, what the token before it was (AFTER_*) and its length (1, 2, 3, 4
  * or more: the index's low bits are min(len, 4) - 1), one table look-up:
  * computed in the tokenizer with compares, they cost as many instructions
- * as a pass of their own. Bit 0 look, bit 1 busy, bit 2 the token is a
- * full stop (AFTER_TERM for the next). The table is built by the compiler
- * from the rules written once below. */
+ * as a pass of their own. SF_LOOK, SF_BUSY, and AFTER_TERM when the
+ * token is a full stop. The table is built by the compiler from the rules
+ * written once below. */
+_Static_assert(TK_EMO < 16 && SF_LOOK == 1 && SF_BUSY == 2 && AFTER_TERM == 4,
+               "flag_tab's index and values");
 #define FT_KIND(i) ((unsigned)(i) >> 6)
 #define FT_GAP(i) (((unsigned)(i) >> 4) & 3u)
-#define FT_AFTER(i) (((unsigned)(i) >> 2) & 3u)
+#define FT_AFTER(i) ((unsigned)(i) & (AFTER_TERM | AFTER_BULLET))
 #define FT_LEN(i) (((unsigned)(i) & 3u) + 1u)
 /* a word at a line start, after a full stop, or of one letter */
 #define FT_WORD(i)                                                           \
@@ -102,7 +101,7 @@ static int toks_resize(seg_toks *t, size_t cap)
     (!(FT_KIND(i) == TK_WORD && FT_GAP(i) <= GAP_SPACE && FT_LEN(i) > 1))
 #define FT(i)                                                                \
     (uint8_t)((FT_WORD(i) || FT_MARK(i)) | FT_BUSY(i) << 1 |                 \
-              (FT_KIND(i) == TK_TERM) << 2)
+              (FT_KIND(i) == TK_TERM ? AFTER_TERM : 0))
 #define FT4(i) FT(i), FT((i) + 1), FT((i) + 2), FT((i) + 3)
 #define FT16(i) FT4(i), FT4((i) + 4), FT4((i) + 8), FT4((i) + 12)
 #define FT64(i) FT16(i), FT16((i) + 16), FT16((i) + 32), FT16((i) + 48)
@@ -120,15 +119,15 @@ static inline void put_tok(tz *z, seg_toks *t, size_t start, uint32_t len,
 {
     size_t k = t->n;
     seg_tok *o = &t->v[k];
-    uint8_t *look = t->look, *busy = t->busy;
+    uint8_t *fl = t->fl;
     unsigned gap = z->gap;
-    unsigned f = flag_tab[(kind & 15) << 6 | gap << 4 | (unsigned)z->after << 2 |
+    unsigned f = flag_tab[kind << 6 | gap << 4 | z->after |
                           ((len < 4 ? len : 4) - 1)];
     *o = (seg_tok){{start, len, (uint8_t)shape, (uint8_t)kind, (uint8_t)gap,
                     (uint8_t)flags}};
-    look[k] = (uint8_t)(f & 1);
-    busy[k] = (uint8_t)(f >> 1 & 1);
-    z->after = (uint8_t)(f >> 2 | ((flags & TF_BULLET) ? AFTER_BULLET : 0));
+    fl[k] = (uint8_t)(f & (SF_LOOK | SF_BUSY));
+    z->after = (uint8_t)((f & AFTER_TERM) |
+                         ((flags & TF_BULLET) ? AFTER_BULLET : 0));
     z->gap = GAP_NONE;
     t->n = k + 1;
 }
@@ -1000,10 +999,11 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
         toks_resize(toks, toks->n + want))
         return -ENOMEM;
     size_t n0 = toks->n;
-    if (n0 > 0) /* appending: the token before counts for the next */
-        z.after = (uint8_t)((toks->v[n0 - 1].kind == TK_TERM) |
-                            (toks->v[n0 - 1].flags & TF_BULLET ? AFTER_BULLET
-                                                               : 0));
+    if (n0 > 0) { /* appending: the token before counts for the next */
+        const seg_tok *p = &toks->v[n0 - 1];
+        z.after = (uint8_t)((p->kind == TK_TERM ? AFTER_TERM : 0) |
+                            (p->flags & TF_BULLET ? AFTER_BULLET : 0));
+    }
     size_t i = 0;
     int rc = 0;
     unsigned char b; /* text[i] at the top of the chunk loop */
@@ -1158,6 +1158,6 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                              !space_at(&z, i)));
     }
     if (n0 == 0 && toks->n > 0)
-        toks->look[0] = 1; /* the first token: always looked at */
+        toks->fl[0] |= SF_LOOK; /* the first token: always looked at */
     return 0;
 }
