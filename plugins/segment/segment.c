@@ -358,12 +358,7 @@ static int segment_process(void *instance, dp_doc *doc, dp_err *err)
         goto out;
     }
     /* does the text use blank lines between paragraphs? */
-    int blank_lines = 0;
-    for (size_t k = 1; k < toks.n; k++)
-        if (toks.v[k].gap == GAP_PARA) {
-            blank_lines = 1;
-            break;
-        }
+    int blank_lines = toks.blank_lines;
     int mode = host_mode(api);
     /* sentences, and paragraphs at most as many: the rooms' sizes */
     size_t n_sent = 0;

@@ -187,6 +187,9 @@ typedef struct seg_toks {
     seg_tok *v;
     uint8_t *fl; /* cap bytes: SF_* */
     size_t n, cap;
+    /* a token other than the first has GAP_PARA: the text uses blank
+     * lines (noted where the tokenizer finds the gap, not by a scan) */
+    int blank_lines;
 } seg_toks;
 
 /* The longest list-marker token of each kind: "12" "12." (TK_NUM up to

@@ -999,6 +999,8 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
         toks_resize(toks, toks->n + want))
         return -ENOMEM;
     size_t n0 = toks->n;
+    if (n0 == 0)
+        toks->blank_lines = 0;
     if (n0 > 0) { /* appending: the token before counts for the next */
         const seg_tok *p = &toks->v[n0 - 1];
         z.after = (uint8_t)((p->kind == TK_TERM ? AFTER_TERM : 0) |
@@ -1056,11 +1058,13 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
             break;
         if (toks->n > 0 && nl && sp_before_nl)
             toks->v[toks->n - 1].flags |= TF_SPACEAFTER_NL;
-        if (toks->n > 0)
+        if (toks->n > 0) {
             z.gap = nl >= 2        ? GAP_PARA
                     : nl == 1      ? GAP_NL
                     : i > ws_start ? GAP_SPACE
                                    : GAP_NONE;
+            toks->blank_lines |= nl >= 2;
+        }
     chunk:
         /* the tokens of the chunk up to the next white space */
         do {
@@ -1159,5 +1163,7 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
     }
     if (n0 == 0 && toks->n > 0)
         toks->fl[0] |= SF_LOOK; /* the first token: always looked at */
+    if (n0 > 0 && toks->n > n0)
+        toks->blank_lines = 1; /* the first of these: GAP_PARA */
     return 0;
 }
