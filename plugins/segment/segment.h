@@ -181,11 +181,18 @@ enum {
  *   SF_LOOK: the casing and list-marker scan must look at it (a word at a
  *            line start, after a full stop or of one letter; a token short
  *            enough for a marker after white space or a bullet). */
-enum { SF_LOOK = 1, SF_BUSY = 2 };
+enum {
+    SF_LOOK = 1,
+    SF_BUSY = 2,
+    /* the tokenizer's own: what the token means for the next's SF_LOOK */
+    SF_TERM = 4,  /* a full stop */
+    SF_BULLET = 8 /* a bullet */
+};
 
 typedef struct seg_toks {
     seg_tok *v;
-    uint8_t *fl; /* cap bytes: SF_* */
+    uint8_t *fl; /* cap bytes: SF_*; fl[-1] exists and is 0 (the "token"
+                    before the first) */
     size_t n, cap;
     /* a token other than the first has GAP_PARA: the text uses blank
      * lines (noted where the tokenizer finds the gap, not by a scan) */

@@ -24,17 +24,17 @@ typedef struct tz {
     size_t len;
     seg_toks *out;
     uint8_t gap;
-    uint8_t after; /* AFTER_*: what the last token means for the next's
-                      look flag */
 } tz;
 
-/* At their place in flag_tab's index, so that they go in with an or. */
-enum { AFTER_TERM = 4, AFTER_BULLET = 8 };
+/* What the token before means for a token's SF_LOOK: kept in the flag
+ * byte of the token before (no state of the tokenizer's own), and at their
+ * place in flag_tab's index, so that they go in with a mask and an or. */
+enum { AFTER_TERM = SF_TERM, AFTER_BULLET = SF_BULLET };
 
 void seg_toks_free(seg_toks *toks)
 {
     free(toks->v);
-    free(toks->fl);
+    free(toks->fl ? toks->fl - 1 : NULL);
     toks->v = NULL;
     toks->fl = NULL;
     toks->n = toks->cap = 0;
@@ -49,11 +49,13 @@ static int toks_resize(seg_toks *t, size_t cap)
         /* nothing to keep: a fresh block rather than a copy by realloc */
         seg_toks_free(t);
         t->v = malloc(cap * sizeof *t->v);
-        t->fl = malloc(cap);
+        uint8_t *f = malloc(cap + 1);
+        t->fl = f ? f + 1 : NULL;
         if (t->v == NULL || t->fl == NULL) {
             seg_toks_free(t);
             return -ENOMEM;
         }
+        f[0] = 0; /* before the first token: nothing */
         t->cap = cap;
         return 0;
     }
@@ -61,10 +63,10 @@ static int toks_resize(seg_toks *t, size_t cap)
     if (v == NULL)
         return -ENOMEM;
     t->v = v;
-    uint8_t *f = realloc(t->fl, cap);
+    uint8_t *f = realloc(t->fl - 1, cap + 1);
     if (f == NULL)
         return -ENOMEM;
-    t->fl = f;
+    t->fl = f + 1;
     t->cap = cap;
     return 0;
 }
@@ -121,13 +123,13 @@ static inline void put_tok(tz *z, seg_toks *t, size_t start, uint32_t len,
     seg_tok *o = &t->v[k];
     uint8_t *fl = t->fl;
     unsigned gap = z->gap;
-    unsigned f = flag_tab[kind << 6 | gap << 4 | z->after |
+    const uint8_t *before = fl - 1; /* before[k]: the token before */
+    unsigned f = flag_tab[kind << 6 | gap << 4 |
+                          (before[k] & (AFTER_TERM | AFTER_BULLET)) |
                           ((len < 4 ? len : 4) - 1)];
     *o = (seg_tok){{start, len, (uint8_t)shape, (uint8_t)kind, (uint8_t)gap,
                     (uint8_t)flags}};
-    fl[k] = (uint8_t)(f & (SF_LOOK | SF_BUSY));
-    z->after = (uint8_t)((f & AFTER_TERM) |
-                         ((flags & TF_BULLET) ? AFTER_BULLET : 0));
+    fl[k] = (uint8_t)(f | ((flags & TF_BULLET) ? AFTER_BULLET : 0));
     z->gap = GAP_NONE;
     t->n = k + 1;
 }
@@ -987,7 +989,7 @@ static const unsigned char plain_end[256] = {
 int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                  seg_toks *toks)
 {
-    tz z = {lang, text, len, toks, GAP_PARA, 0};
+    tz z = {lang, text, len, toks, GAP_PARA};
     /* about one token per five bytes of news prose (and fewer in most
      * other text): reserve once, so that growing is rare; an array kept
      * from an earlier text (toks->n == 0, its content not needed) is
@@ -1001,11 +1003,6 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
     size_t n0 = toks->n;
     if (n0 == 0)
         toks->blank_lines = 0;
-    if (n0 > 0) { /* appending: the token before counts for the next */
-        const seg_tok *p = &toks->v[n0 - 1];
-        z.after = (uint8_t)((p->kind == TK_TERM ? AFTER_TERM : 0) |
-                            (p->flags & TF_BULLET ? AFTER_BULLET : 0));
-    }
     size_t i = 0;
     int rc = 0;
     unsigned char b; /* text[i] at the top of the chunk loop */
