@@ -513,6 +513,41 @@ static int seen_miss(dp_doc *doc, label_seen *s, const char *in,
     return 0;
 }
 
+/* A layer's order as annotations are added to it: the last span, and
+ * whether all are sorted so far. */
+typedef struct order {
+    size_t start, end;
+    int sorted;
+} order;
+
+static inline order order_of(const dp_layer *l)
+{
+    order o = {0, 0, l->sorted};
+    if (l->n > 0) {
+        o.start = l->anns[l->n - 1].start;
+        o.end = l->anns[l->n - 1].end;
+    }
+    return o;
+}
+
+/* Unsorted when this one starts before the one before it, or at the same
+ * place and ends before it (the first of an empty layer compares with
+ * (0, 0), which never fails). */
+static inline void order_note(order *o, size_t st, size_t en)
+{
+    if (o->start > st || (o->start == st && o->end > en))
+        o->sorted = 0;
+    o->start = st;
+    o->end = en;
+}
+
+/* n annotations at l->anns[l->n] passed the checks: they count now. */
+static inline void layer_grow(dp_layer *l, const order *o, size_t n)
+{
+    l->sorted = o->sorted;
+    l->n += n;
+}
+
 /* The one pass of annotate_many and commit over n annotations already in
  * place at l->anns[l->n]: checks every span and attrs, interns the labels
  * and notes the order. Adds them (l->n grows) only when all pass, so that a
@@ -523,12 +558,7 @@ static int layer_take(dp_doc *doc, dp_layer *l, size_t n)
     size_t len = doc->text_len;
     /* all slots empty: NULL then finds NULL, the label "none", in any */
     label_seen seen = {{0}, {0}};
-    int sorted = l->sorted;
-    size_t pstart = 0, pend = 0;
-    if (l->n > 0) {
-        pstart = l->anns[l->n - 1].start;
-        pend = l->anns[l->n - 1].end;
-    }
+    order o = order_of(l);
     for (; a < end; a++) {
         size_t st = a->start, en = a->end;
         if (st > en || en > len || (a->attrs && !json_is_object(a->attrs)))
@@ -539,17 +569,21 @@ static int layer_take(dp_doc *doc, dp_layer *l, size_t n)
             a->label = seen.out[k];
         else if (seen_miss(doc, &seen, in, &a->label))
             return -ENOMEM;
-        /* unsorted when this one starts before the one before it, or at
-         * the same place and ends before it (the first of an empty layer
-         * compares with (0, 0), which never fails) */
-        if (pstart > st || (pstart == st && pend > en))
-            sorted = 0;
-        pstart = st;
-        pend = en;
+        order_note(&o, st, en);
     }
-    l->sorted = sorted;
-    l->n += n;
+    layer_grow(l, &o, n);
     return 0;
+}
+
+/* After a refused call: the layer it made (when the layers are more than
+ * n_layers) is dropped, so that a refused call leaves none. */
+static void drop_new_layer(dp_doc *doc, size_t n_layers)
+{
+    if (doc->n_layers > n_layers) {
+        dp_layer *l = &doc->layers[--doc->n_layers];
+        free(l->anns);
+        free(l->name);
+    }
 }
 
 static int api_annotate_many(dp_doc *doc, const char *layer,
@@ -571,14 +605,10 @@ static int api_annotate_many(dp_doc *doc, const char *layer,
     if (n)
         memcpy(l->anns + l->n, anns, n * sizeof *anns);
     rc = layer_take(doc, l, n);
-    if (rc && doc->n_layers > n_layers) {
-        /* the layer was made for this call: a refused call leaves none */
-        doc->n_layers--;
-        free(l->anns);
-        free(l->name);
-    }
-    if (rc)
+    if (rc) {
+        drop_new_layer(doc, n_layers);
         goto fail;
+    }
     return 0;
 fail:
     for (i = 0; i < n && anns; i++)
@@ -612,6 +642,54 @@ static int api_commit(dp_doc *doc, const char *layer, size_t n)
         for (size_t i = 0; i < n && i < room; i++)
             json_decref(l->anns[l->n + i].attrs);
     }
+    return rc;
+}
+
+/* The one pass of add_spans: n compact records written as the layer's
+ * own at l->anns[l->n] (room made by the caller), each span and label
+ * index checked, the order noted; the labels (lab: interned, n_labels
+ * of them) by index. Adds them only when all pass. */
+static int spans_take(dp_doc *doc, dp_layer *l, const dp_span *sp, size_t n,
+                      const char *const *lab, size_t n_labels)
+{
+    dp_ann *a = l->anns + l->n;
+    size_t len = doc->text_len;
+    order o = order_of(l);
+    for (const dp_span *p = sp, *e = sp + n; p < e; p++, a++) {
+        size_t st = p->start, ln = p->len;
+        unsigned li = p->label;
+        /* in that order, so that no sum can wrap */
+        if (st > len || ln > len - st || li >= n_labels)
+            return -EINVAL;
+        size_t en = st + ln;
+        *a = (dp_ann){st, en, lab[li], NULL};
+        order_note(&o, st, en);
+    }
+    layer_grow(l, &o, n);
+    return 0;
+}
+
+static int api_add_spans(dp_doc *doc, const char *layer, const dp_span *spans,
+                         size_t n, const char *const *labels, size_t n_labels)
+{
+    if (layer == NULL || doc->text == NULL || (n > 0 && spans == NULL) ||
+        n_labels > 256 || (n_labels > 0 && labels == NULL))
+        return -EINVAL;
+    /* the labels interned once for the call, not once per record */
+    const char *lab[256];
+    for (size_t i = 0; i < n_labels; i++)
+        if ((lab[i] = labels[i] ? intern_label(doc, labels[i]) : NULL) ==
+                NULL &&
+            labels[i])
+            return -ENOMEM;
+    size_t n_layers = doc->n_layers;
+    dp_layer *l = layer_with_room(doc, layer, n);
+    if (l == NULL)
+        return -ENOMEM;
+    l->room = 0; /* written over here */
+    int rc = spans_take(doc, l, spans, n, lab, n_labels);
+    if (rc)
+        drop_new_layer(doc, n_layers);
     return rc;
 }
 
@@ -717,4 +795,5 @@ const dp_api dp_host_api = {
     .annotate_many = api_annotate_many,
     .reserve = api_reserve,
     .commit = api_commit,
+    .add_spans = api_add_spans,
 };

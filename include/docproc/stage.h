@@ -13,7 +13,9 @@
  *
  * Interface history: 1.0 the first; 1.1 added dp_api.annotate_many; 1.2
  * added dp_api.reserve and dp_api.commit (annotations written in place) and
- * DP_STAGE_EXPORT_SINCE (a stage that also runs on older hosts).
+ * DP_STAGE_EXPORT_SINCE (a stage that also runs on older hosts); 1.3 added
+ * dp_api.add_spans and dp_span (a large layer with few labels from compact
+ * records).
  *
  * Compatibility rules (as nginx and Redis modules do it):
  *   - struct dp_stage and struct dp_api only ever grow at their end. Each
@@ -47,7 +49,7 @@ extern "C" {
 #endif
 
 #define DP_ABI_MAJOR 1
-#define DP_ABI_MINOR 2
+#define DP_ABI_MINOR 3
 
 /* The one symbol a stage exports. */
 #define DP_STAGE_ENTRY_SYMBOL "docproc_stage_entry"
@@ -113,6 +115,18 @@ typedef struct dp_ann {
     const char *label; /* interned by the host; NULL when none */
     json_t *attrs;     /* NULL when none */
 } dp_ann;
+
+/* A compact annotation for add_spans (interface 1.3): the span [start,
+ * start + len) with the label labels[label] of the call, no attrs. 16
+ * bytes; `user` is the stage's own, which the host never reads, so that a
+ * stage can keep a few bytes of its own per record (segment: a token's
+ * kind and gaps) and hand over its array as it is. */
+typedef struct dp_span {
+    size_t start;
+    uint32_t len;
+    uint8_t label;
+    uint8_t user[3];
+} dp_span;
 
 /* One piece of the alignment between a new text and the text it replaces.
  * The pieces given to set_text cover the new text in order. When the two
@@ -223,6 +237,20 @@ typedef struct dp_api {
      * ownership of the n entries' attrs, even on failure, except when there
      * was no room. */
     int (*commit)(dp_doc *doc, const char *layer, size_t n);
+
+    /* --- 1.3 --- (check DP_HAS_FIELD(api, dp_api, add_spans)) */
+
+    /* Add n annotations to `layer` (created when absent) from compact
+     * records: spans[i] becomes [start, start + len) labelled
+     * labels[spans[i].label] (interned; a NULL entry is no label), no
+     * attrs. The host writes the layer's records itself in one pass that
+     * checks the spans and label indexes (< n_labels, n_labels <= 256) and
+     * notes the order: for a large layer with a few labels (tokens and
+     * their shapes) this costs less than writing dp_ann records and
+     * committing them. -EINVAL for a bad span or index (nothing is added),
+     * -ENOMEM. Releases a room reserved on the layer. */
+    int (*add_spans)(dp_doc *doc, const char *layer, const dp_span *spans,
+                     size_t n, const char *const *labels, size_t n_labels);
 } dp_api;
 
 /* Every document starts with this header; the rest is the host's. */

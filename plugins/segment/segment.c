@@ -25,7 +25,7 @@
  * is freed); arrays past SCRATCH_KEEP tokens are freed, not kept. */
 typedef struct scratch {
     seg_toks toks;
-    uint8_t *ends; /* ends_cap flags, then 3 * ends_cap bytes of work */
+    uint8_t *ends; /* ends_cap flags, then ends_cap bytes of work */
     size_t ends_cap;
 } scratch;
 
@@ -200,7 +200,8 @@ fail:
     return rc;
 }
 
-/* Annotations go to the host in one of three ways, the best it has:
+/* Annotations go to the host in one of three ways, the best it has (and
+ * with interface 1.3 the tokens as they are: see add_tokens()):
  * - interface 1.2: written straight into the layer's storage (reserve, then
  *   commit): one store per annotation and no copy; each layer's count is
  *   known before it is written (tokens, sentence ends), so one room each;
@@ -294,6 +295,35 @@ static inline int batch_add(batch *b, size_t start, size_t end,
     return 0;
 }
 
+/* The token layer. A 1.3 host takes the token array as it is (a token is
+ * a dp_span whose label is its shape) and writes the layer's records
+ * itself: no copy here and no second pass there. Otherwise a tight copy
+ * loop per batch (the whole layer at once into a room), no test per
+ * token. No tokens, no layer. */
+static int add_tokens(const dp_api *api, dp_doc *doc, int mode,
+                      const seg_toks *toks, dp_ann *buf)
+{
+    if (toks->n == 0)
+        return 0;
+    if (DP_HAS_FIELD(api, dp_api, add_spans) && api->add_spans)
+        return api->add_spans(doc, "token", &toks->v[0].span, toks->n,
+                              seg_shape_names, SH_COUNT);
+    batch tb;
+    int rc = batch_init(&tb, api, doc, mode, "token", buf, BATCH_TOKENS,
+                        toks->n);
+    for (size_t k0 = 0, m = 0; k0 < toks->n && rc == 0; k0 += m) {
+        m = toks->n - k0 < tb.cap ? toks->n - k0 : tb.cap;
+        const seg_tok *tv = toks->v + k0;
+        dp_ann *out = tb.v;
+        for (size_t i = 0; i < m; i++)
+            out[i] = (dp_ann){tv[i].start, tv[i].start + tv[i].len,
+                              seg_shape_names[tv[i].shape], NULL};
+        tb.n = m;
+        rc = batch_flush(&tb);
+    }
+    return rc;
+}
+
 static int segment_process(void *instance, dp_doc *doc, dp_err *err)
 {
     segment *sg = instance;
@@ -310,13 +340,13 @@ static int segment_process(void *instance, dp_doc *doc, dp_err *err)
         return -ENOMEM;
     }
     int rc = seg_tokenize(&sg->lang, text, len, &sc->toks);
-    seg_toks toks = sc->toks; /* the array, now filled (read only below) */
-    /* the sentence-end flags, then the rules' work area (3 bytes a token) */
+    seg_toks toks = sc->toks; /* the arrays, now filled */
+    /* the sentence-end flags, then the rules' work area (a byte a token) */
     uint8_t *ends = sc->ends;
     if (rc == 0 && toks.n > sc->ends_cap) {
         free(sc->ends);
         sc->ends_cap = 0;
-        if ((sc->ends = ends = malloc(toks.n * 4)) != NULL)
+        if ((sc->ends = ends = malloc(toks.n * 2)) != NULL)
             sc->ends_cap = toks.n;
     }
     if (rc == 0 && toks.n > 0 &&
@@ -328,12 +358,7 @@ static int segment_process(void *instance, dp_doc *doc, dp_err *err)
         goto out;
     }
     /* does the text use blank lines between paragraphs? */
-    int blank_lines = 0;
-    for (size_t k = 1; k < toks.n; k++)
-        if (toks.v[k].gap == GAP_PARA) {
-            blank_lines = 1;
-            break;
-        }
+    int blank_lines = toks.blank_lines;
     int mode = host_mode(api);
     /* sentences, and paragraphs at most as many: the rooms' sizes */
     size_t n_sent = 0;
@@ -351,10 +376,13 @@ static int segment_process(void *instance, dp_doc *doc, dp_err *err)
         dp_err_set(err, "out of memory");
         goto out;
     }
-    batch tb, sb, pb;
-    if ((rc = batch_init(&tb, api, doc, mode, "token", buf, BATCH_TOKENS,
-                         toks.n)) ||
-        (rc = batch_init(&sb, api, doc, mode, "sentence",
+    if ((rc = add_tokens(api, doc, mode, &toks, buf)) != 0) {
+        free(buf);
+        dp_err_set(err, "cannot annotate: %s", strerror(-rc));
+        goto out;
+    }
+    batch sb, pb;
+    if ((rc = batch_init(&sb, api, doc, mode, "sentence",
                          buf ? buf + BATCH_TOKENS : NULL, BATCH_SENTENCES,
                          n_sent)) ||
         (rc = batch_init(&pb, api, doc, mode, "paragraph",
@@ -363,18 +391,6 @@ static int segment_process(void *instance, dp_doc *doc, dp_err *err)
         free(buf);
         dp_err_set(err, "out of memory");
         goto out;
-    }
-    /* the token layer: a tight copy loop per batch (the whole layer at
-     * once into a room), no test per token */
-    for (size_t k0 = 0, m = 0; k0 < toks.n && rc == 0; k0 += m) {
-        m = toks.n - k0 < tb.cap ? toks.n - k0 : tb.cap;
-        const seg_tok *tv = toks.v + k0;
-        dp_ann *out = tb.v;
-        for (size_t i = 0; i < m; i++)
-            out[i] = (dp_ann){tv[i].start, tv[i].start + tv[i].len,
-                              seg_shape_names[tv[i].shape], NULL};
-        tb.n = m;
-        rc = batch_flush(&tb);
     }
     /* sentences and paragraphs: from one sentence end to the next */
     size_t sstart = 0, pstart = 0;
@@ -428,8 +444,8 @@ static const char *const segment_provides[] = {"paragraph", "sentence", "token",
 
 static const dp_stage segment_stage = {
     .abi_major = DP_ABI_MAJOR,
-    /* runs on 1.1 hosts too (annotate_many); uses reserve/commit where the
-     * host has them (1.2) */
+    /* runs on 1.1 hosts too (annotate_many); uses reserve/commit (1.2) and
+     * add_spans (1.3) where the host has them */
     .abi_minor = 1,
     .struct_size = sizeof(dp_stage),
     .name = "segment",

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <docproc/stage.h>
+
 /* ---------------------------------------------------------------- chars */
 
 enum {
@@ -49,23 +51,32 @@ static inline int ch_is_wordish(int c)
            c == CH_DIGIT || c == CH_NUMOTHER;
 }
 
-/* The first k' >= k with f[k'] != 0, n when none. Flags set on a few tokens
- * in ten (sentence ends, tokens the sentence rules must look at): eight
- * bytes read at a time, so that runs of plain tokens cost no branch each. */
-static inline size_t seg_next_flag(const uint8_t *f, size_t k, size_t n)
+/* The first k' >= k with f[k'] & bits, n when none. Flags set on a few
+ * tokens in ten (sentence ends, tokens the sentence rules must look at):
+ * eight bytes read at a time, so that runs of plain tokens cost no branch
+ * each. */
+static inline size_t seg_next_bit(const uint8_t *f, size_t k, size_t n,
+                                  uint8_t bits)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t mask = 0x0101010101010101ULL * bits;
     while (k + 8 <= n) {
         uint64_t w;
         memcpy(&w, f + k, 8);
-        if (w)
-            return k + (size_t)__builtin_ctzll(w) / 8;
+        if (w & mask)
+            return k + (size_t)__builtin_ctzll(w & mask) / 8;
         k += 8;
     }
 #endif
-    while (k < n && !f[k])
+    while (k < n && !(f[k] & bits))
         k++;
     return k;
+}
+
+/* The first k' >= k with f[k'] != 0, n when none. */
+static inline size_t seg_next_flag(const uint8_t *f, size_t k, size_t n)
+{
+    return seg_next_bit(f, k, n, 0xFF);
 }
 
 /* ---------------------------------------------------------------- words */
@@ -130,14 +141,24 @@ enum {
     GAP_PARA      /* two line breaks or more (a blank line) */
 };
 
-typedef struct seg_tok {
-    size_t start;
-    uint32_t len;
-    uint8_t kind;  /* TK_* */
-    uint8_t shape; /* SH_* */
-    uint8_t gap;   /* GAP_* before this token */
-    uint8_t flags; /* TF_* */
+/* A token is also the host's compact annotation (dp_span, interface 1.3):
+ * the shape is its label index into seg_shape_names and the rest sits in
+ * the span's `user` bytes, so that the token array is handed to add_spans
+ * as it is, with no copy. */
+typedef union seg_tok {
+    struct {
+        size_t start;
+        uint32_t len;
+        uint8_t shape; /* SH_*: dp_span.label */
+        uint8_t kind;  /* TK_* */
+        uint8_t gap;   /* GAP_* before this token */
+        uint8_t flags; /* TF_* */
+    };
+    dp_span span;
 } seg_tok;
+_Static_assert(sizeof(seg_tok) == sizeof(dp_span) &&
+                   offsetof(seg_tok, shape) == offsetof(dp_span, label),
+               "a token is a dp_span");
 
 enum {
     TF_SPACEAFTER_NL = 1u << 0, /* the line this token ends had trailing
@@ -151,10 +172,38 @@ enum {
                                    ("No") whose period was left apart */
 };
 
+/* The token array, and beside it the flags the sentence rules step by
+ * (seg_next_bit), written by the tokenizer as it emits each token: it
+ * knows the token's kind then, and a pass of their own over the array cost
+ * a fifth of the rules' instructions. One byte a token (one store), SF_*:
+ *   SF_BUSY: the rules' main loop must look at the token (all but the
+ *            plain words inside a line; the rules add the list markers);
+ *   SF_LOOK: the casing and list-marker scan must look at it (a word at a
+ *            line start, after a full stop or of one letter; a token short
+ *            enough for a marker after white space or a bullet). */
+enum {
+    SF_LOOK = 1,
+    SF_BUSY = 2,
+    /* the tokenizer's own: what the token means for the next's SF_LOOK */
+    SF_TERM = 4,  /* a full stop */
+    SF_BULLET = 8 /* a bullet */
+};
+
 typedef struct seg_toks {
     seg_tok *v;
+    uint8_t *fl; /* cap bytes: SF_*; fl[-1] exists and is 0 (the "token"
+                    before the first) */
     size_t n, cap;
+    /* a token other than the first has GAP_PARA: the text uses blank
+     * lines (noted where the tokenizer finds the gap, not by a scan) */
+    int blank_lines;
 } seg_toks;
+
+/* The longest list-marker token of each kind: "12" "12." (TK_NUM up to
+ * three bytes), "a" (TK_WORD), "a." (TK_ABBR, exactly two bytes); by kind
+ * in seg_marker_max_len (0 for the others). */
+enum { MARK_MAX_NUM = 3, MARK_MAX_WORD = 1, MARK_MAX_ABBR = 2 };
+extern const uint8_t seg_marker_max_len[16];
 
 typedef struct seg_lang {
     wordset *abbrev;   /* abbreviations, AB_* classes */
@@ -174,12 +223,13 @@ void seg_toks_free(seg_toks *toks);
 /* ---------------------------------------------------------------- sentences */
 
 /* Sentence boundaries: ends[k] is set for each token k that ends a
- * sentence (the last token always does). `ends` has toks->n bytes. */
+ * sentence (the last token always does). `ends` has toks->n bytes. The
+ * list markers found are added to toks->busy. */
 int seg_sentences(const seg_lang *lang, const char *text, size_t len,
-                  const seg_toks *toks, uint8_t *ends);
-/* The same with the caller's work area of 3 * toks->n bytes (any content),
- * so that a caller can keep it from one text to the next. */
+                  seg_toks *toks, uint8_t *ends);
+/* The same with the caller's work area of toks->n bytes (any content), so
+ * that a caller can keep it from one text to the next. */
 int seg_sentences_in(const seg_lang *lang, const char *text, size_t len,
-                     const seg_toks *toks, uint8_t *ends, uint8_t *work);
+                     seg_toks *toks, uint8_t *ends, uint8_t *work);
 
 #endif

@@ -22,8 +22,8 @@ typedef struct sx {
     size_t n;
     uint8_t *ends;
     uint8_t *mlen; /* length in tokens of the list marker starting here */
-    uint8_t *look; /* prescan(): the tokens it must look at */
-    uint8_t *busy; /* the tokens the main loop must look at */
+    uint8_t *fl;   /* SF_*: the tokens prescan() and the main loop must
+                      look at */
     int informal;  /* casing is no evidence (lower-case sentence starts) */
 } sx;
 
@@ -411,15 +411,14 @@ typedef struct marker {
     int value;
 } marker;
 
-/* the longest marker token of each kind: "12" "12." (TK_NUM up to three
- * bytes), "a" (TK_WORD), "a." (TK_ABBR, exactly two bytes) */
-static const uint8_t marker_max_len[16] = {[TK_NUM] = 3, [TK_WORD] = 1,
-                                           [TK_ABBR] = 2};
+const uint8_t seg_marker_max_len[16] = {[TK_NUM] = MARK_MAX_NUM,
+                                        [TK_WORD] = MARK_MAX_WORD,
+                                        [TK_ABBR] = MARK_MAX_ABBR};
 
 static int marker_at(const sx *x, size_t k, marker *m)
 {
     const seg_tok *t = &x->t[k];
-    if (t->len > marker_max_len[t->kind & 15] ||
+    if (t->len > seg_marker_max_len[t->kind & 15] ||
         (t->kind == TK_ABBR && t->len != 2))
         return 0;
     int after_bullet = k > 0 && (x->t[k - 1].flags & TF_BULLET);
@@ -486,33 +485,11 @@ static int prescan(sx *x)
 {
     size_t cap = 0, nm = 0;
     marker *ms = NULL;
-    /* The tokens informal_at() or marker_at() could accept, flagged in a
-     * pass with no branch per token (x->busy, cleared after): an "i" or a
-     * word at a line start or after a full stop; a short token after white
-     * space or a bullet. */
-    uint8_t *look = x->look;
-    /* and in the same pass x->busy: the tokens the main loop must look
-     * at, all but the plain words inside a line, which only count as words
-     * (the list markers among these are added when found) */
-    if (x->n > 0) {
-        const seg_tok *t = &x->t[0];
-        look[0] = 1;
-        x->busy[0] = !((t->kind == TK_WORD) & (t->gap <= GAP_SPACE) &
-                       (t->len > 1));
-    }
-    for (size_t k = 1; k < x->n; k++) {
-        const seg_tok *t = &x->t[k], *p = &x->t[k - 1];
-        unsigned plain = (t->kind == TK_WORD) & (t->gap <= GAP_SPACE);
-        unsigned word = (t->kind == TK_WORD) &
-                        ((t->len == 1) | (t->gap >= GAP_NL) |
-                         (p->kind == TK_TERM));
-        unsigned mark = (t->len <= marker_max_len[t->kind & 15]) &
-                        ((t->gap != GAP_NONE) | ((p->flags & TF_BULLET) != 0));
-        look[k] = (uint8_t)(word | mark);
-        x->busy[k] = (uint8_t)!(plain & (t->len > 1));
-    }
-    for (size_t k = seg_next_flag(look, 0, x->n); k < x->n;
-         k = seg_next_flag(look, k + 1, x->n)) {
+    /* The tokens informal_at() or marker_at() could accept, flagged by
+     * the tokenizer (SF_LOOK): an "i" or a word at a line start or
+     * after a full stop; a short token after white space or a bullet. */
+    for (size_t k = seg_next_bit(x->fl, 0, x->n, SF_LOOK); k < x->n;
+         k = seg_next_bit(x->fl, k + 1, x->n, SF_LOOK)) {
         marker m;
         const seg_tok *t = &x->t[k];
         if (t->kind == TK_WORD && !x->informal && informal_at(x, k))
@@ -576,7 +553,7 @@ static int prescan(sx *x)
             continue;
         for (size_t b = a; b != (size_t)-1; b = next[b]) {
             x->mlen[ms[b].k] = ms[b].len;
-            x->busy[ms[b].k] = 1; /* "a" in "a) first": no plain word */
+            x->fl[ms[b].k] |= SF_BUSY; /* "a" in "a) first": no plain word */
         }
     }
     free(ms);
@@ -1088,11 +1065,11 @@ static inline void cut(uint8_t *ends, size_t e, size_t *start, size_t *words)
 }
 
 int seg_sentences(const seg_lang *lang, const char *text, size_t len,
-                  const seg_toks *toks, uint8_t *ends)
+                  seg_toks *toks, uint8_t *ends)
 {
     if (toks->n == 0)
         return 0;
-    uint8_t *work = malloc(toks->n * 3);
+    uint8_t *work = malloc(toks->n);
     if (work == NULL)
         return -1;
     int rc = seg_sentences_in(lang, text, len, toks, ends, work);
@@ -1101,25 +1078,25 @@ int seg_sentences(const seg_lang *lang, const char *text, size_t len,
 }
 
 int seg_sentences_in(const seg_lang *lang, const char *text, size_t len,
-                     const seg_toks *toks, uint8_t *ends, uint8_t *work)
+                     seg_toks *toks, uint8_t *ends, uint8_t *work)
 {
     size_t n = toks->n;
     if (n == 0)
         return 0;
     memset(ends, 0, n);
-    /* work: the list marker lengths (zero but at markers), then busy and
-     * look, which prescan() writes for every token */
+    /* work: the list marker lengths (zero but at markers); the SF_* flags
+     * come with the tokens */
     uint8_t *mlen = work;
     memset(mlen, 0, n);
-    uint8_t *busy = mlen + n;
-    sx x = {lang, text, len, toks->v, n, ends, mlen, busy + n, busy, 0};
+    uint8_t *fl = toks->fl;
+    sx x = {lang, text, len, toks->v, n, ends, mlen, fl, 0};
     if (prescan(&x))
         return -1;
 
     size_t start = 0, words = 0, line_words = 0;
     for (size_t k = 0; k < n; k++) {
         /* most tokens: a word inside a line, nothing to decide */
-        size_t nk = seg_next_flag(busy, k, n);
+        size_t nk = seg_next_bit(fl, k, n, SF_BUSY);
         words += nk - k;
         line_words += nk - k;
         if ((k = nk) >= n)

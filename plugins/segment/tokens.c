@@ -26,11 +26,112 @@ typedef struct tz {
     uint8_t gap;
 } tz;
 
+/* What the token before means for a token's SF_LOOK: kept in the flag
+ * byte of the token before (no state of the tokenizer's own), and at their
+ * place in flag_tab's index, so that they go in with a mask and an or. */
+enum { AFTER_TERM = SF_TERM, AFTER_BULLET = SF_BULLET };
+
 void seg_toks_free(seg_toks *toks)
 {
     free(toks->v);
+    free(toks->fl ? toks->fl - 1 : NULL);
     toks->v = NULL;
+    toks->fl = NULL;
     toks->n = toks->cap = 0;
+}
+
+/* The token array and its flags at cap entries (cap >= t->n), the first
+ * t->n of each kept. 0 or -ENOMEM (then t is as it was, or only its token
+ * array larger). */
+static int toks_resize(seg_toks *t, size_t cap)
+{
+    if (t->n == 0) {
+        /* nothing to keep: a fresh block rather than a copy by realloc */
+        seg_toks_free(t);
+        t->v = malloc(cap * sizeof *t->v);
+        uint8_t *f = malloc(cap + 1);
+        t->fl = f ? f + 1 : NULL;
+        if (t->v == NULL || t->fl == NULL) {
+            seg_toks_free(t);
+            return -ENOMEM;
+        }
+        f[0] = 0; /* before the first token: nothing */
+        t->cap = cap;
+        return 0;
+    }
+    seg_tok *v = realloc(t->v, cap * sizeof *v);
+    if (v == NULL)
+        return -ENOMEM;
+    t->v = v;
+    uint8_t *f = realloc(t->fl - 1, cap + 1);
+    if (f == NULL)
+        return -ENOMEM;
+    t->fl = f + 1;
+    t->cap = cap;
+    return 0;
+}
+
+/* The sentence rules' flags of a token (see seg_toks) from its kind, its
+ * gap, what the token before it was (AFTER_*) and its length (1, 2, 3, 4
+ * or more: the index's low bits are min(len, 4) - 1), one table look-up:
+ * computed in the tokenizer with compares, they cost as many instructions
+ * as a pass of their own. SF_LOOK, SF_BUSY, and AFTER_TERM when the
+ * token is a full stop. The table is built by the compiler from the rules
+ * written once below. */
+_Static_assert(TK_EMO < 16 && SF_LOOK == 1 && SF_BUSY == 2 && AFTER_TERM == 4,
+               "flag_tab's index and values");
+#define FT_KIND(i) ((unsigned)(i) >> 6)
+#define FT_GAP(i) (((unsigned)(i) >> 4) & 3u)
+#define FT_AFTER(i) ((unsigned)(i) & (AFTER_TERM | AFTER_BULLET))
+#define FT_LEN(i) (((unsigned)(i) & 3u) + 1u)
+/* a word at a line start, after a full stop, or of one letter */
+#define FT_WORD(i)                                                           \
+    (FT_KIND(i) == TK_WORD &&                                                \
+     (FT_LEN(i) == 1 || FT_GAP(i) >= GAP_NL || (FT_AFTER(i) & AFTER_TERM)))
+/* short enough for a list marker, after white space or a bullet (as
+ * seg_marker_max_len, which is no constant expression) */
+#define FT_MAXLEN(i)                                                         \
+    (FT_KIND(i) == TK_NUM    ? MARK_MAX_NUM                                  \
+     : FT_KIND(i) == TK_WORD ? MARK_MAX_WORD                                 \
+     : FT_KIND(i) == TK_ABBR ? MARK_MAX_ABBR                                 \
+                             : 0)
+#define FT_MARK(i)                                                           \
+    (FT_LEN(i) <= FT_MAXLEN(i) &&                                            \
+     (FT_GAP(i) != GAP_NONE || (FT_AFTER(i) & AFTER_BULLET)))
+/* all but the plain words inside a line */
+#define FT_BUSY(i)                                                           \
+    (!(FT_KIND(i) == TK_WORD && FT_GAP(i) <= GAP_SPACE && FT_LEN(i) > 1))
+#define FT(i)                                                                \
+    (uint8_t)((FT_WORD(i) || FT_MARK(i)) | FT_BUSY(i) << 1 |                 \
+              (FT_KIND(i) == TK_TERM ? AFTER_TERM : 0))
+#define FT4(i) FT(i), FT((i) + 1), FT((i) + 2), FT((i) + 3)
+#define FT16(i) FT4(i), FT4((i) + 4), FT4((i) + 8), FT4((i) + 12)
+#define FT64(i) FT16(i), FT16((i) + 16), FT16((i) + 32), FT16((i) + 48)
+#define FT256(i) FT64(i), FT64((i) + 64), FT64((i) + 128), FT64((i) + 192)
+static const uint8_t flag_tab[1024] = {FT256(0), FT256(256), FT256(512),
+                                       FT256(768)};
+
+/* Write the token at the end of t (room checked by the caller), with the
+ * sentence rules' flags: here, where the token is in registers, rather
+ * than in a pass that loads every token and its predecessor again.
+ * Everything is read before the token's byte stores, which the compiler
+ * must assume alias it. */
+static inline void put_tok(tz *z, seg_toks *t, size_t start, uint32_t len,
+                           unsigned kind, unsigned shape, unsigned flags)
+{
+    size_t k = t->n;
+    seg_tok *o = &t->v[k];
+    uint8_t *fl = t->fl;
+    unsigned gap = z->gap;
+    const uint8_t *before = fl - 1; /* before[k]: the token before */
+    unsigned f = flag_tab[kind << 6 | gap << 4 |
+                          (before[k] & (AFTER_TERM | AFTER_BULLET)) |
+                          ((len < 4 ? len : 4) - 1)];
+    *o = (seg_tok){{start, len, (uint8_t)shape, (uint8_t)kind, (uint8_t)gap,
+                    (uint8_t)flags}};
+    fl[k] = (uint8_t)(f | ((flags & TF_BULLET) ? AFTER_BULLET : 0));
+    z->gap = GAP_NONE;
+    t->n = k + 1;
 }
 
 static int cls_at(const tz *z, size_t i, int32_t *cp, size_t *n)
@@ -112,13 +213,7 @@ static int shape_of(const char *s, size_t start, size_t end, size_t len)
 
 static int toks_grow(seg_toks *t)
 {
-    size_t cap = t->cap ? t->cap * 2 : 256;
-    seg_tok *v = realloc(t->v, cap * sizeof *v);
-    if (v == NULL)
-        return -ENOMEM;
-    t->v = v;
-    t->cap = cap;
-    return 0;
+    return toks_resize(t, t->cap ? t->cap * 2 : 256);
 }
 
 static int emit(tz *z, size_t start, size_t end, int kind, int shape,
@@ -142,14 +237,8 @@ static inline int emit(tz *z, size_t start, size_t end, int kind, int shape,
         return -ENOMEM;
     if (shape < 0)
         shape = shape_of(z->s, start, end, z->len);
-    seg_tok *o = &t->v[t->n++];
-    o->start = start;
-    o->len = (uint32_t)(end - start);
-    o->kind = (uint8_t)kind;
-    o->shape = (uint8_t)shape;
-    o->gap = z->gap;
-    o->flags = (uint8_t)flags;
-    z->gap = GAP_NONE;
+    put_tok(z, t, start, (uint32_t)(end - start), (unsigned)kind,
+            (unsigned)shape, flags);
     return 0;
 }
 
@@ -833,14 +922,8 @@ static inline int push(tz *z, size_t start, size_t end, int kind, int shape)
     seg_toks *t = z->out;
     if (t->n == t->cap && toks_grow(t))
         return -ENOMEM;
-    seg_tok *o = &t->v[t->n++];
-    o->start = start;
-    o->len = (uint32_t)(end - start);
-    o->kind = (uint8_t)kind;
-    o->shape = (uint8_t)shape;
-    o->gap = z->gap;
-    o->flags = 0;
-    z->gap = GAP_NONE;
+    put_tok(z, t, start, (uint32_t)(end - start), (unsigned)kind,
+            (unsigned)shape, 0);
     return 0;
 }
 
@@ -914,20 +997,12 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
     size_t want = len / 4 + 64;
     if (want > ((size_t)1 << 20))
         want = (size_t)1 << 20; /* big texts grow by doubling */
-    if (len > 0 && toks->cap - toks->n < want) {
-        seg_tok *v;
-        if (toks->n == 0) {
-            free(toks->v);
-            toks->v = NULL;
-            toks->cap = 0;
-            v = malloc(want * sizeof *v);
-        } else
-            v = realloc(toks->v, (toks->n + want) * sizeof *v);
-        if (v == NULL)
-            return -ENOMEM;
-        toks->v = v;
-        toks->cap = toks->n + want;
-    }
+    if (len > 0 && toks->cap - toks->n < want &&
+        toks_resize(toks, toks->n + want))
+        return -ENOMEM;
+    size_t n0 = toks->n;
+    if (n0 == 0)
+        toks->blank_lines = 0;
     size_t i = 0;
     int rc = 0;
     unsigned char b; /* text[i] at the top of the chunk loop */
@@ -980,11 +1055,13 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
             break;
         if (toks->n > 0 && nl && sp_before_nl)
             toks->v[toks->n - 1].flags |= TF_SPACEAFTER_NL;
-        if (toks->n > 0)
+        if (toks->n > 0) {
             z.gap = nl >= 2        ? GAP_PARA
                     : nl == 1      ? GAP_NL
                     : i > ws_start ? GAP_SPACE
                                    : GAP_NONE;
+            toks->blank_lines |= nl >= 2;
+        }
     chunk:
         /* the tokens of the chunk up to the next white space */
         do {
@@ -1081,5 +1158,9 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                               (unsigned char)text[i] < 0x80) ||
                              !space_at(&z, i)));
     }
+    if (n0 == 0 && toks->n > 0)
+        toks->fl[0] |= SF_LOOK; /* the first token: always looked at */
+    if (n0 > 0 && toks->n > n0)
+        toks->blank_lines = 1; /* the first of these: GAP_PARA */
     return 0;
 }

@@ -269,6 +269,62 @@ static void test_commit_refuses(void **state)
     dp_doc_free(d);
 }
 
+/* Interface 1.3: compact spans with labels by index. The layer reads back
+ * as any other (spans, interned labels shared with the other layers, NULL
+ * label, sorted on reading); a bad span or index adds nothing, and a
+ * layer made by a refused call does not exist. */
+static void test_add_spans(void **state)
+{
+    (void)state;
+    dp_doc *d = doc_of("alpha beta gamma");
+    const dp_api *api = dp_doc_api(d);
+    assert_true(DP_HAS_FIELD(api, dp_api, add_spans));
+    char buf[8] = "xxxx";
+    const char *labels[] = {buf, "Xxxx", NULL};
+    dp_span sp[] = {{0, 5, 0, {0}}, {6, 4, 1, {0}}, {11, 5, 2, {7, 7, 7}}};
+    assert_int_equal(api->add_spans(d, "tok", sp, 3, labels, 3), 0);
+    strcpy(buf, "dd"); /* the caller's buffer is reused: no stale label */
+    assert_int_equal(dp_doc_annotate(d, "w", 0, 5, "xxxx", NULL), 0);
+    size_t n;
+    const dp_ann *a = dp_doc_layer(d, "tok", &n);
+    assert_int_equal(n, 3);
+    assert_int_equal(a[1].start, 6);
+    assert_int_equal(a[1].end, 10);
+    assert_string_equal(a[0].label, "xxxx");
+    assert_string_equal(a[1].label, "Xxxx");
+    assert_null(a[2].label);
+    assert_null(a[2].attrs);
+    /* one interned copy, whichever call made it */
+    assert_ptr_equal(a[0].label, dp_doc_layer(d, "w", &n)[0].label);
+    /* more, out of order: sorted on reading */
+    dp_span more[] = {{0, 2, 1, {0}}};
+    assert_int_equal(api->add_spans(d, "tok", more, 1, labels, 2), 0);
+    a = dp_doc_layer(d, "tok", &n);
+    assert_int_equal(n, 4);
+    assert_int_equal(a[0].end, 2);
+    assert_int_equal(a[1].end, 5);
+    /* refused: past the end, a sum that wraps, an index past the labels */
+    const dp_span bad[][2] = {
+        {{0, 1, 0, {0}}, {12, 5, 0, {0}}},
+        {{0, 1, 0, {0}}, {SIZE_MAX - 1, 4, 0, {0}}},
+        {{0, 1, 0, {0}}, {1, 1, 3, {0}}},
+    };
+    for (size_t b = 0; b < 3; b++) {
+        assert_int_equal(api->add_spans(d, "tok", bad[b], 2, labels, 3),
+                         -EINVAL);
+        dp_doc_layer(d, "tok", &n);
+        assert_int_equal(n, 4);
+        assert_int_equal(api->add_spans(d, "new", bad[b], 2, labels, 3),
+                         -EINVAL);
+    }
+    assert_int_equal(api->commit(d, "new", 0), -EINVAL); /* never made */
+    /* no spans: nothing to check, nothing added */
+    assert_int_equal(api->add_spans(d, "tok", NULL, 0, NULL, 0), 0);
+    dp_doc_layer(d, "tok", &n);
+    assert_int_equal(n, 4);
+    dp_doc_free(d);
+}
+
 /* Many distinct labels in one commit, more than the host's per-call table
  * of pointers holds, and the same string from different pointers: each
  * annotation keeps its own label, and equal labels share one copy. */
@@ -468,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_reserve_commit),
         cmocka_unit_test(test_commit_refuses),
         cmocka_unit_test(test_commit_labels),
+        cmocka_unit_test(test_add_spans),
         cmocka_unit_test(test_annotate_many_refused_adds_no_layer),
         cmocka_unit_test(test_set_text_drops_layers_and_maps_back),
         cmocka_unit_test(test_many_layers),

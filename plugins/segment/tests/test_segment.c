@@ -361,15 +361,18 @@ static char *layers_with_api(const char *text, size_t used, size_t size)
         old.reserve = NULL;
     if (size <= offsetof(dp_api, commit))
         old.commit = NULL;
+    if (size <= offsetof(dp_api, add_spans))
+        old.add_spans = NULL;
     assert_int_equal(process_with(d, &old, &err), 0);
     char *out = layers_of(d);
     dp_doc_free(d);
     return out;
 }
 
-/* Hosts of interface 1.0 (no annotate_many: one annotate call each) and
- * 1.1 (annotate_many batches, no reserve/commit) get the same layers as
- * this one (1.2: written in place), on a text of more tokens than a batch
+/* Hosts of interface 1.0 (no annotate_many: one annotate call each), 1.1
+ * (annotate_many batches, no reserve/commit) and 1.2 (written in place,
+ * the tokens copied: no add_spans) get the same layers as this one (1.3:
+ * the token array handed over), on a text of more tokens than a batch
  * holds too; and the stage accepts a 1.1 host at load, not a 1.0 one. */
 static void older_hosts(void **state)
 {
@@ -390,6 +393,8 @@ static void older_hosts(void **state)
     char *in_place = layers_of(doc);
     dp_doc_free(doc);
 
+    char *room = layers_with_api(text, used, offsetof(dp_api, add_spans));
+    assert_string_equal(in_place, room);
     char *many = layers_with_api(text, used, offsetof(dp_api, reserve));
     assert_string_equal(in_place, many);
     char *one = layers_with_api(text, used, offsetof(dp_api, annotate_many));
@@ -403,11 +408,16 @@ static void older_hosts(void **state)
         char *b = layers_with_api(small[k], strlen(small[k]),
                                   offsetof(dp_api, reserve));
         assert_string_equal(a, b);
+        char *c = layers_with_api(small[k], strlen(small[k]),
+                                  offsetof(dp_api, add_spans));
+        assert_string_equal(a, c);
         free(a);
         free(b);
+        free(c);
         dp_doc_free(sd);
     }
     free(in_place);
+    free(room);
     free(many);
     free(one);
     free(text);
