@@ -209,6 +209,24 @@ static int tag_document(const entities *e, work *w, ner_docctx *dc, const char *
     return 0;
 }
 
+/* The attrs {"ref": ref} of mention i, whose earlier mentions are in
+ * anns[0..i). The mentions of one entity share their canonical mention's
+ * object, one reference each: the attrs are only read, and a huge document
+ * repeats a few thousand entities in millions of mentions, each of which
+ * would otherwise cost an object of four allocations (about 300 bytes). */
+static json_t *ref_attrs(const dp_ann *anns, size_t i, int32_t ref)
+{
+    if (ref >= 0 && (size_t)ref < i)
+        return json_incref(anns[ref].attrs);
+    json_t *attrs = json_object();
+    if (attrs == NULL ||
+        json_object_set_new_nocheck(attrs, "ref", json_integer(ref))) {
+        json_decref(attrs);
+        return NULL;
+    }
+    return attrs;
+}
+
 /* The mentions as the "entity" layer (attribute "ref": the index of the
  * canonical mention), exported as "entities", and "entity_index": one
  * item per distinct entity with its text, label and count. Built with
@@ -228,12 +246,9 @@ static int output_mentions(const dp_api *api, dp_doc *doc, const char *text,
     for (size_t i = 0; i < m->n; i++) {
         const ent_span *s = &m->spans[i];
         size_t a = tok[s->start].start, b = tok[s->end - 1].end;
-        json_t *attrs = json_object();
-        if (attrs == NULL ||
-            json_object_set_new_nocheck(attrs, "ref", json_integer(s->ref))) {
-            json_decref(attrs);
+        json_t *attrs = ref_attrs(anns, i, s->ref);
+        if (attrs == NULL)
             goto out;
-        }
         anns[n_ann++] = (dp_ann){a, b, s->label, attrs};
         if (!many && (rc = api->annotate(doc, "entity", a, b, s->label, attrs)) != 0)
             goto out;
