@@ -234,11 +234,12 @@ static int assign_canonical(const ent_toks *t, ent_spans *l)
     lmap exact = {0}, shortf = {0};
     for (size_t i = 0; i < l->n; i++) {
         ent_span *s = &l->spans[i];
-        uint64_t key = seq_hash(t, s->start, s->end) ^
-                       nh_bytes(NH_SEED, s->label, strlen(s->label));
-        uint64_t key_any = seq_hash(t, s->start, s->end);
+        /* the words' hash, with the label's mixed in for numbers */
         int numeric = is_numeric_label(s->label);
-        int32_t c = lmap_get(&exact, numeric ? key : key_any);
+        uint64_t key = seq_hash(t, s->start, s->end);
+        if (numeric)
+            key ^= nh_bytes(NH_SEED, s->label, strlen(s->label));
+        int32_t c = lmap_get(&exact, key);
         uint32_t len = s->end - s->start;
         if (c < 0 && !numeric && len == 1) {
             uint64_t h1 = seq_add(NH_SEED, tok_hash(t, s->start));
@@ -254,7 +255,7 @@ static int assign_canonical(const ent_toks *t, ent_spans *l)
             continue;
         }
         s->ref = (int32_t)i;
-        if (lmap_put(&exact, numeric ? key : key_any, (int32_t)i))
+        if (lmap_put(&exact, key, (int32_t)i))
             goto out;
         if (numeric)
             continue;
