@@ -543,8 +543,7 @@ static int run_files(uv_loop_t *loop, const dp_pipeline *p,
             j->error_stage = "input";
             j->error = strdup(err.msg);
         } else {
-            j->doc = dp_doc_new(j->name, j->id, data, len);
-            free(data);
+            j->doc = dp_doc_adopt(j->name, j->id, data, len);
             if (j->doc == NULL)
                 j->error_stage = "input";
             bytes += len;

@@ -143,24 +143,35 @@ static void layers_clear(dp_doc *doc)
 dp_doc *dp_doc_new(const char *name, json_t *id, const void *raw,
                    size_t raw_len)
 {
-    dp_doc *doc = calloc(1, sizeof *doc);
-    if (doc == NULL)
+    unsigned char *copy = malloc(raw_len + 1);
+    if (copy == NULL)
         return NULL;
+    if (raw_len)
+        memcpy(copy, raw, raw_len);
+    return dp_doc_adopt(name, id, copy, raw_len);
+}
+
+dp_doc *dp_doc_adopt(const char *name, json_t *id, unsigned char *raw,
+                     size_t raw_len)
+{
+    dp_doc *doc = calloc(1, sizeof *doc);
+    if (doc == NULL) {
+        free(raw);
+        return NULL;
+    }
     doc->head.api = &dp_host_api;
+    doc->raw = raw;
+    raw[raw_len] = 0;
+    doc->raw_len = raw_len;
     doc->name = strdup(name ? name : "");
     /* File names are bytes; the output is UTF-8. */
     if (doc->name)
         dp_utf8_sanitize(doc->name, doc->name, strlen(doc->name) + 1);
-    doc->raw = malloc(raw_len + 1);
     doc->outputs = json_object();
-    if (doc->name == NULL || doc->raw == NULL || doc->outputs == NULL) {
+    if (doc->name == NULL || doc->outputs == NULL) {
         dp_doc_free(doc);
         return NULL;
     }
-    if (raw_len)
-        memcpy(doc->raw, raw, raw_len);
-    doc->raw[raw_len] = 0;
-    doc->raw_len = raw_len;
     doc->id = id ? json_incref(id) : NULL;
     return doc;
 }

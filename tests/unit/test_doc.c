@@ -20,6 +20,26 @@ static dp_doc *doc_of(const char *text)
     return d;
 }
 
+/* dp_doc_adopt keeps the caller's buffer as the raw bytes: a file read
+ * whole is not copied again (100 MB more touched for a 100 MB file). */
+static void test_adopt(void **state)
+{
+    (void)state;
+    unsigned char *buf = malloc(4);
+    assert_non_null(buf);
+    memcpy(buf, "abc", 3);
+    dp_doc *d = dp_doc_adopt("t.txt", NULL, buf, 3);
+    assert_non_null(d);
+    size_t len;
+    assert_ptr_equal(dp_doc_api(d)->raw(d, &len), buf);
+    assert_int_equal(len, 3);
+    assert_int_equal(buf[3], 0);
+    dp_err err = {{0}};
+    assert_int_equal(dp_doc_decode_utf8(d, &err), 0);
+    assert_string_equal(dp_doc_api(d)->text(d, &len), "abc");
+    dp_doc_free(d);
+}
+
 static void test_text_and_raw(void **state)
 {
     (void)state;
@@ -460,6 +480,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_and_raw),
+        cmocka_unit_test(test_adopt),
         cmocka_unit_test(test_decode_rejects_bad_input),
         cmocka_unit_test(test_utf8_validator),
         cmocka_unit_test(test_annotate_and_layer_sorted),
