@@ -40,6 +40,28 @@ static void test_adopt(void **state)
     dp_doc_free(d);
 }
 
+/* A new text of about the old one's size is written over it (no new
+ * memory touched per cleaning pass), also when it is a piece of it. */
+static void test_set_text_reuses(void **state)
+{
+    (void)state;
+    dp_doc *d = doc_of("hello world, hello");
+    const dp_api *api = dp_doc_api(d);
+    size_t len;
+    const char *t0 = api->text(d, &len);
+    assert_int_equal(api->set_text(d, "hello world! hello", 18, NULL, 0), 0);
+    assert_ptr_equal(api->text(d, &len), t0);
+    assert_string_equal(t0, "hello world! hello");
+    assert_int_equal(api->set_text(d, t0 + 6, 12, NULL, 0), 0);
+    assert_ptr_equal(api->text(d, &len), t0);
+    assert_int_equal(len, 12);
+    assert_string_equal(t0, "world! hello");
+    /* longer than the buffer: a new one */
+    assert_int_equal(api->set_text(d, "a longer text than the buffer", 29, NULL, 0), 0);
+    assert_string_equal(api->text(d, &len), "a longer text than the buffer");
+    dp_doc_free(d);
+}
+
 static void test_text_and_raw(void **state)
 {
     (void)state;
@@ -481,6 +503,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_and_raw),
         cmocka_unit_test(test_adopt),
+        cmocka_unit_test(test_set_text_reuses),
         cmocka_unit_test(test_decode_rejects_bad_input),
         cmocka_unit_test(test_utf8_validator),
         cmocka_unit_test(test_annotate_and_layer_sorted),
