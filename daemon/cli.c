@@ -40,6 +40,9 @@ typedef struct progress {
     int drawn;
 } progress;
 
+/* Between two documents of the md format on stdout. */
+#define MD_SEPARATOR "\n---\n\n"
+
 /* One document of a batch. */
 typedef struct job {
     uv_work_t req;
@@ -55,6 +58,9 @@ typedef struct job {
     char *error;       /* input error, or the stage's error after work */
     const char *error_stage;
     dp_membuf out;
+    /* Written straight to stdout from the worker (stream_alone) instead of
+     * into out; sep: the separator of md documents goes first. */
+    int stream, sep, streamed;
 } job;
 
 static void usage(FILE *f)
@@ -377,6 +383,26 @@ static int write_part_file(const char *dir, const char *base,
 
 /* ---- the batch ----------------------------------------------------------- */
 
+/* A streamed job's output goes out STREAM_CHUNK bytes at a time through
+ * its buffer: one fwrite per piece (a number, a key) cost more user time
+ * than the copy it saves. */
+#define STREAM_CHUNK (64u << 10)
+
+static int stream_flush(dp_membuf *b)
+{
+    size_t n = b->len;
+    b->len = 0;
+    return n && fwrite(b->data, 1, n, stdout) != n ? -1 : 0;
+}
+
+static int sink_stream(const char *buf, size_t len, void *ctx)
+{
+    dp_membuf *b = ctx;
+    if (dp_sink_membuf(buf, len, b))
+        return -1;
+    return b->len >= STREAM_CHUNK ? stream_flush(b) : 0;
+}
+
 static void work_cb(uv_work_t *req)
 {
     job *j = req->data;
@@ -390,15 +416,24 @@ static void work_cb(uv_work_t *req)
     const dp_format *f = j->ro->fmt;
     if (f->check && f->check(j->doc, &err) != 0)
         goto fail;
+    if (j->stream) {
+        j->streamed = 1;
+        if (j->sep)
+            fputs(MD_SEPARATOR, stdout);
+    }
     for (size_t p = 0; p < f->n_parts; p++) {
         int rc = j->ro->outdir
                      ? write_part_file(j->ro->outdir, j->base, &f->parts[p],
                                        j->doc, &err)
+                 : j->stream
+                     ? f->parts[p].write(j->doc, sink_stream, &j->out, &err)
                      : f->parts[p].write(j->doc, dp_sink_membuf, &j->out,
                                          &err);
         if (rc != 0)
             goto fail;
     }
+    if (j->stream && stream_flush(&j->out) != 0)
+        goto fail;
     return;
 fail:
     j->error_stage = "output";
@@ -452,11 +487,29 @@ static int stdout_failed(void)
     return 1;
 }
 
+/* A batch of one document to stdout is written there by its worker as it
+ * is formatted: the output of one huge document is about three times its
+ * size (300 MB for 100 MB), and buffering it whole cost as many fresh
+ * pages before a byte was printed. With more documents the buffers keep
+ * the output in input order. */
+static void stream_alone(job *jobs, size_t n, progress *pg, size_t printed)
+{
+    job *j = &jobs[0];
+    if (n != 1 || j->doc == NULL || j->ro->outdir != NULL)
+        return;
+    /* results on the same terminal must not start after the bar */
+    if (pg->on && isatty(1))
+        progress_clear(pg);
+    j->stream = 1;
+    j->sep = printed && strcmp(j->ro->fmt->name, "md") == 0;
+}
+
 /* Run a batch in parallel and print it in order. Returns how many failed. */
 static size_t run_batch(uv_loop_t *loop, job *jobs, size_t n, progress *pg,
                         size_t *printed)
 {
     size_t failed = 0;
+    stream_alone(jobs, n, pg, *printed);
     for (size_t i = 0; i < n; i++) {
         jobs[i].req.data = &jobs[i];
         if (jobs[i].doc) {
@@ -489,6 +542,8 @@ static size_t run_batch(uv_loop_t *loop, job *jobs, size_t n, progress *pg,
                 dp_log(DP_LOG_ERR, "%s: %s: %s", j->path ? j->path : j->name,
                        stage, why);
             if (json && ro->outdir == NULL) {
+                if (j->streamed)
+                    fputc('\n', stdout); /* after a part written */
                 /* The result line has the id only: say the line too when
                  * the line itself was bad. */
                 char msg[700];
@@ -504,9 +559,10 @@ static size_t run_batch(uv_loop_t *loop, job *jobs, size_t n, progress *pg,
             if (ro->labels && dp_format_collect_labels(j->doc, ro->labels))
                 dp_log(DP_LOG_WARNING, "out of memory collecting labels");
         } else {
-            if (*printed && strcmp(ro->fmt->name, "md") == 0)
-                fputs("\n---\n\n", stdout);
-            fwrite(j->out.data, 1, j->out.len, stdout);
+            if (!j->stream && *printed && strcmp(ro->fmt->name, "md") == 0)
+                fputs(MD_SEPARATOR, stdout);
+            if (!j->stream)
+                fwrite(j->out.data, 1, j->out.len, stdout);
             (*printed)++;
         }
         note_stdout_error();
@@ -554,8 +610,7 @@ static int run_files(uv_loop_t *loop, const dp_pipeline *p,
             j->error_stage = "input";
             j->error = strdup(err.msg);
         } else {
-            j->doc = dp_doc_new(j->name, j->id, data, len);
-            free(data);
+            j->doc = dp_doc_adopt(j->name, j->id, data, len);
             if (j->doc == NULL)
                 j->error_stage = "input";
             bytes += len;

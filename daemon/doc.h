@@ -17,6 +17,11 @@ typedef struct dp_doc_stage_rec {
  * id shown to stages; `id` (borrowed, may be NULL) is the output "id". */
 dp_doc *dp_doc_new(const char *name, json_t *id, const void *raw,
                    size_t raw_len);
+/* The same over `raw` itself (malloc'd, room for raw_len + 1 bytes, as
+ * dp_read_file returns it), which the document takes, also when it fails
+ * (NULL): a copy of a file of 100 MB costs 100 MB more memory touched. */
+dp_doc *dp_doc_adopt(const char *name, json_t *id, unsigned char *raw,
+                     size_t raw_len);
 void dp_doc_free(dp_doc *doc);
 
 /* Decode the raw bytes as strict UTF-8 (what happens when no stage

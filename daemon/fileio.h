@@ -19,7 +19,7 @@ enum {
 
 /* Read a whole regular file, refusing more than max_bytes. On error err
  * names the problem ("empty file", "larger than the limit of N bytes",
- * ...). */
+ * ...). *data (malloc'd) has room for *len + 1 bytes (dp_doc_adopt). */
 int dp_read_file(const char *path, unsigned flags, uint64_t max_bytes,
                  unsigned char **data, size_t *len, dp_err *err);
 

@@ -276,7 +276,8 @@ void dp_job_run(dp_job *job)
         archive(job);
         goto out;
     }
-    dp_doc *doc = dp_doc_new(job->name, NULL, data, len);
+    dp_doc *doc = dp_doc_adopt(job->name, NULL, data, len);
+    data = NULL; /* the document's now, freed with it */
     if (doc == NULL) {
         dp_job_fail(job, "input", "out of memory");
         goto out;

@@ -108,7 +108,10 @@ typedef struct dp_option {
 typedef struct dp_doc dp_doc; /* opaque; owned by the host */
 
 /* One annotation of a layer: a span of the text with an optional label and
- * optional attributes (a JSON object, owned by the host). */
+ * optional attributes (a JSON object, owned by the host). Attributes are
+ * read, never changed, once added: annotations may share one object, each
+ * holding a reference of its own (entities does, for the mentions of one
+ * entity). */
 typedef struct dp_ann {
     size_t start;
     size_t end;

@@ -11,6 +11,18 @@ void cb_init(cbuf *b, const char *in)
     b->in = in;
 }
 
+void cb_reset(cbuf *b, const char *in)
+{
+    char *s = b->s;
+    dp_align *al = b->al;
+    size_t cap = b->cap, alcap = b->alcap;
+    cb_init(b, in);
+    b->s = s;
+    b->cap = cap;
+    b->al = al;
+    b->alcap = alcap;
+}
+
 void cb_free(cbuf *b)
 {
     free(b->s);

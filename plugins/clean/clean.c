@@ -203,7 +203,7 @@ static int clean_process(void *instance, dp_doc *doc, dp_err *err)
         const char *text = api->text(doc, &len);
         if (text == NULL || len == 0)
             break;
-        cb_init(&b, text);
+        cb_reset(&b, text); /* the last pass's buffers, if any */
         if (p == P_MOJIBAKE || p == P_NFC) /* ASCII: no repair, no NFC */
             ascii = all_ascii(text, len);
         switch (p) {
@@ -242,11 +242,11 @@ static int clean_process(void *instance, dp_doc *doc, dp_err *err)
             dp_err_set(err, "out of memory");
         else if (rc)
             dp_err_set(err, "clean pass %d failed (%d)", p, rc);
-        cb_free(&b);
         if (rc)
-            return rc;
+            break;
     }
-    return 0;
+    cb_free(&b);
+    return rc;
 }
 
 static const dp_stage clean_stage = {

@@ -165,11 +165,11 @@ static int do_sentence(const entities *e, work *w, const ner_docctx *dc,
  * document context (its lower-case and capitalised forms), pass 1 tags
  * sentence by sentence. Tokens are grouped into sentences; tokens outside
  * any sentence form groups of their own, and a group is at most
- * MAX_SENT_TOKENS long. Fills lt (the tokens as linking sees them). 0 or
- * -ENOMEM. */
+ * MAX_SENT_TOKENS long. Fills flags (each token's TF_*, as linking sees
+ * them). 0 or -ENOMEM. */
 static int tag_document(const entities *e, work *w, ner_docctx *dc, const char *text,
                         const dp_ann *tok, size_t n_tok, const dp_ann *sent,
-                        size_t n_sent, ent_tok *lt)
+                        size_t n_sent, uint8_t *flags)
 {
     int keep = n_tok <= KEEP_TOKENS;
     for (int pass = 0; pass < 2; pass++) {
@@ -188,12 +188,9 @@ static int tag_document(const entities *e, work *w, ner_docctx *dc, const char *
             }
             ner_tok *st = w->toks + (keep ? i : 0);
             if (pass == 0) {
-                for (size_t q = i; q < j; q++) {
+                for (size_t q = i; q < j; q++)
                     ner_tok_prepare(&st[q - i], text + tok[q].start,
                                     tok[q].end - tok[q].start);
-                    lt[q].s = text + tok[q].start;
-                    lt[q].len = (uint32_t)(tok[q].end - tok[q].start);
-                }
                 if (ner_doc_observe(dc, st, j - i))
                     return -ENOMEM;
             } else {
@@ -201,12 +198,30 @@ static int tag_document(const entities *e, work *w, ner_docctx *dc, const char *
                 if (rc)
                     return rc;
                 for (size_t q = i; q < j; q++)
-                    lt[q].flags = (uint8_t)(st[q - i].flags | (q == i ? TF_SENT_START : 0));
+                    flags[q] = (uint8_t)(st[q - i].flags | (q == i ? TF_SENT_START : 0));
             }
             i = j;
         }
     }
     return 0;
+}
+
+/* The attrs {"ref": ref} of mention i, whose earlier mentions are in
+ * anns[0..i). The mentions of one entity share their canonical mention's
+ * object, one reference each: the attrs are only read, and a huge document
+ * repeats a few thousand entities in millions of mentions, each of which
+ * would otherwise cost an object of four allocations (about 300 bytes). */
+static json_t *ref_attrs(const dp_ann *anns, size_t i, int32_t ref)
+{
+    if (ref >= 0 && (size_t)ref < i)
+        return json_incref(anns[ref].attrs);
+    json_t *attrs = json_object();
+    if (attrs == NULL ||
+        json_object_set_new_nocheck(attrs, "ref", json_integer(ref))) {
+        json_decref(attrs);
+        return NULL;
+    }
+    return attrs;
 }
 
 /* The mentions as the "entity" layer (attribute "ref": the index of the
@@ -228,12 +243,9 @@ static int output_mentions(const dp_api *api, dp_doc *doc, const char *text,
     for (size_t i = 0; i < m->n; i++) {
         const ent_span *s = &m->spans[i];
         size_t a = tok[s->start].start, b = tok[s->end - 1].end;
-        json_t *attrs = json_object();
-        if (attrs == NULL ||
-            json_object_set_new_nocheck(attrs, "ref", json_integer(s->ref))) {
-            json_decref(attrs);
+        json_t *attrs = ref_attrs(anns, i, s->ref);
+        if (attrs == NULL)
             goto out;
-        }
         anns[n_ann++] = (dp_ann){a, b, s->label, attrs};
         if (!many && (rc = api->annotate(doc, "entity", a, b, s->label, attrs)) != 0)
             goto out;
@@ -283,7 +295,7 @@ static int ent_process(void *instance, dp_doc *doc, dp_err *err)
     int rc = -ENOMEM;
     work w = {0};
     ner_docctx dc = {0};
-    ent_tok *lt = NULL;
+    uint8_t *flags = NULL;
     if (text == NULL) {
         dp_err_set(err, "no text (the document was not decoded)");
         return -EINVAL;
@@ -294,22 +306,23 @@ static int ent_process(void *instance, dp_doc *doc, dp_err *err)
     w.em = malloc(MAX_SENT_TOKENS * T * sizeof *w.em);
     w.bp = malloc(MAX_SENT_TOKENS * T * sizeof *w.bp);
     w.tags = malloc(MAX_SENT_TOKENS * sizeof *w.tags);
-    lt = malloc((n_tok + 1) * sizeof *lt);
+    flags = malloc(n_tok + 1);
     /* only the cache's keys need clearing (32 KB of its 290) */
     if (n_tok > CACHE_MIN_TOKENS && (w.cache = malloc(sizeof *w.cache)) != NULL)
         memset(w.cache->key, 0, sizeof w.cache->key);
     /* the words of the document context, at most one a token: a table
      * of their size from the start, not grown step by step */
-    if (!w.toks || !w.tmp || !w.em || !w.bp || !w.tags || !lt ||
+    if (!w.toks || !w.tmp || !w.em || !w.bp || !w.tags || !flags ||
         (n_tok > CACHE_MIN_TOKENS && !w.cache) || hset_reserve(&dc.words, n_tok))
         goto out;
-    if ((rc = tag_document(e, &w, &dc, text, tok, n_tok, sent, n_sent, lt)) != 0)
+    if ((rc = tag_document(e, &w, &dc, text, tok, n_tok, sent, n_sent, flags)) != 0)
         goto out;
     rc = -ENOMEM;
     if (w.mentions.n)
         qsort(w.mentions.spans, w.mentions.n, sizeof *w.mentions.spans, ent_span_cmp);
     if (e->link) {
-        if (acronym_defs(lt, n_tok, &w.mentions) || link_mentions(lt, n_tok, &w.mentions))
+        ent_toks lt = {text, tok, flags, n_tok};
+        if (acronym_defs(&lt, &w.mentions) || link_mentions(&lt, &w.mentions))
             goto out;
     } else {
         for (size_t i = 0; i < w.mentions.n; i++)
@@ -327,7 +340,7 @@ out:
     free(w.bp);
     free(w.tags);
     free(w.cache);
-    free(lt);
+    free(flags);
     return rc;
 }
 

@@ -86,9 +86,9 @@ static int is_numeric_label(const char *l)
     return 0;
 }
 
-static uint64_t tok_hash(const ent_tok *t)
+static uint64_t tok_hash(const ent_toks *t, size_t i)
 {
-    return nh_bytes(NH_SEED, t->s, t->len);
+    return nh_bytes(NH_SEED, ent_tok_s(t, i), ent_tok_len(t, i));
 }
 
 static uint64_t seq_add(uint64_t h, uint64_t th)
@@ -96,23 +96,23 @@ static uint64_t seq_add(uint64_t h, uint64_t th)
     return nh_mix(h ^ th) + 0x9E37u;
 }
 
-static uint64_t seq_hash(const ent_tok *tok, uint32_t a, uint32_t b)
+static uint64_t seq_hash(const ent_toks *t, uint32_t a, uint32_t b)
 {
     uint64_t h = NH_SEED;
     for (uint32_t i = a; i < b; i++)
-        h = seq_add(h, tok_hash(&tok[i]));
+        h = seq_add(h, tok_hash(t, i));
     return h;
 }
 
 /* Initials of the capitalised words ("Collective Security Treaty
  * Organization" -> "CSTO"); 0 when fewer than two. */
-static uint64_t acronym(const ent_tok *tok, uint32_t a, uint32_t b)
+static uint64_t acronym(const ent_toks *t, uint32_t a, uint32_t b)
 {
     char buf[16];
     size_t n = 0;
     for (uint32_t i = a; i < b; i++) {
-        unsigned char c = (unsigned char)tok[i].s[0];
-        if (tok[i].len == 0)
+        unsigned char c = (unsigned char)ent_tok_s(t, i)[0];
+        if (ent_tok_len(t, i) == 0)
             continue;
         if (c >= 'A' && c <= 'Z') {
             if (n == sizeof buf)
@@ -129,12 +129,14 @@ static uint64_t acronym(const ent_tok *tok, uint32_t a, uint32_t b)
     return seq_add(NH_SEED, nh_bytes(NH_SEED, buf, n));
 }
 
-static int is_acronym_tok(const ent_tok *t)
+static int is_acronym_tok(const ent_toks *t, size_t i)
 {
-    if (t->len < 2 || t->len > 8)
+    const char *s = ent_tok_s(t, i);
+    size_t len = ent_tok_len(t, i);
+    if (len < 2 || len > 8)
         return 0;
-    for (uint32_t i = 0; i < t->len; i++)
-        if (t->s[i] < 'A' || t->s[i] > 'Z')
+    for (size_t k = 0; k < len; k++)
+        if (s[k] < 'A' || s[k] > 'Z')
             return 0;
     return 1;
 }
@@ -143,33 +145,33 @@ static int is_acronym_tok(const ent_tok *t)
  * person's surname or (not seen in lower case) first name, the initials
  * of a multi-word name. cand maps each form's hash to the mention;
  * *maxlen is the longest name in tokens. 0 or -ENOMEM. */
-static int collect_forms(const ent_tok *tok, const ent_spans *l, lmap *cand, int *maxlen)
+static int collect_forms(const ent_toks *t, const ent_spans *l, lmap *cand, int *maxlen)
 {
     for (size_t i = 0; i < l->n; i++) {
         const ent_span *s = &l->spans[i];
         if (is_numeric_label(s->label))
             continue;
         uint32_t len = s->end - s->start;
-        if (!(tok[s->start].flags & TF_INIT_CAP) || len > 8)
+        if (!(t->flags[s->start] & TF_INIT_CAP) || len > 8)
             continue;
         /* a lone word at a sentence start is too weak to spread */
-        if (len == 1 && (tok[s->start].flags & TF_SENT_START) && !is_acronym_tok(&tok[s->start]))
+        if (len == 1 && (t->flags[s->start] & TF_SENT_START) && !is_acronym_tok(t, s->start))
             continue;
-        if (lmap_put(cand, seq_hash(tok, s->start, s->end), (int32_t)i))
+        if (lmap_put(cand, seq_hash(t, s->start, s->end), (int32_t)i))
             return -ENOMEM;
         if ((int)len > *maxlen)
             *maxlen = (int)len;
         if (strcmp(s->label, "PERSON") == 0 && len >= 2) {
-            const ent_tok *first = &tok[s->start], *last = &tok[s->end - 1];
-            if ((last->flags & TF_INIT_CAP) && last->len >= 2 &&
-                lmap_put(cand, seq_add(NH_SEED, tok_hash(last)), (int32_t)i))
+            size_t first = s->start, last = s->end - 1;
+            if ((t->flags[last] & TF_INIT_CAP) && ent_tok_len(t, last) >= 2 &&
+                lmap_put(cand, seq_add(NH_SEED, tok_hash(t, last)), (int32_t)i))
                 return -ENOMEM;
-            if ((first->flags & TF_INIT_CAP) && first->len >= 2 &&
-                !(first->flags & TF_LCSEEN) &&
-                lmap_put(cand, seq_add(NH_SEED, tok_hash(first)), (int32_t)i))
+            if ((t->flags[first] & TF_INIT_CAP) && ent_tok_len(t, first) >= 2 &&
+                !(t->flags[first] & TF_LCSEEN) &&
+                lmap_put(cand, seq_add(NH_SEED, tok_hash(t, first)), (int32_t)i))
                 return -ENOMEM;
         }
-        uint64_t ac = len >= 2 ? acronym(tok, s->start, s->end) : 0;
+        uint64_t ac = len >= 2 ? acronym(t, s->start, s->end) : 0;
         if (ac && lmap_put(cand, ac, (int32_t)i))
             return -ENOMEM;
     }
@@ -179,9 +181,9 @@ static int collect_forms(const ent_tok *tok, const ent_spans *l, lmap *cand, int
 /* A: untagged capitalised runs outside the mentions that match a form,
  * longest first, become mentions with its label (a single word seen in
  * lower case elsewhere does not). 0 or -ENOMEM. */
-static int add_repeats(const ent_tok *tok, size_t n_tok, ent_spans *l, const lmap *cand,
-                       int maxlen)
+static int add_repeats(const ent_toks *t, ent_spans *l, const lmap *cand, int maxlen)
 {
+    size_t n_tok = t->n;
     size_t si = 0, n0 = l->n;
     for (size_t i = 0; i < n_tok;) {
         while (si < n0 && l->spans[si].end <= i)
@@ -190,7 +192,7 @@ static int add_repeats(const ent_tok *tok, size_t n_tok, ent_spans *l, const lma
             i = l->spans[si].end;
             continue;
         }
-        if (!(tok[i].flags & TF_INIT_CAP)) {
+        if (!(t->flags[i] & TF_INIT_CAP)) {
             i++;
             continue;
         }
@@ -199,14 +201,14 @@ static int add_repeats(const ent_tok *tok, size_t n_tok, ent_spans *l, const lma
         size_t best = 0;
         int32_t src = -1;
         for (size_t j = i; j < limit && (int)(j - i) < maxlen; j++) {
-            h = seq_add(h, tok_hash(&tok[j]));
+            h = seq_add(h, tok_hash(t, j));
             int32_t v = lmap_get(cand, h);
             if (v >= 0) {
                 best = j + 1;
                 src = v;
             }
         }
-        if (best && best == i + 1 && (tok[i].flags & TF_LCSEEN))
+        if (best && best == i + 1 && (t->flags[i] & TF_LCSEEN))
             best = 0;
         if (best) {
             ent_span s = {(uint32_t)i, (uint32_t)best, l->spans[src].label, -1, 3};
@@ -226,22 +228,23 @@ static int add_repeats(const ent_tok *tok, size_t n_tok, ent_spans *l, const lma
  * single word the first person it is the surname or first name of, or the
  * first name it is the acronym of; a name takes its canonical's label.
  * 0 or -ENOMEM. */
-static int assign_canonical(const ent_tok *tok, ent_spans *l)
+static int assign_canonical(const ent_toks *t, ent_spans *l)
 {
     int rc = -ENOMEM;
     lmap exact = {0}, shortf = {0};
     for (size_t i = 0; i < l->n; i++) {
         ent_span *s = &l->spans[i];
-        uint64_t key = seq_hash(tok, s->start, s->end) ^
-                       nh_bytes(NH_SEED, s->label, strlen(s->label));
-        uint64_t key_any = seq_hash(tok, s->start, s->end);
+        /* the words' hash, with the label's mixed in for numbers */
         int numeric = is_numeric_label(s->label);
-        int32_t c = lmap_get(&exact, numeric ? key : key_any);
+        uint64_t key = seq_hash(t, s->start, s->end);
+        if (numeric)
+            key ^= nh_bytes(NH_SEED, s->label, strlen(s->label));
+        int32_t c = lmap_get(&exact, key);
         uint32_t len = s->end - s->start;
         if (c < 0 && !numeric && len == 1) {
-            uint64_t h1 = seq_add(NH_SEED, tok_hash(&tok[s->start]));
+            uint64_t h1 = seq_add(NH_SEED, tok_hash(t, s->start));
             c = lmap_get(&shortf, h1);
-            if (c >= 0 && !is_acronym_tok(&tok[s->start]) &&
+            if (c >= 0 && !is_acronym_tok(t, s->start) &&
                 strcmp(l->spans[c].label, "PERSON") != 0)
                 c = -1;
         }
@@ -252,18 +255,18 @@ static int assign_canonical(const ent_tok *tok, ent_spans *l)
             continue;
         }
         s->ref = (int32_t)i;
-        if (lmap_put(&exact, numeric ? key : key_any, (int32_t)i))
+        if (lmap_put(&exact, key, (int32_t)i))
             goto out;
         if (numeric)
             continue;
         if (strcmp(s->label, "PERSON") == 0 && len >= 2) {
-            const ent_tok *first = &tok[s->start], *last = &tok[s->end - 1];
-            if (lmap_put(&shortf, seq_add(NH_SEED, tok_hash(last)), (int32_t)i) ||
-                ((first->flags & TF_INIT_CAP) &&
-                 lmap_put(&shortf, seq_add(NH_SEED, tok_hash(first)), (int32_t)i)))
+            size_t first = s->start, last = s->end - 1;
+            if (lmap_put(&shortf, seq_add(NH_SEED, tok_hash(t, last)), (int32_t)i) ||
+                ((t->flags[first] & TF_INIT_CAP) &&
+                 lmap_put(&shortf, seq_add(NH_SEED, tok_hash(t, first)), (int32_t)i)))
                 goto out;
         }
-        uint64_t ac = len >= 2 ? acronym(tok, s->start, s->end) : 0;
+        uint64_t ac = len >= 2 ? acronym(t, s->start, s->end) : 0;
         if (ac && lmap_put(&shortf, ac, (int32_t)i))
             goto out;
     }
@@ -274,44 +277,46 @@ out:
     return rc;
 }
 
-int link_mentions(const ent_tok *tok, size_t n_tok, ent_spans *l)
+int link_mentions(const ent_toks *t, ent_spans *l)
 {
     lmap cand = {0};
     int maxlen = 1;
-    int rc = collect_forms(tok, l, &cand, &maxlen);
+    int rc = collect_forms(t, l, &cand, &maxlen);
     if (rc == 0 && cand.n)
-        rc = add_repeats(tok, n_tok, l, &cand, maxlen);
+        rc = add_repeats(t, l, &cand, maxlen);
     lmap_free(&cand);
-    return rc ? rc : assign_canonical(tok, l);
+    return rc ? rc : assign_canonical(t, l);
 }
 
-static int connector(const ent_tok *t)
+static int connector(const ent_toks *t, size_t i)
 {
+    const char *s = ent_tok_s(t, i);
+    size_t len = ent_tok_len(t, i);
     static const char *const w[] = {"of", "the", "and", "for", "de", "on",
                                     "&", "-", "in", "to", NULL};
     for (const char *const *p = w; *p; p++)
-        if (t->len == strlen(*p) && memcmp(t->s, *p, t->len) == 0)
+        if (len == strlen(*p) && memcmp(s, *p, len) == 0)
             return 1;
     return 0;
 }
 
-int acronym_defs(const ent_tok *tok, size_t n_tok, ent_spans *l)
+int acronym_defs(const ent_toks *t, ent_spans *l)
 {
-    size_t added = 0, n0 = l->n;
+    size_t added = 0, n0 = l->n, n_tok = t->n;
     for (size_t p = 1; p + 2 < n_tok; p++) {
-        if (!(tok[p].len == 1 && tok[p].s[0] == '(') || !is_acronym_tok(&tok[p + 1]))
+        if (!(ent_tok_len(t, p) == 1 && ent_tok_s(t, p)[0] == '(') || !is_acronym_tok(t, p + 1))
             continue;
-        uint64_t want = seq_add(NH_SEED, tok_hash(&tok[p + 1]));
+        uint64_t want = seq_add(NH_SEED, tok_hash(t, p + 1));
         /* furthest start first: the longest name whose initials match */
         size_t lo = p;
         while (lo > 0 && p - lo < 12 &&
-               ((tok[lo - 1].flags & TF_INIT_CAP) || connector(&tok[lo - 1])))
+               ((t->flags[lo - 1] & TF_INIT_CAP) || connector(t, lo - 1)))
             lo--;
         size_t start = SIZE_MAX;
         for (size_t a = lo; a + 1 < p; a++) {
-            if (!(tok[a].flags & TF_INIT_CAP))
+            if (!(t->flags[a] & TF_INIT_CAP))
                 continue;
-            if (acronym(tok, (uint32_t)a, (uint32_t)p) == want) {
+            if (acronym(t, (uint32_t)a, (uint32_t)p) == want) {
                 start = a;
                 break;
             }

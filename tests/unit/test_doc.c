@@ -20,6 +20,48 @@ static dp_doc *doc_of(const char *text)
     return d;
 }
 
+/* dp_doc_adopt keeps the caller's buffer as the raw bytes: a file read
+ * whole is not copied again (100 MB more touched for a 100 MB file). */
+static void test_adopt(void **state)
+{
+    (void)state;
+    unsigned char *buf = malloc(4);
+    assert_non_null(buf);
+    memcpy(buf, "abc", 3);
+    dp_doc *d = dp_doc_adopt("t.txt", NULL, buf, 3);
+    assert_non_null(d);
+    size_t len;
+    assert_ptr_equal(dp_doc_api(d)->raw(d, &len), buf);
+    assert_int_equal(len, 3);
+    assert_int_equal(buf[3], 0);
+    dp_err err = {{0}};
+    assert_int_equal(dp_doc_decode_utf8(d, &err), 0);
+    assert_string_equal(dp_doc_api(d)->text(d, &len), "abc");
+    dp_doc_free(d);
+}
+
+/* A new text of about the old one's size is written over it (no new
+ * memory touched per cleaning pass), also when it is a piece of it. */
+static void test_set_text_reuses(void **state)
+{
+    (void)state;
+    dp_doc *d = doc_of("hello world, hello");
+    const dp_api *api = dp_doc_api(d);
+    size_t len;
+    const char *t0 = api->text(d, &len);
+    assert_int_equal(api->set_text(d, "hello world! hello", 18, NULL, 0), 0);
+    assert_ptr_equal(api->text(d, &len), t0);
+    assert_string_equal(t0, "hello world! hello");
+    assert_int_equal(api->set_text(d, t0 + 6, 12, NULL, 0), 0);
+    assert_ptr_equal(api->text(d, &len), t0);
+    assert_int_equal(len, 12);
+    assert_string_equal(t0, "world! hello");
+    /* longer than the buffer: a new one */
+    assert_int_equal(api->set_text(d, "a longer text than the buffer", 29, NULL, 0), 0);
+    assert_string_equal(api->text(d, &len), "a longer text than the buffer");
+    dp_doc_free(d);
+}
+
 static void test_text_and_raw(void **state)
 {
     (void)state;
@@ -516,6 +558,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_and_raw),
+        cmocka_unit_test(test_adopt),
+        cmocka_unit_test(test_set_text_reuses),
         cmocka_unit_test(test_decode_rejects_bad_input),
         cmocka_unit_test(test_utf8_validator),
         cmocka_unit_test(test_annotate_and_layer_sorted),

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "testkit.h"
+#include "../clean.h"
 
 /* Run `in` through a pipeline holding only clean with `opts` (a JSON
  * object text, or NULL). Returns the document or NULL with err set. */
@@ -446,9 +447,37 @@ static void t_typography(void **state)
     check("{\"drop_rule_lines\":false}", "a\n-\nb", "a\n-\nb");
 }
 
+/* cb_reset starts a new pass in the last pass's buffers: the passes over
+ * a document write into memory already touched, not a fresh text's worth
+ * each. */
+static void t_cbuf_reset(void **state)
+{
+    (void)state;
+    cbuf b;
+    cb_init(&b, "one two");
+    assert_int_equal(cb_replace(&b, 4, 7, "2", 1), 0);
+    assert_int_equal(cb_finish(&b, 7), 0);
+    assert_string_equal(b.s, "one 2");
+    char *s = b.s;
+    dp_align *al = b.al;
+    cb_reset(&b, "three");
+    assert_ptr_equal(b.s, s);
+    assert_ptr_equal(b.al, al);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(b.nal, 0);
+    assert_false(b.changed);
+    assert_int_equal(cb_replace(&b, 0, 5, "3", 1), 0);
+    assert_int_equal(cb_finish(&b, 5), 0);
+    assert_string_equal(b.s, "3");
+    assert_ptr_equal(b.s, s);
+    assert_int_equal(b.nal, 1);
+    cb_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_cbuf_reset),
         cmocka_unit_test(t_sample_exact),
         cmocka_unit_test(t_sample_alignment),
         cmocka_unit_test(t_mojibake_alignment),

@@ -89,20 +89,24 @@ static void test_numex(void **state)
     gaz_free(&g);
 }
 
-static ent_tok lt[64];
-static size_t ltoks(char *buf)
+/* buf's words (split at single spaces) as linking sees them */
+static dp_ann lt_span[64];
+static uint8_t lt_flags[64];
+static ent_toks ltoks(const char *buf)
 {
-    size_t n = 0;
-    char *save = NULL;
-    for (char *w = strtok_r(buf, " ", &save); w && n < 64; w = strtok_r(NULL, " ", &save)) {
+    size_t n = 0, i = 0, len = strlen(buf);
+    while (i < len && n < 64) {
+        size_t e = i;
+        while (e < len && buf[e] != ' ')
+            e++;
         ner_tok t;
-        ner_tok_prepare(&t, w, strlen(w));
-        lt[n].s = w;
-        lt[n].len = (uint32_t)strlen(w);
-        lt[n].flags = t.flags;
+        ner_tok_prepare(&t, buf + i, e - i);
+        lt_span[n] = (dp_ann){i, e, NULL, NULL};
+        lt_flags[n] = t.flags;
         n++;
+        i = e + 1;
     }
-    return n;
+    return (ent_toks){buf, lt_span, lt_flags, n};
 }
 
 static void test_linking(void **state)
@@ -111,14 +115,14 @@ static void test_linking(void **state)
     char buf[] = "Kassym-Jomart Tokayev met Xi Jinping . Tokayev and Xi spoke . "
                  "The Collective Security Treaty Organization ( CSTO ) acts . "
                  "CSTO troops came . Xi Jinping left";
-    size_t n = ltoks(buf);
+    ent_toks lt = ltoks(buf);
     ent_spans l = {0};
     assert_int_equal(ent_spans_push(&l, (ent_span){0, 2, "PERSON", -1, 0}), 0);
     assert_int_equal(ent_spans_push(&l, (ent_span){3, 5, "PERSON", -1, 0}), 0);
     /* wrong label, fixed by linking */
     assert_int_equal(ent_spans_push(&l, (ent_span){6, 7, "GPE", -1, 0}), 0);
-    assert_int_equal(acronym_defs(lt, n, &l), 0);
-    assert_int_equal(link_mentions(lt, n, &l), 0);
+    assert_int_equal(acronym_defs(&lt, &l), 0);
+    assert_int_equal(link_mentions(&lt, &l), 0);
     const ent_span *s = l.spans;
     size_t ns = l.n;
     /* mentions: K-J Tokayev, Xi Jinping, Tokayev, Xi, CSTO-long, CSTO, CSTO, Xi Jinping */
