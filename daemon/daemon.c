@@ -1035,12 +1035,15 @@ static int setup_folders(dpd *d)
 {
     const char *dirs[] = {d->cfg->inbox, d->cfg->outbox, d->cfg->failed,
                           d->cfg->processing, d->cfg->done};
+    /* The config key of each folder, so that the message says which. */
+    static const char *const keys[] = {"inbox", "outbox", "failed",
+                                       "processing", "done"};
     dp_err err = {{0}};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         if (i == 4 && d->cfg->delete_originals)
             continue;
         if (dp_mkdirs(dirs[i], &err) != 0) {
-            dp_log(DP_LOG_ERR, "%s", err.msg);
+            dp_log(DP_LOG_ERR, "%s: %s", keys[i], err.msg);
             return -1;
         }
         if (access(dirs[i], W_OK | X_OK) != 0) {

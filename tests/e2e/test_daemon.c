@@ -585,6 +585,27 @@ static void test_inbox_on_other_file_system(void **state)
     assert_int_equal(left, 1); /* no probe file left behind */
 }
 
+/* A folder of the config that is a file: docprocd exits 1 with an error
+ * naming the config key and the path, not the path alone. */
+static void test_folder_is_a_file(void **state)
+{
+    fx *f = *state;
+    rmdir(f->t.outbox); /* when the fixture made it */
+    e2e_writef(f->t.outbox, "not a folder");
+    e2e_write_config(&f->t, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    e2e_daemon_start(&f->d, &f->t, -1, -1);
+    int st = e2e_daemon_wait(&f->d);
+    char want[400];
+    snprintf(want, sizeof want, "<3>outbox: %s exists and is not a folder",
+             f->t.outbox);
+    if (!(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1) ||
+        e2e_log_count(&f->t, want) != 1) {
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("wait status %d, expected exit 1 and \"%s\"; log:\n%s", st,
+                 want, log);
+    }
+}
+
 typedef struct metric_ctx {
     const char *path;
     const char *name;
@@ -1981,6 +2002,7 @@ int main(int argc, char **argv)
         T(test_directory_left_alone), T(test_folder_then_file_polled),
         T(test_folders_forgotten), T(test_folders_forgotten_polled),
         T(test_inbox_on_other_file_system),
+        T(test_folder_is_a_file),
         T(test_folders_removed_while_running),
         T(test_folder_remake_fails_quietly),
         T(test_error_json),
