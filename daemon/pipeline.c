@@ -15,6 +15,16 @@ static int in_list(const char *const *list, const char *s)
     return 0;
 }
 
+/* "clean, segment, ...": the configured stage names, for messages. */
+static void configured_names(const dp_config *cfg, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t j = 0; j < cfg->n_stages && used < len; j++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s",
+                                 j ? ", " : "", cfg->stages[j].name);
+}
+
 static int check_requirements(const dp_pipeline *p, dp_err *err)
 {
     for (size_t i = 0; i < p->n; i++) {
@@ -53,14 +63,18 @@ int dp_pipeline_load(dp_pipeline *p, const dp_config *cfg,
                      dp_err *err)
 {
     int rc = 0;
+    char names[256];
     memset(p, 0, sizeof *p);
+    configured_names(cfg, names, sizeof names);
     for (size_t i = 0; only && only[i]; i++) {
         int found = 0;
         for (size_t j = 0; j < cfg->n_stages; j++)
             found |= strcmp(cfg->stages[j].name, only[i]) == 0;
         if (!found) {
-            dp_err_set(err, "stage '%s' is not in the configured pipeline",
-                       only[i]);
+            dp_err_set(err,
+                       "stage '%s' is not in the configured pipeline "
+                       "(configured: %s)",
+                       only[i], names);
             return -EINVAL;
         }
     }
@@ -71,7 +85,12 @@ int dp_pipeline_load(dp_pipeline *p, const dp_config *cfg,
         for (size_t j = 0; j < cfg->n_stages; j++)
             found |= strcmp(cfg->stages[j].name, key) == 0;
         if (!found) {
-            dp_err_set(err, "--set %s: no such stage in the pipeline", key);
+            /* Name the option as it was given: STAGE.KEY. */
+            void *it = json_object_iter(val);
+            dp_err_set(err,
+                       "--set %s.%s: no stage '%s' in the pipeline "
+                       "(configured: %s)",
+                       key, it ? json_object_iter_key(it) : "", key, names);
             return -EINVAL;
         }
     }

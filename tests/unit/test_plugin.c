@@ -239,6 +239,14 @@ static void test_subset_and_overrides(void **state)
     const char *only_bad[] = {"segmentx", NULL};
     assert_int_not_equal(dp_pipeline_load(&p, &cfg, only_bad, NULL, &err), 0);
     assert_non_null(strstr(err.msg, "'segmentx' is not in the configured"));
+    assert_non_null(strstr(err.msg, "(configured: example)"));
+    /* A --set for a stage not configured names the option and the stage. */
+    json_t *ov_bad = json_pack("{s:{s:i}}", "summarize", "sentences", 3);
+    assert_int_not_equal(dp_pipeline_load(&p, &cfg, NULL, ov_bad, &err), 0);
+    assert_string_equal(err.msg, "--set summarize.sentences: no stage "
+                                 "'summarize' in the pipeline (configured: "
+                                 "example)");
+    json_decref(ov_bad);
     json_t *ov = json_pack("{s:{s:i}}", "example", "min_length", 4);
     const char *only[] = {"example", NULL};
     assert_int_equal(dp_pipeline_load(&p, &cfg, only, ov, &err), 0);
