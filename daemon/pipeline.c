@@ -127,8 +127,21 @@ int dp_pipeline_load(dp_pipeline *p, const dp_config *cfg,
             rc = -EINVAL;
             goto fail;
         }
-        json_t *merged = json_deep_copy(sc->options);
         json_t *ov = json_object_get(overrides, sc->name);
+        if (ov) {
+            /* A bad --set is named as the user wrote it, not by the
+             * config's key path. */
+            char set_where[80];
+            snprintf(set_where, sizeof set_where, "--set %s", sc->name);
+            json_t *checked = dp_plugin_options(ps->plugin.stage, ov,
+                                                set_where, err);
+            if (checked == NULL) {
+                rc = -EINVAL;
+                goto fail;
+            }
+            json_decref(checked);
+        }
+        json_t *merged = json_deep_copy(sc->options);
         if (merged == NULL || (ov && json_object_update(merged, ov) != 0)) {
             json_decref(merged);
             dp_err_set(err, "out of memory");

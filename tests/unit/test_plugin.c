@@ -247,6 +247,16 @@ static void test_subset_and_overrides(void **state)
                                  "'summarize' in the pipeline (configured: "
                                  "example)");
     json_decref(ov_bad);
+    /* A --set of the wrong type or an unknown one is named as given. */
+    ov_bad = json_pack("{s:{s:s}}", "example", "min_length", "x");
+    assert_int_not_equal(dp_pipeline_load(&p, &cfg, NULL, ov_bad, &err), 0);
+    assert_string_equal(err.msg,
+                        "--set example.min_length: expected an integer");
+    json_decref(ov_bad);
+    ov_bad = json_pack("{s:{s:i}}", "example", "nope", 1);
+    assert_int_not_equal(dp_pipeline_load(&p, &cfg, NULL, ov_bad, &err), 0);
+    assert_non_null(strstr(err.msg, "--set example.nope: unknown option"));
+    json_decref(ov_bad);
     json_t *ov = json_pack("{s:{s:i}}", "example", "min_length", 4);
     const char *only[] = {"example", NULL};
     assert_int_equal(dp_pipeline_load(&p, &cfg, only, ov, &err), 0);
