@@ -114,8 +114,14 @@ int dp_pipeline_load(dp_pipeline *p, const dp_config *cfg,
         dp_pipeline_stage *ps = &p->stages[p->n];
         char *path = NULL;
         if ((rc = dp_plugin_find(cfg->plugin_dir, sc->name, sc->plugin, &path,
-                                 err)))
+                                 err))) {
+            if (rc == -ENOENT) { /* say which entry of the config it is */
+                char why[sizeof err->msg];
+                memcpy(why, err->msg, sizeof why);
+                dp_err_set(err, "stages[%zu].name: %s", i, why);
+            }
             goto fail;
+        }
         rc = dp_plugin_load(path, &ps->plugin, err);
         free(path);
         if (rc)
