@@ -82,6 +82,18 @@ static void start(fx *f, const char *stages, int settle_ms, const char *extra)
     }
 }
 
+/* Wait until the daemon watches its inbox: start() returns once the
+ * folders exist, but the daemon still tries a rename between them (a
+ * hidden probe file), so a folder removed before this may not be empty,
+ * or make the start fail. */
+static void wait_watching(fx *f)
+{
+    for (int i = 0; i < E2E_DEADLINE_MS / 20 &&
+                    e2e_log_count(&f->t, "watching") == 0;
+         i++)
+        e2e_sleep_ms(20);
+}
+
 static int exists_cb(void *path) { return e2e_exists(path); }
 
 /* Wait for a path to exist (lstat). */
@@ -691,6 +703,7 @@ static void test_folders_removed_while_running(void **state)
 {
     fx *f = *state;
     start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    wait_watching(f);
     const char *dirs[] = {f->t.processing, f->t.outbox, f->t.failed,
                           f->t.done};
     for (size_t i = 0; i < 4; i++)
@@ -714,6 +727,7 @@ static void test_folder_remake_fails_quietly(void **state)
 {
     fx *f = *state;
     start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    wait_watching(f);
     char needle[400];
     snprintf(needle, sizeof needle, "%s was removed: ", f->t.failed);
     assert_int_equal(rmdir(f->t.failed), 0);
@@ -784,8 +798,7 @@ static void test_inbox_removed(void **state)
     fx *f = *state;
     start(f, e2e_example_stages(NULL), SETTLE_MS, "{\"rescan_ms\": 300}");
     /* only once it watches: before that, a missing inbox is a start error */
-    for (int i = 0; i < E2E_DEADLINE_MS / 20 && e2e_log_count(&f->t, "watching") == 0; i++)
-        e2e_sleep_ms(20);
+    wait_watching(f);
     assert_int_equal(rmdir(f->t.inbox), 0);
     gone_ctx ctx = {f, -1};
     if (!e2e_wait_for(noticed_gone, &ctx, E2E_DEADLINE_MS)) {
