@@ -618,6 +618,47 @@ static void test_folder_is_a_file(void **state)
     }
 }
 
+/* Another docprocd on the same inbox holds a write lease on a file for a
+ * moment (its open_elsewhere probe), so the O_NONBLOCK open of a claim
+ * fails with EWOULDBLOCK. Such a file used to be claimed anyway, without
+ * its flock, and the other docprocd could then resume it from processing/
+ * while this one ran it: two outputs (ops/service, 3 daemons, saw it).
+ * Held here for longer than settle_ms, the lease keeps the file in the
+ * inbox; once it is let go, the file is done, once. */
+static void test_leased_file_not_claimed_unlocked(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    wait_watching(f);
+    char staged[600], dropped[600];
+    snprintf(staged, sizeof staged, "%s/staging/leased.txt", f->t.root);
+    snprintf(dropped, sizeof dropped, "%s/leased.txt", f->t.inbox);
+    e2e_writef(staged, "a b c");
+    int fd = open(staged, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    void (*old)(int) = signal(SIGIO, SIG_IGN); /* the lease-break notice */
+    if (fcntl(fd, F_SETLEASE, F_WRLCK) != 0) {
+        close(fd);
+        signal(SIGIO, old);
+        print_message("cannot take a lease: skipped\n");
+        skip();
+    }
+    assert_int_equal(rename(staged, dropped), 0);
+    e2e_sleep_ms(SETTLE_MS * 3 + 500);
+    int kept = e2e_exists(dropped);
+    fcntl(fd, F_SETLEASE, F_UNLCK);
+    close(fd);
+    signal(SIGIO, old);
+    if (!kept) {
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("a leased file was claimed without its lock; log:\n%s", log);
+    }
+    json_decref(wait_output(f, "leased.txt.json"));
+    assert_true(e2e_wait_count(f->t.done, 1));
+    assert_false(e2e_exists(e2e_path(f->t.outbox, "leased.txt.1.json")));
+    e2e_daemon_stop(&f->d);
+}
+
 typedef struct metric_ctx {
     const char *path;
     const char *name;
@@ -2016,6 +2057,7 @@ int main(int argc, char **argv)
         T(test_folders_forgotten), T(test_folders_forgotten_polled),
         T(test_inbox_on_other_file_system),
         T(test_folder_is_a_file),
+        T(test_leased_file_not_claimed_unlocked),
         T(test_folders_removed_while_running),
         T(test_folder_remake_fails_quietly),
         T(test_error_json),
