@@ -893,7 +893,8 @@ int main(int argc, char **argv)
     dp_pipeline p;
     if (dp_pipeline_load(&p, &cfg, (const char *const *)only, overrides,
                          &err) != 0) {
-        fprintf(stderr, "docproc: %s\n", err.msg);
+        /* Name the config, as docprocd does: the default one is implicit. */
+        fprintf(stderr, "docproc: %s: %s\n", config_path, err.msg);
         dp_config_free(&cfg);
         goto out;
     }

@@ -392,13 +392,17 @@ static void describe_dir(const char *dir, char *buf, size_t len)
  * inode through the rename, so another docprocd on the same folders
  * (a shared inbox) never takes a document this one holds. Returns the fd,
  * -1 when the file cannot be opened (a symlink, say: claimed unlocked),
- * or -2 when another process holds it. */
+ * -2 when another process holds it, or -3 when another process holds a
+ * lease on it for a moment (another docprocd's open_elsewhere probe: the
+ * O_NONBLOCK open fails with EWOULDBLOCK). Claimed unlocked then, the
+ * document could be resumed from processing/ by that other docprocd
+ * while this one runs it: output twice. */
 static int lock_file(int dirfd, const char *name)
 {
     int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
                                      O_CLOEXEC);
     if (fd < 0)
-        return -1;
+        return errno == EWOULDBLOCK ? -3 : -1;
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         close(fd);
         return -2;
@@ -415,6 +419,11 @@ static void claim(dpd *d, dp_cand *c)
     if (lock == -2) {
         /* Another docprocd is claiming it right now. */
         dp_inbox_remove(&d->inbox, c);
+        return;
+    }
+    if (lock == -3) { /* leased for a moment: look again shortly */
+        c->not_before = now_ms(d) + 50;
+        dp_inbox_set_state(&d->inbox, c, DP_CAND_WAITING);
         return;
     }
     int rc = dp_move_unique(d->cfg->inbox, c->name, d->cfg->processing,
@@ -617,8 +626,10 @@ static void adopt_orphans(dpd *d)
             cap = ncap;
         }
         int lock = lock_file(dirfd, e->d_name);
-        if (lock == -2)
+        if (lock == -2 || lock == -3)
             continue; /* a live docprocd works on it */
+        if (lock == -1 && errno == ENOENT)
+            continue; /* gone since readdir: its docprocd finished it */
         daemon_job *dj = new_job(d, e->d_name, e->d_name, lock);
         if (dj == NULL) {
             if (lock >= 0)
@@ -1035,12 +1046,15 @@ static int setup_folders(dpd *d)
 {
     const char *dirs[] = {d->cfg->inbox, d->cfg->outbox, d->cfg->failed,
                           d->cfg->processing, d->cfg->done};
+    /* The config key of each folder, so that the message says which. */
+    static const char *const keys[] = {"inbox", "outbox", "failed",
+                                       "processing", "done"};
     dp_err err = {{0}};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         if (i == 4 && d->cfg->delete_originals)
             continue;
         if (dp_mkdirs(dirs[i], &err) != 0) {
-            dp_log(DP_LOG_ERR, "%s", err.msg);
+            dp_log(DP_LOG_ERR, "%s: %s", keys[i], err.msg);
             return -1;
         }
         if (access(dirs[i], W_OK | X_OK) != 0) {

@@ -15,6 +15,16 @@ static int in_list(const char *const *list, const char *s)
     return 0;
 }
 
+/* "clean, segment, ...": the configured stage names, for messages. */
+static void configured_names(const dp_config *cfg, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t j = 0; j < cfg->n_stages && used < len; j++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s",
+                                 j ? ", " : "", cfg->stages[j].name);
+}
+
 static int check_requirements(const dp_pipeline *p, dp_err *err)
 {
     for (size_t i = 0; i < p->n; i++) {
@@ -53,14 +63,18 @@ int dp_pipeline_load(dp_pipeline *p, const dp_config *cfg,
                      dp_err *err)
 {
     int rc = 0;
+    char names[256];
     memset(p, 0, sizeof *p);
+    configured_names(cfg, names, sizeof names);
     for (size_t i = 0; only && only[i]; i++) {
         int found = 0;
         for (size_t j = 0; j < cfg->n_stages; j++)
             found |= strcmp(cfg->stages[j].name, only[i]) == 0;
         if (!found) {
-            dp_err_set(err, "stage '%s' is not in the configured pipeline",
-                       only[i]);
+            dp_err_set(err,
+                       "stage '%s' is not in the configured pipeline "
+                       "(configured: %s)",
+                       only[i], names);
             return -EINVAL;
         }
     }
@@ -71,7 +85,12 @@ int dp_pipeline_load(dp_pipeline *p, const dp_config *cfg,
         for (size_t j = 0; j < cfg->n_stages; j++)
             found |= strcmp(cfg->stages[j].name, key) == 0;
         if (!found) {
-            dp_err_set(err, "--set %s: no such stage in the pipeline", key);
+            /* Name the option as it was given: STAGE.KEY. */
+            void *it = json_object_iter(val);
+            dp_err_set(err,
+                       "--set %s.%s: no stage '%s' in the pipeline "
+                       "(configured: %s)",
+                       key, it ? json_object_iter_key(it) : "", key, names);
             return -EINVAL;
         }
     }
@@ -95,8 +114,14 @@ int dp_pipeline_load(dp_pipeline *p, const dp_config *cfg,
         dp_pipeline_stage *ps = &p->stages[p->n];
         char *path = NULL;
         if ((rc = dp_plugin_find(cfg->plugin_dir, sc->name, sc->plugin, &path,
-                                 err)))
+                                 err))) {
+            if (rc == -ENOENT) { /* say which entry of the config it is */
+                char why[sizeof err->msg];
+                memcpy(why, err->msg, sizeof why);
+                dp_err_set(err, "stages[%zu].name: %s", i, why);
+            }
             goto fail;
+        }
         rc = dp_plugin_load(path, &ps->plugin, err);
         free(path);
         if (rc)
@@ -108,8 +133,21 @@ int dp_pipeline_load(dp_pipeline *p, const dp_config *cfg,
             rc = -EINVAL;
             goto fail;
         }
-        json_t *merged = json_deep_copy(sc->options);
         json_t *ov = json_object_get(overrides, sc->name);
+        if (ov) {
+            /* A bad --set is named as the user wrote it, not by the
+             * config's key path. */
+            char set_where[80];
+            snprintf(set_where, sizeof set_where, "--set %s", sc->name);
+            json_t *checked = dp_plugin_options(ps->plugin.stage, ov,
+                                                set_where, err);
+            if (checked == NULL) {
+                rc = -EINVAL;
+                goto fail;
+            }
+            json_decref(checked);
+        }
+        json_t *merged = json_deep_copy(sc->options);
         if (merged == NULL || (ov && json_object_update(merged, ov) != 0)) {
             json_decref(merged);
             dp_err_set(err, "out of memory");

@@ -440,6 +440,25 @@ static void test_cli_jsonl_order(void **state)
     free(err);
 }
 
+/* A pipeline the config cannot make (a stage name without a plugin): the
+ * message names the config file, which docproc used to leave out (with
+ * the default config, the user did not know which file to fix). */
+static void test_cli_pipeline_error_names_config(void **state)
+{
+    fx *f = *state;
+    char *out, *err, want[700];
+    e2e_write_config(&f->t, "[{\"name\": \"no-such-stage\"}]", 200, NULL);
+    char *argv[] = {DOCPROC, "--config", f->t.config, "--jsonl", NULL};
+    int rc = run(argv, "{\"id\": 1, \"text\": \"a\"}\n", &out, &err);
+    snprintf(want, sizeof want,
+             "docproc: %s: stages[0].name: stage 'no-such-stage': no plugin ",
+             f->t.config);
+    if (rc != 2 || strstr(err, want) == NULL)
+        fail_msg("exit %d, stderr: %s (wanted \"%s\")", rc, err, want);
+    free(out);
+    free(err);
+}
+
 /* --set for a configured stage that --stages leaves out: it used to be
  * ignored without a word (the user believes the option applied). Now a
  * usage error, exit 2, naming the option and the stage; with the stage
@@ -892,6 +911,7 @@ int main(void)
         T(test_cli_jsonl),    T(test_cli_jsonl_order),
         T(test_cli_jsonl_error_message),
         T(test_cli_options),  T(test_cli_set_for_left_out_stage),
+        T(test_cli_pipeline_error_names_config),
         T(test_cli_nul_inputs),
         T(test_check_config),
         T(test_missing_requirement), T(test_daemon_usage),

@@ -82,6 +82,18 @@ static void start(fx *f, const char *stages, int settle_ms, const char *extra)
     }
 }
 
+/* Wait until the daemon watches its inbox: start() returns once the
+ * folders exist, but the daemon still tries a rename between them (a
+ * hidden probe file), so a folder removed before this may not be empty,
+ * or make the start fail. */
+static void wait_watching(fx *f)
+{
+    for (int i = 0; i < E2E_DEADLINE_MS / 20 &&
+                    e2e_log_count(&f->t, "watching") == 0;
+         i++)
+        e2e_sleep_ms(20);
+}
+
 static int exists_cb(void *path) { return e2e_exists(path); }
 
 /* Wait for a path to exist (lstat). */
@@ -585,6 +597,68 @@ static void test_inbox_on_other_file_system(void **state)
     assert_int_equal(left, 1); /* no probe file left behind */
 }
 
+/* A folder of the config that is a file: docprocd exits 1 with an error
+ * naming the config key and the path, not the path alone. */
+static void test_folder_is_a_file(void **state)
+{
+    fx *f = *state;
+    rmdir(f->t.outbox); /* when the fixture made it */
+    e2e_writef(f->t.outbox, "not a folder");
+    e2e_write_config(&f->t, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    e2e_daemon_start(&f->d, &f->t, -1, -1);
+    int st = e2e_daemon_wait(&f->d);
+    char want[400];
+    snprintf(want, sizeof want, "<3>outbox: %s exists and is not a folder",
+             f->t.outbox);
+    if (!(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1) ||
+        e2e_log_count(&f->t, want) != 1) {
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("wait status %d, expected exit 1 and \"%s\"; log:\n%s", st,
+                 want, log);
+    }
+}
+
+/* Another docprocd on the same inbox holds a write lease on a file for a
+ * moment (its open_elsewhere probe), so the O_NONBLOCK open of a claim
+ * fails with EWOULDBLOCK. Such a file used to be claimed anyway, without
+ * its flock, and the other docprocd could then resume it from processing/
+ * while this one ran it: two outputs (ops/service, 3 daemons, saw it).
+ * Held here for longer than settle_ms, the lease keeps the file in the
+ * inbox; once it is let go, the file is done, once. */
+static void test_leased_file_not_claimed_unlocked(void **state)
+{
+    fx *f = *state;
+    start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    wait_watching(f);
+    char staged[600], dropped[600];
+    snprintf(staged, sizeof staged, "%s/staging/leased.txt", f->t.root);
+    snprintf(dropped, sizeof dropped, "%s/leased.txt", f->t.inbox);
+    e2e_writef(staged, "a b c");
+    int fd = open(staged, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    void (*old)(int) = signal(SIGIO, SIG_IGN); /* the lease-break notice */
+    if (fcntl(fd, F_SETLEASE, F_WRLCK) != 0) {
+        close(fd);
+        signal(SIGIO, old);
+        print_message("cannot take a lease: skipped\n");
+        skip();
+    }
+    assert_int_equal(rename(staged, dropped), 0);
+    e2e_sleep_ms(SETTLE_MS * 3 + 500);
+    int kept = e2e_exists(dropped);
+    fcntl(fd, F_SETLEASE, F_UNLCK);
+    close(fd);
+    signal(SIGIO, old);
+    if (!kept) {
+        char *log = e2e_read(f->t.log, NULL);
+        fail_msg("a leased file was claimed without its lock; log:\n%s", log);
+    }
+    json_decref(wait_output(f, "leased.txt.json"));
+    assert_true(e2e_wait_count(f->t.done, 1));
+    assert_false(e2e_exists(e2e_path(f->t.outbox, "leased.txt.1.json")));
+    e2e_daemon_stop(&f->d);
+}
+
 typedef struct metric_ctx {
     const char *path;
     const char *name;
@@ -670,6 +744,7 @@ static void test_folders_removed_while_running(void **state)
 {
     fx *f = *state;
     start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    wait_watching(f);
     const char *dirs[] = {f->t.processing, f->t.outbox, f->t.failed,
                           f->t.done};
     for (size_t i = 0; i < 4; i++)
@@ -693,6 +768,7 @@ static void test_folder_remake_fails_quietly(void **state)
 {
     fx *f = *state;
     start(f, e2e_example_stages(NULL), SETTLE_MS, NULL);
+    wait_watching(f);
     char needle[400];
     snprintf(needle, sizeof needle, "%s was removed: ", f->t.failed);
     assert_int_equal(rmdir(f->t.failed), 0);
@@ -763,8 +839,7 @@ static void test_inbox_removed(void **state)
     fx *f = *state;
     start(f, e2e_example_stages(NULL), SETTLE_MS, "{\"rescan_ms\": 300}");
     /* only once it watches: before that, a missing inbox is a start error */
-    for (int i = 0; i < E2E_DEADLINE_MS / 20 && e2e_log_count(&f->t, "watching") == 0; i++)
-        e2e_sleep_ms(20);
+    wait_watching(f);
     assert_int_equal(rmdir(f->t.inbox), 0);
     gone_ctx ctx = {f, -1};
     if (!e2e_wait_for(noticed_gone, &ctx, E2E_DEADLINE_MS)) {
@@ -1981,6 +2056,8 @@ int main(int argc, char **argv)
         T(test_directory_left_alone), T(test_folder_then_file_polled),
         T(test_folders_forgotten), T(test_folders_forgotten_polled),
         T(test_inbox_on_other_file_system),
+        T(test_folder_is_a_file),
+        T(test_leased_file_not_claimed_unlocked),
         T(test_folders_removed_while_running),
         T(test_folder_remake_fails_quietly),
         T(test_error_json),

@@ -239,6 +239,35 @@ static void test_subset_and_overrides(void **state)
     const char *only_bad[] = {"segmentx", NULL};
     assert_int_not_equal(dp_pipeline_load(&p, &cfg, only_bad, NULL, &err), 0);
     assert_non_null(strstr(err.msg, "'segmentx' is not in the configured"));
+    assert_non_null(strstr(err.msg, "(configured: example)"));
+    /* A stage name with no plugin names the config entry. */
+    dp_config cfg_typo;
+    json_t *typo = json_pack("{s:s,s:[{s:s},{s:s}]}", "plugin_dir",
+                             DP_TEST_PLUGIN_DIR, "stages", "name", "example",
+                             "name", "exampel");
+    assert_int_equal(dp_config_from_json(typo, &cfg_typo, &err), 0);
+    assert_int_not_equal(dp_pipeline_load(&p, &cfg_typo, NULL, NULL, &err), 0);
+    assert_non_null(
+        strstr(err.msg, "stages[1].name: stage 'exampel': no plugin "));
+    dp_config_free(&cfg_typo);
+    json_decref(typo);
+    /* A --set for a stage not configured names the option and the stage. */
+    json_t *ov_bad = json_pack("{s:{s:i}}", "summarize", "sentences", 3);
+    assert_int_not_equal(dp_pipeline_load(&p, &cfg, NULL, ov_bad, &err), 0);
+    assert_string_equal(err.msg, "--set summarize.sentences: no stage "
+                                 "'summarize' in the pipeline (configured: "
+                                 "example)");
+    json_decref(ov_bad);
+    /* A --set of the wrong type or an unknown one is named as given. */
+    ov_bad = json_pack("{s:{s:s}}", "example", "min_length", "x");
+    assert_int_not_equal(dp_pipeline_load(&p, &cfg, NULL, ov_bad, &err), 0);
+    assert_string_equal(err.msg,
+                        "--set example.min_length: expected an integer");
+    json_decref(ov_bad);
+    ov_bad = json_pack("{s:{s:i}}", "example", "nope", 1);
+    assert_int_not_equal(dp_pipeline_load(&p, &cfg, NULL, ov_bad, &err), 0);
+    assert_non_null(strstr(err.msg, "--set example.nope: unknown option"));
+    json_decref(ov_bad);
     json_t *ov = json_pack("{s:{s:i}}", "example", "min_length", 4);
     const char *only[] = {"example", NULL};
     assert_int_equal(dp_pipeline_load(&p, &cfg, only, ov, &err), 0);

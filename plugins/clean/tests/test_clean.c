@@ -88,7 +88,7 @@ static void check_alignment(const char *opts, const char *name,
 
 static char *sample(size_t *len)
 {
-    char *s = tk_slurp(SHARED_DIR "/samples/kazakhstan.txt", len);
+    char *s = tk_slurp(SAMPLE_FILE, len);
     assert_non_null(s);
     return s;
 }
