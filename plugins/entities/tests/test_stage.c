@@ -103,7 +103,7 @@ static void test_sample(void **state)
 {
     (void)state;
     size_t len;
-    char *text = tk_slurp(SHARED_DIR "/samples/kazakhstan.txt", &len);
+    char *text = tk_slurp(SAMPLE_FILE, &len);
     assert_non_null(text);
     json_t *out = run(text, (long)len);
     check_sample(out);
@@ -452,7 +452,7 @@ static void *worker(void *arg)
 static void test_threads(void **state)
 {
     (void)state;
-    sample_text = tk_slurp(SHARED_DIR "/samples/kazakhstan.txt", &sample_len);
+    sample_text = tk_slurp(SAMPLE_FILE, &sample_len);
     assert_non_null(sample_text);
     json_t *one = run(sample_text, (long)sample_len);
     char *want = json_dumps(json_object_get(one, "entities"), JSON_SORT_KEYS);
