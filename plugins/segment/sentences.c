@@ -1064,6 +1064,46 @@ static inline void cut(uint8_t *ends, size_t e, size_t *start, size_t *words)
     *words = 0;
 }
 
+/* "Regards, Debra": the comma at k ends a sentence, and the name after it
+ * another when something follows it on the line. Returns the last token
+ * taken. */
+static size_t closing_cut(const sx *x, size_t k, size_t *start, size_t *words)
+{
+    cut(x->ends, k, start, words);
+    size_t e = closing_name_end(x, k + 1);
+    if (e == 0)
+        return k;
+    x->ends[e - 1] |= E_END;
+    *start = e;
+    return e - 1;
+}
+
+/* Does the sentence end at the terminal token k (decide())? Returns the
+ * last token taken. */
+static size_t term_cut(const sx *x, size_t k, size_t *start, size_t *words)
+{
+    if (*words == 0)
+        return k;
+    size_t e = decide(x, k, *words);
+    if (e == (size_t)-1)
+        return k;
+    cut(x->ends, e, start, words);
+    return e;
+}
+
+/* A comma glued to the word before it and followed by a space, the
+ * commonest busy token. Of the main loop's rules only the salutation and
+ * the closing can act on it: every other one asks first for another
+ * kind, mark or gap (a line break after the comma for name_line_at()), and
+ * a comma is no list marker. */
+static int plain_comma(const sx *x, size_t k)
+{
+    const seg_tok *t = &x->t[k];
+    return t->gap == GAP_NONE && t->kind == TK_PUNCT && t->len == 1 &&
+           x->s[t->start] == ',' && k + 1 < x->n &&
+           x->t[k + 1].gap == GAP_SPACE;
+}
+
 int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                   seg_toks *toks, uint8_t *ends)
 {
@@ -1102,6 +1142,20 @@ int seg_sentences_in(const seg_lang *lang, const char *text, size_t len,
         if ((k = nk) >= n)
             break;
         const seg_tok *t = &x.t[k];
+        /* a full stop (or ! ?) glued to what it ends: no boundary before it,
+         * no list marker, and of the rules below only decide() acts on a
+         * terminal without a gap (lost_mark() needs a space before it) */
+        if (t->kind == TK_TERM && t->gap == GAP_NONE) {
+            k = term_cut(&x, k, &start, &words);
+            continue;
+        }
+        if (plain_comma(&x, k)) {
+            if (salutation_comma(&x, start, k))
+                cut(ends, k, &start, &words);
+            else if (closing_comma(&x, k) && words > 0)
+                k = closing_cut(&x, k, &start, &words);
+            continue;
+        }
         /* a boundary before k */
         if (k > start && words > 0) {
             int brk = 0;
@@ -1207,15 +1261,7 @@ int seg_sentences_in(const seg_lang *lang, const char *text, size_t len,
             continue;
         }
         if (pk && closing_comma(&x, k) && words > 0) {
-            ends[k] |= E_END;
-            start = k + 1;
-            words = 0;
-            size_t e = closing_name_end(&x, k + 1);
-            if (e) {
-                ends[e - 1] |= E_END;
-                start = e;
-                k = e - 1;
-            }
+            k = closing_cut(&x, k, &start, &words);
             continue;
         }
         /* "<>": a link the text lost (anonymised), its brackets left */
@@ -1284,16 +1330,9 @@ int seg_sentences_in(const seg_lang *lang, const char *text, size_t len,
             cut(ends, k, &start, &words);
             continue;
         }
-        if (words > 0 && (t->kind == TK_TERM || t->kind == TK_ELLIPSIS ||
-                          t->kind == TK_ABBR || t->kind == TK_EMO)) {
-            size_t e = decide(&x, k, words);
-            if (e != (size_t)-1) {
-                ends[e] |= E_END;
-                k = e;
-                start = e + 1;
-                words = 0;
-            }
-        }
+        if (t->kind == TK_TERM || t->kind == TK_ELLIPSIS ||
+            t->kind == TK_ABBR || t->kind == TK_EMO)
+            k = term_cut(&x, k, &start, &words);
     }
     ends[n - 1] |= E_END;
     return 0;
