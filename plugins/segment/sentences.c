@@ -202,10 +202,39 @@ static int note_ends_line(const sx *x, size_t j)
     return 0;
 }
 
+/* The commonest full stop: "word. Next", a '.' glued to a lone word
+ * (nothing glued before it) and followed by a space and a word. The
+ * tokenizer looked that word up (it keeps an abbreviation's period, and
+ * notes a number abbreviation such as "No" in TF_NUMABBR), and no closer,
+ * citation or footnote follows, so decide() comes down to the case of the
+ * next word: plain_stop_end() gives its result in a few tests. */
+static int plain_stop(const sx *x, size_t k)
+{
+    const seg_tok *t = &x->t[k];
+    if (t->kind != TK_TERM || t->len != 1 || x->s[t->start] != '.' ||
+        t->gap != GAP_NONE || k == 0 || k + 1 >= x->n)
+        return 0;
+    const seg_tok *p = &x->t[k - 1], *nx = &x->t[k + 1];
+    return p->kind == TK_WORD && (k == 1 || p->gap != GAP_NONE) &&
+           nx->gap == GAP_SPACE && nx->kind == TK_WORD;
+}
+
+static size_t plain_stop_end(const sx *x, size_t k)
+{
+    int wc = word_case(x, k + 1);
+    if (wc == W_DIGIT && (x->t[k - 1].flags & TF_NUMABBR))
+        return (size_t)-1; /* "No. 5" */
+    if (wc == W_UPPER || wc == W_DIGIT || (wc == W_LOWER && x->informal))
+        return k;
+    return (size_t)-1;
+}
+
 /* Decide whether the sentence ends at the terminal token k. Returns the
  * index of its last token (after attached closers) or (size_t)-1. */
 static size_t decide(const sx *x, size_t k, size_t words)
 {
+    if (plain_stop(x, k))
+        return plain_stop_end(x, k);
     const seg_tok *t = &x->t[k];
     const size_t NO = (size_t)-1;
     size_t j = k + 1;
