@@ -665,13 +665,26 @@ static size_t datetime_at(const sx *x, size_t k)
     return 2;
 }
 
-/* "Regards, Debra": a letter closing and its comma end a line of their own
- * even when the name follows on the same line. */
-static int closing_comma(const sx *x, size_t k)
+/* A comma glued to the word before it and followed by a space, the
+ * commonest busy token. Of the main loop's rules only the salutation and
+ * the closing can act on it: every other one asks first for another
+ * kind, mark or gap (a line break after the comma for name_line_at()), and
+ * a comma is no list marker. */
+static int plain_comma(const sx *x, size_t k)
 {
-    if (x->t[k].kind != TK_PUNCT || k == 0 || k + 1 >= x->n ||
-        !tok_is(x, &x->t[k], ",") || x->t[k].gap != GAP_NONE ||
-        x->t[k + 1].gap != GAP_SPACE || x->lang->closings == NULL)
+    const seg_tok *t = &x->t[k];
+    return t->gap == GAP_NONE && t->kind == TK_PUNCT && t->len == 1 &&
+           x->s[t->start] == ',' && k + 1 < x->n &&
+           x->t[k + 1].gap == GAP_SPACE;
+}
+
+/* "Regards, Debra": a letter closing and its comma end a line of their own
+ * even when the name follows on the same line. Token k is a plain comma
+ * (plain_comma()), the only comma the rule is for: the main loop asks this
+ * for no other token. */
+static int closing_word(const sx *x, size_t k)
+{
+    if (k == 0 || x->lang->closings == NULL)
         return 0;
     const seg_tok *p = &x->t[k - 1];
     if (p->kind != TK_WORD ||
@@ -1120,19 +1133,6 @@ static size_t term_cut(const sx *x, size_t k, size_t *start, size_t *words)
     return e;
 }
 
-/* A comma glued to the word before it and followed by a space, the
- * commonest busy token. Of the main loop's rules only the salutation and
- * the closing can act on it: every other one asks first for another
- * kind, mark or gap (a line break after the comma for name_line_at()), and
- * a comma is no list marker. */
-static int plain_comma(const sx *x, size_t k)
-{
-    const seg_tok *t = &x->t[k];
-    return t->gap == GAP_NONE && t->kind == TK_PUNCT && t->len == 1 &&
-           x->s[t->start] == ',' && k + 1 < x->n &&
-           x->t[k + 1].gap == GAP_SPACE;
-}
-
 int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                   seg_toks *toks, uint8_t *ends)
 {
@@ -1179,9 +1179,12 @@ int seg_sentences_in(const seg_lang *lang, const char *text, size_t len,
             continue;
         }
         if (plain_comma(&x, k)) {
-            if (salutation_comma(&x, start, k))
+            /* a salutation is short: the test before the call spares one
+             * at nearly every comma */
+            if (k != start && k - start <= 4 &&
+                salutation_comma(&x, start, k))
                 cut(ends, k, &start, &words);
-            else if (closing_comma(&x, k) && words > 0)
+            else if (words > 0 && closing_word(&x, k))
                 k = closing_cut(&x, k, &start, &words);
             continue;
         }
@@ -1287,10 +1290,6 @@ int seg_sentences_in(const seg_lang *lang, const char *text, size_t len,
                file_note_end(&x, k) || broken_off(&x, k))) ||
              (pk && salutation_comma(&x, start, k)))) {
             cut(ends, k, &start, &words);
-            continue;
-        }
-        if (pk && closing_comma(&x, k) && words > 0) {
-            k = closing_cut(&x, k, &start, &words);
             continue;
         }
         /* "<>": a link the text lost (anonymised), its brackets left */
