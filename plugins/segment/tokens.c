@@ -1120,8 +1120,16 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                                   (unsigned)(up == j - i) << 2 |
                                   (unsigned)(letter_tab[b] == 2) << 3;
                     int shape = plain_shape[si];
-                    int kind = TK_WORD,
-                        ap = stop ? abbrev_period(&z, i, j, 0) : 0;
+                    if (!stop) {
+                        /* the commonest token of all, on its own path:
+                         * kind and flags constants, nothing after it */
+                        if ((rc = push(&z, i, j, TK_WORD, shape)) != 0)
+                            return rc;
+                        i = j;
+                        goto next;
+                    }
+                    /* "word." before white space */
+                    int kind = TK_WORD, ap = abbrev_period(&z, i, j, 0);
                     if (ap == 1) {
                         kind = TK_ABBR;
                         j++;
