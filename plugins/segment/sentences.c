@@ -202,12 +202,13 @@ static int note_ends_line(const sx *x, size_t j)
     return 0;
 }
 
-/* The commonest full stop: "word. Next", a '.' glued to a lone word
- * (nothing glued before it) and followed by a space and a word. The
- * tokenizer looked that word up (it keeps an abbreviation's period, and
- * notes a number abbreviation such as "No" in TF_NUMABBR), and no closer,
- * citation or footnote follows, so decide() comes down to the case of the
- * next word: plain_stop_end() gives its result in a few tests. */
+/* The commonest full stops: "word. Next", a '.' glued to a lone word
+ * (nothing glued before it) and followed by a space and a word, or by a
+ * line break. The tokenizer looked that word up (it keeps an
+ * abbreviation's period, and notes a number abbreviation such as "No" in
+ * TF_NUMABBR), and no closer, citation or footnote follows, so decide()
+ * comes down to the line break or the case of the next word:
+ * plain_stop_end() gives its result in a few tests. */
 static int plain_stop(const sx *x, size_t k)
 {
     const seg_tok *t = &x->t[k];
@@ -216,11 +217,14 @@ static int plain_stop(const sx *x, size_t k)
         return 0;
     const seg_tok *p = &x->t[k - 1], *nx = &x->t[k + 1];
     return p->kind == TK_WORD && (k == 1 || p->gap != GAP_NONE) &&
-           nx->gap == GAP_SPACE && nx->kind == TK_WORD;
+           (nx->gap >= GAP_NL ||
+            (nx->gap == GAP_SPACE && nx->kind == TK_WORD));
 }
 
 static size_t plain_stop_end(const sx *x, size_t k)
 {
+    if (x->t[k + 1].gap >= GAP_NL)
+        return k;
     int wc = word_case(x, k + 1);
     if (wc == W_DIGIT && (x->t[k - 1].flags & TF_NUMABBR))
         return (size_t)-1; /* "No. 5" */
@@ -754,10 +758,10 @@ static int field_value_end(const sx *x, size_t start, size_t k)
 /* "Hi, Yes it is", "Dear All, My name is": a salutation (a greeting word
  * opening the sentence, then up to three capitalised words) and its comma
  * end a sentence before a capitalised word or a line break. */
-static int salutation_comma(const sx *x, size_t start, size_t k)
+static int salutation_at(const sx *x, size_t start, size_t k)
 {
     const seg_tok *t = &x->t[k];
-    if (k == start || k - start > 4 || k + 1 >= x->n ||
+    if (k + 1 >= x->n ||
         x->lang->greetings == NULL || t->kind != TK_PUNCT ||
         !tok_is(x, t, ",") || t->gap != GAP_NONE ||
         x->t[k + 1].gap == GAP_NONE)
@@ -776,6 +780,13 @@ static int salutation_comma(const sx *x, size_t start, size_t k)
     if (x->t[k + 1].gap >= GAP_NL)
         return 1;
     return word_case(x, lead_word(x, k + 1)) == W_UPPER;
+}
+
+/* A salutation is short: the comma at most four tokens into the sentence.
+ * Tested here, inline, which spares a call at nearly every comma. */
+static inline int salutation_comma(const sx *x, size_t start, size_t k)
+{
+    return k != start && k - start <= 4 && salutation_at(x, start, k);
 }
 
 /* The name after a closing ("Thanks, Sean Here you go", "Regards, Debra
@@ -1179,10 +1190,7 @@ int seg_sentences_in(const seg_lang *lang, const char *text, size_t len,
             continue;
         }
         if (plain_comma(&x, k)) {
-            /* a salutation is short: the test before the call spares one
-             * at nearly every comma */
-            if (k != start && k - start <= 4 &&
-                salutation_comma(&x, start, k))
+            if (salutation_comma(&x, start, k))
                 cut(ends, k, &start, &words);
             else if (words > 0 && closing_word(&x, k))
                 k = closing_cut(&x, k, &start, &words);
