@@ -690,6 +690,11 @@ static int closing_word(const sx *x, size_t k)
 {
     if (k == 0 || x->lang->closings == NULL)
         return 0;
+    /* most commas go on in lower case (what word_case() below says of
+     * an ASCII lower-case letter, but of a link), with no look-up */
+    const seg_tok *nx = &x->t[k + 1];
+    if (nx->kind != TK_URL && (unsigned char)(x->s[nx->start] - 'a') < 26)
+        return 0;
     const seg_tok *p = &x->t[k - 1];
     if (p->kind != TK_WORD ||
         !wordset_get(x->lang->closings, x->s + p->start, p->len))
@@ -761,8 +766,7 @@ static int field_value_end(const sx *x, size_t start, size_t k)
 static int salutation_at(const sx *x, size_t start, size_t k)
 {
     const seg_tok *t = &x->t[k];
-    if (k + 1 >= x->n ||
-        x->lang->greetings == NULL || t->kind != TK_PUNCT ||
+    if (k + 1 >= x->n || x->lang->greetings == NULL || t->kind != TK_PUNCT ||
         !tok_is(x, t, ",") || t->gap != GAP_NONE ||
         x->t[k + 1].gap == GAP_NONE)
         return 0;
