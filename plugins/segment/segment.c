@@ -324,6 +324,23 @@ static int add_tokens(const dp_api *api, dp_doc *doc, int mode,
     return rc;
 }
 
+/* The number of sentence ends. The flags are bytes of 0 or 1, so one
+ * multiply sums eight of them (no carry: each partial sum is at most 8):
+ * no branch a sentence, where stepping from flag to flag mispredicted
+ * about once a sentence. */
+static size_t count_ends(const uint8_t *ends, size_t n)
+{
+    size_t c = 0, k = 0;
+    for (; k + 8 <= n; k += 8) {
+        uint64_t w;
+        memcpy(&w, ends + k, 8);
+        c += (size_t)((w * 0x0101010101010101ull) >> 56);
+    }
+    for (; k < n; k++)
+        c += ends[k];
+    return c;
+}
+
 static int segment_process(void *instance, dp_doc *doc, dp_err *err)
 {
     segment *sg = instance;
@@ -361,11 +378,7 @@ static int segment_process(void *instance, dp_doc *doc, dp_err *err)
     int blank_lines = toks.blank_lines;
     int mode = host_mode(api);
     /* sentences, and paragraphs at most as many: the rooms' sizes */
-    size_t n_sent = 0;
-    if (mode == BATCH_ROOM)
-        for (size_t k = seg_next_flag(ends, 0, toks.n); k < toks.n;
-             k = seg_next_flag(ends, k + 1, toks.n))
-            n_sent++;
+    size_t n_sent = mode == BATCH_ROOM ? count_ends(ends, toks.n) : 0;
     /* one buffer for the three batches, on the heap (worker stacks); none
      * when the host takes the annotations in place */
     dp_ann *buf = NULL;

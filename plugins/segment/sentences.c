@@ -202,10 +202,43 @@ static int note_ends_line(const sx *x, size_t j)
     return 0;
 }
 
+/* The commonest full stops: "word. Next", a '.' glued to a lone word
+ * (nothing glued before it) and followed by a space and a word, or by a
+ * line break. The tokenizer looked that word up (it keeps an
+ * abbreviation's period, and notes a number abbreviation such as "No" in
+ * TF_NUMABBR), and no closer, citation or footnote follows, so decide()
+ * comes down to the line break or the case of the next word:
+ * plain_stop_end() gives its result in a few tests. */
+static int plain_stop(const sx *x, size_t k)
+{
+    const seg_tok *t = &x->t[k];
+    if (t->kind != TK_TERM || t->len != 1 || x->s[t->start] != '.' ||
+        t->gap != GAP_NONE || k == 0 || k + 1 >= x->n)
+        return 0;
+    const seg_tok *p = &x->t[k - 1], *nx = &x->t[k + 1];
+    return p->kind == TK_WORD && (k == 1 || p->gap != GAP_NONE) &&
+           (nx->gap >= GAP_NL ||
+            (nx->gap == GAP_SPACE && nx->kind == TK_WORD));
+}
+
+static size_t plain_stop_end(const sx *x, size_t k)
+{
+    if (x->t[k + 1].gap >= GAP_NL)
+        return k;
+    int wc = word_case(x, k + 1);
+    if (wc == W_DIGIT && (x->t[k - 1].flags & TF_NUMABBR))
+        return (size_t)-1; /* "No. 5" */
+    if (wc == W_UPPER || wc == W_DIGIT || (wc == W_LOWER && x->informal))
+        return k;
+    return (size_t)-1;
+}
+
 /* Decide whether the sentence ends at the terminal token k. Returns the
  * index of its last token (after attached closers) or (size_t)-1. */
 static size_t decide(const sx *x, size_t k, size_t words)
 {
+    if (plain_stop(x, k))
+        return plain_stop_end(x, k);
     const seg_tok *t = &x->t[k];
     const size_t NO = (size_t)-1;
     size_t j = k + 1;
@@ -636,13 +669,31 @@ static size_t datetime_at(const sx *x, size_t k)
     return 2;
 }
 
-/* "Regards, Debra": a letter closing and its comma end a line of their own
- * even when the name follows on the same line. */
-static int closing_comma(const sx *x, size_t k)
+/* A comma glued to the word before it and followed by a space, the
+ * commonest busy token. Of the main loop's rules only the salutation and
+ * the closing can act on it: every other one asks first for another
+ * kind, mark or gap (a line break after the comma for name_line_at()), and
+ * a comma is no list marker. */
+static int plain_comma(const sx *x, size_t k)
 {
-    if (x->t[k].kind != TK_PUNCT || k == 0 || k + 1 >= x->n ||
-        !tok_is(x, &x->t[k], ",") || x->t[k].gap != GAP_NONE ||
-        x->t[k + 1].gap != GAP_SPACE || x->lang->closings == NULL)
+    const seg_tok *t = &x->t[k];
+    return t->gap == GAP_NONE && t->kind == TK_PUNCT && t->len == 1 &&
+           x->s[t->start] == ',' && k + 1 < x->n &&
+           x->t[k + 1].gap == GAP_SPACE;
+}
+
+/* "Regards, Debra": a letter closing and its comma end a line of their own
+ * even when the name follows on the same line. Token k is a plain comma
+ * (plain_comma()), the only comma the rule is for: the main loop asks this
+ * for no other token. */
+static int closing_word(const sx *x, size_t k)
+{
+    if (k == 0 || x->lang->closings == NULL)
+        return 0;
+    /* most commas go on in lower case (what word_case() below says of
+     * an ASCII lower-case letter, but of a link), with no look-up */
+    const seg_tok *nx = &x->t[k + 1];
+    if (nx->kind != TK_URL && (unsigned char)(x->s[nx->start] - 'a') < 26)
         return 0;
     const seg_tok *p = &x->t[k - 1];
     if (p->kind != TK_WORD ||
@@ -712,11 +763,10 @@ static int field_value_end(const sx *x, size_t start, size_t k)
 /* "Hi, Yes it is", "Dear All, My name is": a salutation (a greeting word
  * opening the sentence, then up to three capitalised words) and its comma
  * end a sentence before a capitalised word or a line break. */
-static int salutation_comma(const sx *x, size_t start, size_t k)
+static int salutation_at(const sx *x, size_t start, size_t k)
 {
     const seg_tok *t = &x->t[k];
-    if (k == start || k - start > 4 || k + 1 >= x->n ||
-        x->lang->greetings == NULL || t->kind != TK_PUNCT ||
+    if (k + 1 >= x->n || x->lang->greetings == NULL || t->kind != TK_PUNCT ||
         !tok_is(x, t, ",") || t->gap != GAP_NONE ||
         x->t[k + 1].gap == GAP_NONE)
         return 0;
@@ -734,6 +784,13 @@ static int salutation_comma(const sx *x, size_t start, size_t k)
     if (x->t[k + 1].gap >= GAP_NL)
         return 1;
     return word_case(x, lead_word(x, k + 1)) == W_UPPER;
+}
+
+/* A salutation is short: the comma at most four tokens into the sentence.
+ * Tested here, inline, which spares a call at nearly every comma. */
+static inline int salutation_comma(const sx *x, size_t start, size_t k)
+{
+    return k != start && k - start <= 4 && salutation_at(x, start, k);
 }
 
 /* The name after a closing ("Thanks, Sean Here you go", "Regards, Debra
@@ -1064,6 +1121,33 @@ static inline void cut(uint8_t *ends, size_t e, size_t *start, size_t *words)
     *words = 0;
 }
 
+/* "Regards, Debra": the comma at k ends a sentence, and the name after it
+ * another when something follows it on the line. Returns the last token
+ * taken. */
+static size_t closing_cut(const sx *x, size_t k, size_t *start, size_t *words)
+{
+    cut(x->ends, k, start, words);
+    size_t e = closing_name_end(x, k + 1);
+    if (e == 0)
+        return k;
+    x->ends[e - 1] |= E_END;
+    *start = e;
+    return e - 1;
+}
+
+/* Does the sentence end at the terminal token k (decide())? Returns the
+ * last token taken. */
+static size_t term_cut(const sx *x, size_t k, size_t *start, size_t *words)
+{
+    if (*words == 0)
+        return k;
+    size_t e = decide(x, k, *words);
+    if (e == (size_t)-1)
+        return k;
+    cut(x->ends, e, start, words);
+    return e;
+}
+
 int seg_sentences(const seg_lang *lang, const char *text, size_t len,
                   seg_toks *toks, uint8_t *ends)
 {
@@ -1102,6 +1186,20 @@ int seg_sentences_in(const seg_lang *lang, const char *text, size_t len,
         if ((k = nk) >= n)
             break;
         const seg_tok *t = &x.t[k];
+        /* a full stop (or ! ?) glued to what it ends: no boundary before it,
+         * no list marker, and of the rules below only decide() acts on a
+         * terminal without a gap (lost_mark() needs a space before it) */
+        if (t->kind == TK_TERM && t->gap == GAP_NONE) {
+            k = term_cut(&x, k, &start, &words);
+            continue;
+        }
+        if (plain_comma(&x, k)) {
+            if (salutation_comma(&x, start, k))
+                cut(ends, k, &start, &words);
+            else if (words > 0 && closing_word(&x, k))
+                k = closing_cut(&x, k, &start, &words);
+            continue;
+        }
         /* a boundary before k */
         if (k > start && words > 0) {
             int brk = 0;
@@ -1206,18 +1304,6 @@ int seg_sentences_in(const seg_lang *lang, const char *text, size_t len,
             cut(ends, k, &start, &words);
             continue;
         }
-        if (pk && closing_comma(&x, k) && words > 0) {
-            ends[k] |= E_END;
-            start = k + 1;
-            words = 0;
-            size_t e = closing_name_end(&x, k + 1);
-            if (e) {
-                ends[e - 1] |= E_END;
-                start = e;
-                k = e - 1;
-            }
-            continue;
-        }
         /* "<>": a link the text lost (anonymised), its brackets left */
         int hole = cp_is(&x, t, '<') && k + 1 < n &&
                    x.t[k + 1].gap == GAP_NONE && cp_is(&x, &x.t[k + 1], '>');
@@ -1284,16 +1370,9 @@ int seg_sentences_in(const seg_lang *lang, const char *text, size_t len,
             cut(ends, k, &start, &words);
             continue;
         }
-        if (words > 0 && (t->kind == TK_TERM || t->kind == TK_ELLIPSIS ||
-                          t->kind == TK_ABBR || t->kind == TK_EMO)) {
-            size_t e = decide(&x, k, words);
-            if (e != (size_t)-1) {
-                ends[e] |= E_END;
-                k = e;
-                start = e + 1;
-                words = 0;
-            }
-        }
+        if (t->kind == TK_TERM || t->kind == TK_ELLIPSIS ||
+            t->kind == TK_ABBR || t->kind == TK_EMO)
+            k = term_cut(&x, k, &start, &words);
     }
     ends[n - 1] |= E_END;
     return 0;

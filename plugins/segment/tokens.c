@@ -98,9 +98,10 @@ _Static_assert(TK_EMO < 16 && SF_LOOK == 1 && SF_BUSY == 2 && AFTER_TERM == 4,
 #define FT_MARK(i)                                                           \
     (FT_LEN(i) <= FT_MAXLEN(i) &&                                            \
      (FT_GAP(i) != GAP_NONE || (FT_AFTER(i) & AFTER_BULLET)))
-/* all but the plain words inside a line */
-#define FT_BUSY(i)                                                           \
-    (!(FT_KIND(i) == TK_WORD && FT_GAP(i) <= GAP_SPACE && FT_LEN(i) > 1))
+/* all but the words inside a line: a word of one letter ("a", "I") is
+ * busy only as a list marker, which prescan() flags itself; the main loop
+ * would do nothing at the others but count them */
+#define FT_BUSY(i) (!(FT_KIND(i) == TK_WORD && FT_GAP(i) <= GAP_SPACE))
 #define FT(i)                                                                \
     (uint8_t)((FT_WORD(i) || FT_MARK(i)) | FT_BUSY(i) << 1 |                 \
               (FT_KIND(i) == TK_TERM ? AFTER_TERM : 0))
@@ -1119,8 +1120,16 @@ int seg_tokenize(const seg_lang *lang, const char *text, size_t len,
                                   (unsigned)(up == j - i) << 2 |
                                   (unsigned)(letter_tab[b] == 2) << 3;
                     int shape = plain_shape[si];
-                    int kind = TK_WORD,
-                        ap = stop ? abbrev_period(&z, i, j, 0) : 0;
+                    if (!stop) {
+                        /* the commonest token of all, on its own path:
+                         * kind and flags constants, nothing after it */
+                        if ((rc = push(&z, i, j, TK_WORD, shape)) != 0)
+                            return rc;
+                        i = j;
+                        goto next;
+                    }
+                    /* "word." before white space */
+                    int kind = TK_WORD, ap = abbrev_period(&z, i, j, 0);
                     if (ap == 1) {
                         kind = TK_ABBR;
                         j++;

@@ -471,6 +471,26 @@ static void cjk_stops(void **state)
           "\xE5\x86\x8D\xE8\xA7\x81\xE3\x80\x82");
 }
 
+/* The main loop's short cuts (a glued comma, a glued terminal, one-letter
+ * words, "word. Next" in decide()) at the edges of what they take: the
+ * results of the general rules. */
+static void fast_paths(void **state)
+{
+    (void)state;
+    SENTS("Regards, www.example.com has it all.",
+          "Regards, | www.example.com has it all.");
+    SENTS("Thanks, Bob Smith - Enron", "Thanks, | Bob Smith | - Enron");
+    SENTS("I saw a cat. a dog ran. i think so.",
+          "I saw a cat. | a dog ran. | i think so.");
+    SENTS("He left.\nShe stayed.", "He left. | She stayed.");
+    SENTS("It was No. 5 in the list. No. 6 was last.",
+          "It was No. 5 in the list. | No. 6 was last.");
+    SENTS("Hi, Yes it is. Dear All, My name is Bo.",
+          "Hi, | Yes it is. | Dear All, | My name is Bo.");
+    SENTS("We met Mr. Smith. Then we left, and a b c. I went.",
+          "We met Mr. Smith. | Then we left, and a b c. | I went.");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -491,6 +511,7 @@ int main(void)
         cmocka_unit_test(separators),
         cmocka_unit_test(footnotes_and_links),
         cmocka_unit_test(cjk_stops),
+        cmocka_unit_test(fast_paths),
     };
     return cmocka_run_group_tests(tests, seg_setup, seg_teardown);
 }
