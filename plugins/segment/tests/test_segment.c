@@ -10,7 +10,7 @@ static void sample_article(void **state)
 {
     (void)state;
     size_t len;
-    char *text = tk_slurp(SHARED_DIR "/samples/kazakhstan.txt", &len);
+    char *text = tk_slurp(SAMPLE_FILE, &len);
     assert_non_null(text);
     dp_doc *doc = seg_run(text);
     assert_non_null(doc);
