@@ -86,6 +86,8 @@ static int add_person(sz_inst *in, const char *w, size_t len)
 
 static int add_verb(sz_inst *in, const char *w, size_t len)
 {
+    uint32_t bit = sz_verb_bit(sz_hash(w, len));
+    in->verb_filter[bit / 64] |= 1ull << (bit % 64);
     return sz_strtab_put(&in->verbs, w, len, NULL) < 0 ? -ENOMEM : 0;
 }
 

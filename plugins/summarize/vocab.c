@@ -170,13 +170,17 @@ static int new_type(sz_doc *d, stemmers *sts, const char *s,
     if (f == NULL)
         return 0; /* not valid UTF-8: treat as a non-word */
     int rc = 0;
-    ty->person = sz_strtab_find(&d->inst->person, f, flen) >= 0;
-    ty->verb = sz_strtab_find(&d->inst->verbs, f, flen) >= 0;
+    /* one hash for the three word lists */
+    uint64_t h = sz_hash(f, flen);
+    ty->person = sz_strtab_find_h(&d->inst->person, f, flen, h) >= 0;
     ty->lower = s[0] >= 'a' && s[0] <= 'z';
-    if (sz_strtab_find(&d->inst->stop, f, flen) >= 0) {
+    if (sz_strtab_find_h(&d->inst->stop, f, flen, h) >= 0) {
         ty->stop = 1;
         goto out;
     }
+    uint32_t bit = sz_verb_bit(h);
+    ty->verb = (d->inst->verb_filter[bit / 64] >> (bit % 64) & 1) &&
+               sz_strtab_find_h(&d->inst->verbs, f, flen, h) >= 0;
     const char *key = f;
     size_t klen = flen;
     const sz_sc_entry *ce;
