@@ -200,6 +200,7 @@ static const char *const isolation_names[] = {"thread", "process", NULL};
 static const char *const watch_names[] = {"inotify", "poll", "auto", NULL};
 static const char *const output_names[] = {"json", "html", "md", "brat",
                                            "conll", NULL};
+static const char *const originals_names[] = {"done", "delete", NULL};
 
 static int get_enum(const json_t *root, const char *key,
                     const char *const *names, int def, int *out, dp_err *err)
@@ -219,7 +220,13 @@ static int get_enum(const json_t *root, const char *key,
     for (int i = 0; names[i] && n < sizeof list; i++)
         n += (size_t)snprintf(list + n, sizeof list - n, "%s\"%s\"",
                               i ? ", " : "", names[i]);
-    dp_err_set(err, "%s: expected one of %s", key, list);
+    /* say what was given: a typo is then plain to see */
+    if (json_is_string(v))
+        dp_err_set(err, "%s: expected one of %s, got \"%.60s\"", key, list,
+                   json_string_value(v));
+    else
+        dp_err_set(err, "%s: expected one of %s, got %s", key, list,
+                   json_type_name(v));
     return -EINVAL;
 }
 
@@ -378,16 +385,10 @@ int dp_config_from_json(const json_t *root, dp_config *cfg, dp_err *err)
         goto fail;
     cfg->rescan_ms = (int)x;
 
-    const json_t *orig = json_object_get(root, "originals");
-    if (orig) {
-        const char *s = json_string_value(orig);
-        if (s == NULL || (strcmp(s, "done") && strcmp(s, "delete"))) {
-            dp_err_set(err, "originals: expected \"done\" or \"delete\"");
-            rc = -EINVAL;
-            goto fail;
-        }
-        cfg->delete_originals = strcmp(s, "delete") == 0;
-    }
+    int originals;
+    if ((rc = get_enum(root, "originals", originals_names, 0, &originals, err)))
+        goto fail;
+    cfg->delete_originals = originals == 1;
     cfg->log_level = DP_LOG_INFO;
     const json_t *lv = json_object_get(root, "log_level");
     if (lv) {

@@ -1227,7 +1227,8 @@ int main(int argc, char **argv)
     d->cfg = &d->gen->cfg;
     dp_log_set_level(d->cfg->log_level);
     if (check_only) {
-        printf("%s: OK (%zu stages)\n", config_path, d->gen->pipeline.n);
+        printf("%s: OK (%zu stage%s)\n", config_path, d->gen->pipeline.n,
+               d->gen->pipeline.n == 1 ? "" : "s");
         gen_unref(d->gen);
         return 0;
     }

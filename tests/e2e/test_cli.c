@@ -706,8 +706,11 @@ static void test_check_config(void **state)
                  "workers");
     check_config(f, CFG("{\"settle_ms\": -5, \"stages\": [%s}]}", stage), 2,
                  "settle_ms");
+    /* a bad choice is quoted back */
     check_config(f, CFG("{\"originals\": \"keep\", \"stages\": [%s}]}", stage),
-                 2, "originals");
+                 2, "originals: expected one of \"done\", \"delete\", got \"keep\"");
+    check_config(f, CFG("{\"isolation\": 2, \"stages\": [%s}]}", stage), 2,
+                 "isolation: expected one of \"thread\", \"process\", got an integer");
     check_config(f,
                  CFG("{\"stages\": [%s, \"options\": {\"min_length\": "
                      "\"three\"}}]}",

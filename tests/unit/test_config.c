@@ -101,7 +101,7 @@ static void test_errors_name_key_path(void **state)
     expect_error("{\"stages\":[{\"name\":\"a\",\"options\":[]}]}",
                  "stages[0].options: expected an object, got an array");
     expect_error("{\"stages\":[{\"name\":\"a\"}],\"originals\":\"keep\"}",
-                 "originals: expected \"done\" or \"delete\"");
+                 "originals: expected one of \"done\", \"delete\", got \"keep\"");
     expect_error("{\"stages\":[{\"name\":\"a\"}],\"outputs\":[\"pdf\"]}",
                  "outputs[0]: expected");
     expect_error("{\"stages\":[{\"name\":\"a\"}],\"log_level\":\"loud\"}",
