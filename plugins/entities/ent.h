@@ -30,6 +30,8 @@ int ent_span_cmp(const void *a, const void *b);
  * indexes relative to t. Returns the count written (at most n). */
 int numex_init(void); /* once, before numex_find; thread-safe */
 size_t numex_find(const ner_tok *t, size_t n, const gaz *g, ent_span *out);
+/* Whether a token is an ordinal: "1st", "2nd", "third". */
+int numex_is_ordinal(const ner_tok *t);
 
 /* The tokens of the document as linking sees them: the host's token layer
  * (spans of text) and the flags the tagger found, one byte a token. A copy

@@ -508,6 +508,11 @@ static int money_at(numex_scan *s)
     return 0;
 }
 
+int numex_is_ordinal(const ner_tok *t)
+{
+    return is_ordinal_digits(t) || in(t, ORDWORDS);
+}
+
 /* "1st", "third" (not "a second"). */
 static int ordinal_at(numex_scan *s)
 {

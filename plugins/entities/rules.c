@@ -667,23 +667,6 @@ static int head_runs(const ent_sentence *S)
     return 0;
 }
 
-/* An ordinal before a name: "Second", "2nd", "93d" */
-static int ordinal_word(const ner_tok *t)
-{
-    static const ner_word words[] = {NER_W("first"), NER_W("second"), NER_W("third"),
-                                     NER_W("fourth"), NER_W("fifth"), NER_W("sixth")};
-    if (ner_low_in(t->low, t->llen, words, sizeof words / sizeof *words))
-        return 1;
-    size_t d = 0;
-    while (d < t->llen && t->low[d] >= '0' && t->low[d] <= '9')
-        d++;
-    const char *x = t->low + d;
-    size_t r = t->llen - d;
-    return d > 0 && ((r == 2 && (memcmp(x, "st", 2) == 0 || memcmp(x, "nd", 2) == 0 ||
-                                 memcmp(x, "rd", 2) == 0 || memcmp(x, "th", 2) == 0)) ||
-                     (r == 1 && x[0] == 'd'));
-}
-
 /* An event or a law named by its head and "of": "Battle of Gettysburg",
  * "Second Battle of Bull Run", "2nd Battle of Fredericksburg", "Siege of
  * Petersburg", "Treaty of Versailles", "Edict of Nantes". The whole name
@@ -702,7 +685,7 @@ static int event_of(const ent_sentence *S)
         const char *lab = head_class(e, gaz_lookup(&e->heads, t[f].s, t[f].len));
         if (lab == NULL || (strcmp(lab, "EVENT") != 0 && strcmp(lab, "LAW") != 0))
             continue;
-        size_t a = f > 0 && ordinal_word(&t[f - 1]) ? f - 1 : f;
+        size_t a = f > 0 && numex_is_ordinal(&t[f - 1]) ? f - 1 : f;
         /* the name ends with the run, or before "and": "the Battle of
          * Gettysburg and the Siege of Petersburg" are two */
         size_t b = f + 2;
