@@ -706,11 +706,11 @@ static int api_add_spans(dp_doc *doc, const char *layer, const dp_span *spans,
         return -EINVAL;
     /* the labels interned once for the call, not once per record */
     const char *lab[256];
-    for (size_t i = 0; i < n_labels; i++)
-        if ((lab[i] = labels[i] ? intern_label(doc, labels[i]) : NULL) ==
-                NULL &&
-            labels[i])
+    for (size_t i = 0; i < n_labels; i++) {
+        lab[i] = NULL; /* a NULL entry: no label */
+        if (labels[i] && (lab[i] = intern_label(doc, labels[i])) == NULL)
             return -ENOMEM;
+    }
     size_t n_layers = doc->n_layers;
     dp_layer *l = layer_with_room(doc, layer, n);
     if (l == NULL)
